@@ -1,0 +1,116 @@
+"""Hyperparameters, described once: name, symbol, meaning, valid range and slider range.
+
+Optimizers list the hyperparameters they take (``Optimizer.hyperparameters``); validation,
+error messages, the explorer's sliders and the README's symbol table all read these records
+instead of repeating them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Hyperparameter", "HYPERPARAMETERS", "LR", "MOMENTUM", "EPS", "BETA1", "BETA2",
+           "DECAY_RATE", "RHO", "WEIGHT_DECAY"]
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    """One knob of an optimizer.
+
+    ``low``/``high`` bound the valid range; ``low_closed``/``high_closed`` say whether the
+    bound itself is allowed. ``slider`` is the (min, max) the explorer offers, on a log scale
+    when ``log`` is true. ``default`` is filled in per optimizer with :meth:`given`.
+    """
+
+    name: str
+    symbol: str
+    latex: str
+    meaning: str
+    low: float
+    high: float = math.inf
+    low_closed: bool = True
+    high_closed: bool = False
+    slider: tuple[float, float] = (0.0, 1.0)
+    log: bool = False
+    default: float | None = None
+
+    def given(self, default: float, slider: tuple[float, float] | None = None) -> "Hyperparameter":
+        """This hyperparameter with an optimizer's own default (and, optionally, slider range)."""
+        return dataclasses.replace(self, default=float(default),
+                                   slider=self.slider if slider is None else tuple(slider))
+
+    @property
+    def range_text(self) -> str:
+        """The valid range in interval notation, e.g. ``[0, 1)`` or ``(0, inf)``."""
+        left = "[" if self.low_closed else "("
+        right = "]" if self.high_closed and math.isfinite(self.high) else ")"
+        return f"{left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+
+    def contains(self, value) -> np.ndarray:
+        """Elementwise: is ``value`` inside the valid range (NaN never is)?"""
+        v = np.asarray(value, dtype=float)
+        above = v >= self.low if self.low_closed else v > self.low
+        below = v <= self.high if self.high_closed else v < self.high
+        return above & below & ~np.isnan(v)
+
+    def validate(self, value, owner: str = "") -> float | np.ndarray:
+        """Return ``value`` as a float (or float64 array), or raise a message that names it.
+
+        Arrays are allowed so that one optimizer can advance many configurations at once
+        (a sweep); every element must lie in the valid range.
+        """
+        where = f"{owner}: " if owner else ""
+        if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
+            raise TypeError(f"{where}{self.name} ({self.symbol}) must be a number, got {value!r}")
+        try:
+            array = np.asarray(value, dtype=float)
+        except (TypeError, ValueError):
+            raise TypeError(f"{where}{self.name} ({self.symbol}) must be a number or an array of "
+                            f"numbers, got {value!r}") from None
+        if array.dtype == object:
+            raise TypeError(f"{where}{self.name} ({self.symbol}) must be a number, got {value!r}")
+        ok = self.contains(array)
+        if not np.all(ok):
+            bad = array[~ok].flat[0] if array.ndim else array.item()
+            shown = value if array.ndim == 0 else f"an array containing {bad!r}"
+            raise ValueError(f"{where}{self.name} ({self.symbol}, {self.meaning}) must be in "
+                             f"{self.range_text}, got {shown!r}")
+        return float(array) if array.ndim == 0 else array
+
+
+def _fmt(x: float) -> str:
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:g}"
+
+
+LR = Hyperparameter(
+    "lr", "η", r"\eta", "learning rate: how far each step moves along the gradient",
+    low=0.0, low_closed=False, slider=(1e-3, 3.0), log=True)
+MOMENTUM = Hyperparameter(
+    "momentum", "α", r"\alpha", "momentum: the fraction of the velocity kept from step to step",
+    low=0.0, high=1.0, slider=(0.0, 0.99))
+EPS = Hyperparameter(
+    "eps", "ε", r"\epsilon", "epsilon: a small number that keeps the division finite",
+    low=0.0, slider=(1e-10, 1.0), log=True)
+BETA1 = Hyperparameter(
+    "beta1", "β₁", r"\beta_1", "decay rate of the first moment (the running mean of g)",
+    low=0.0, high=1.0, slider=(0.0, 0.99))
+BETA2 = Hyperparameter(
+    "beta2", "β₂", r"\beta_2", "decay rate of the second moment (the running mean of g²)",
+    low=0.0, high=1.0, slider=(0.5, 0.9999))
+DECAY_RATE = Hyperparameter(
+    "decay_rate", "ρ", r"\rho", "decay rate: how much of the running mean of g² is kept each step",
+    low=0.0, high=1.0, slider=(0.0, 0.999))
+RHO = Hyperparameter(
+    "rho", "ρ", r"\rho", "decay rate of the running means of g² and of the squared steps",
+    low=0.0, high=1.0, slider=(0.0, 0.999))
+WEIGHT_DECAY = Hyperparameter(
+    "weight_decay", "λ", r"\lambda", "weight decay: how strongly θ is pulled toward 0 each step",
+    low=0.0, slider=(0.0, 1.0))
+
+HYPERPARAMETERS = {hp.name: hp for hp in
+                   (LR, MOMENTUM, EPS, BETA1, BETA2, DECAY_RATE, RHO, WEIGHT_DECAY)}

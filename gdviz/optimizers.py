@@ -1,0 +1,399 @@
+r"""The eight optimizers, each written the way its formula reads.
+
+Every optimizer keeps the classic face ``opt.update(params, grads)``: ``params`` and ``grads``
+are dicts of name → float ndarray, and the parameters are updated **in place**. What the
+optimizer remembers lives in ``opt.state[name]``, a plain dict of arrays (``v``, ``h``, ``m``, …)
+plus the step count ``"step"``, so it can be plotted and tested.
+
+The base class :class:`Optimizer` owns what they all share: checking the hyperparameters and
+the inputs (before anything changes), creating the state lazily, counting steps, broadcasting
+and the in-place write. Each subclass is only its maths: :meth:`~Optimizer.init_state` and
+:meth:`~Optimizer.step`, one statement per line of the formula in its docstring.
+
+Every rule follows the algorithm documented by ``torch.optim`` (in float64, to round-off);
+where the textbook ("Deep Learning from Scratch") writes it differently, the class says so and
+:mod:`gdviz.variants` holds the textbook form for comparison.
+
+Hyperparameters may be arrays that broadcast against the parameters, so one ``update`` can
+advance thousands of configurations at once (see :func:`gdviz.sweep`).
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from typing import ClassVar
+
+import numpy as np
+
+from .hyperparams import (BETA1, BETA2, DECAY_RATE, EPS, LR, MOMENTUM, RHO, WEIGHT_DECAY,
+                          Hyperparameter)
+
+__all__ = ["Optimizer", "OPTIMIZERS", "get_optimizer", "optimizer_class",
+           "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adadelta", "Adam", "AdamW"]
+
+#: Every registered optimizer class by name, in teaching order. Defining a subclass of
+#: :class:`Optimizer` adds it here (pass ``register=False`` to keep a variant out).
+OPTIMIZERS: dict[str, type["Optimizer"]] = {}
+
+
+class Optimizer:
+    """Base class: validation, lazy per-parameter state, step counting, the in-place write.
+
+    Subclasses declare ``hyperparameters`` (records from :mod:`gdviz.hyperparams` with their
+    defaults), ``state_names`` and ``notebook``, and implement ``init_state`` and ``step``.
+    """
+
+    hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = ()
+    #: Names of the arrays this optimizer keeps per parameter (besides ``"step"``).
+    state_names: ClassVar[tuple[str, ...]] = ()
+    #: The notebook that teaches this optimizer.
+    notebook: ClassVar[str] = ""
+    #: A one-line description for menus and legends.
+    summary: ClassVar[str] = ""
+
+    def __init_subclass__(cls, register: bool = True, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = inspect.Signature([
+            inspect.Parameter(hp.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=hp.default)
+            for hp in cls.hyperparameters])
+        if register:
+            OPTIMIZERS[cls.__name__] = cls
+
+    def __init__(self, *args, **kwargs):
+        try:
+            bound = self.__signature__.bind(*args, **kwargs)
+        except TypeError as exc:
+            valid = ", ".join(hp.name for hp in self.hyperparameters)
+            raise TypeError(f"{type(self).__name__}(): {exc}; its hyperparameters are: {valid}") from None
+        bound.apply_defaults()
+        values = {hp.name: hp.validate(bound.arguments[hp.name], owner=type(self).__name__)
+                  for hp in self.hyperparameters}        # all checked before any is set
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.state: dict[str, dict] = {}
+
+    # --- what each subclass writes -------------------------------------------------------
+    def init_state(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """The state a new parameter starts with (all zeros, as in torch.optim)."""
+        return {name: np.zeros(np.broadcast_shapes(theta.shape, self._hyper_shape()))
+                for name in self.state_names}
+
+    def step(self, theta: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        """Return the new θ from θ, the gradient g and this parameter's state (updated here)."""
+        raise NotImplementedError
+
+    # --- the classic face ------------------------------------------------------------------
+    def update(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
+        """Take one step: update every array in ``params`` in place, using ``grads``.
+
+        Raises ``TypeError``/``ValueError`` naming the problem before anything changes.
+        Overflow is not an error here: a diverging run is detected and reported by
+        :func:`gdviz.run`, so numpy's warnings are silenced inside the step.
+        """
+        grads = self._check_inputs(params, grads)
+        new_theta, new_state = {}, {}
+        with np.errstate(all="ignore"):
+            for key, theta in params.items():
+                old = self.state.get(key)
+                state = ({"step": 0, **self.init_state(theta)} if old is None else dict(old))
+                state["step"] += 1
+                new_theta[key] = self.step(np.asarray(theta, dtype=np.float64), grads[key], state)
+                new_state[key] = state
+        for key, theta in params.items():      # commit only when every parameter has its step
+            theta[...] = new_theta[key]
+            self.state[key] = new_state[key]
+
+    def reset(self) -> None:
+        """Forget everything: the next update starts from zero state and step 1."""
+        self.state = {}
+
+    def clone(self) -> "Optimizer":
+        """A new optimizer of the same kind with the same hyperparameters and empty state."""
+        return type(self)(**self.hyperparameter_values)
+
+    @property
+    def hyperparameter_values(self) -> dict[str, float | np.ndarray]:
+        """The hyperparameters as ``{name: value}``, e.g. ``{"lr": 0.1, "momentum": 0.9}``."""
+        return {hp.name: getattr(self, hp.name) for hp in self.hyperparameters}
+
+    def effective_lr(self, state: dict) -> np.ndarray:
+        """The factor that multiplies the gradient (or m̂) in a step, per coordinate."""
+        return np.asarray(self.lr, dtype=float)
+
+    def __repr__(self) -> str:
+        def show(v):
+            return f"{v:g}" if isinstance(v, float) else f"array{np.shape(v)}"
+        args = ", ".join(f"{k}={show(v)}" for k, v in self.hyperparameter_values.items())
+        return f"{type(self).__name__}({args})"
+
+    # --- checks ----------------------------------------------------------------------------
+    def _hyper_shape(self) -> tuple[int, ...]:
+        return np.broadcast_shapes(*(np.shape(v) for v in self.hyperparameter_values.values()))
+
+    def _check_inputs(self, params, grads) -> dict[str, np.ndarray]:
+        who = f"{type(self).__name__}.update"
+        if not isinstance(params, Mapping):
+            raise TypeError(f"{who}: params must be a dict of name -> NumPy array, got {type(params).__name__}")
+        if not isinstance(grads, Mapping):
+            raise TypeError(f"{who}: grads must be a dict of name -> NumPy array, got {type(grads).__name__}")
+        if set(params) != set(grads):
+            missing = sorted(map(str, set(params) - set(grads)))
+            extra = sorted(map(str, set(grads) - set(params)))
+            raise ValueError(f"{who}: params and grads must have the same keys; "
+                             f"missing from grads: {missing}, not in params: {extra}")
+        hyper_shape = self._hyper_shape()
+        checked = {}
+        for key, theta in params.items():
+            if not isinstance(theta, np.ndarray):
+                raise TypeError(
+                    f"{who}: params[{key!r}] must be a float NumPy array (it is updated in place), "
+                    f"got {type(theta).__name__} {theta!r}; wrap it as np.array({theta!r}, dtype=float)")
+            if not np.issubdtype(theta.dtype, np.floating):
+                raise TypeError(
+                    f"{who}: params[{key!r}] has dtype {theta.dtype}, but must be a float array: "
+                    f"an in-place update would truncate it; use .astype(float)")
+            g = grads[key]
+            if isinstance(g, (str, bytes)) or np.asarray(g).dtype.kind not in "iuf":
+                raise TypeError(f"{who}: grads[{key!r}] must be a numeric array, got {g!r}")
+            g = np.asarray(g, dtype=np.float64)
+            if g.shape != theta.shape:
+                raise ValueError(f"{who}: grads[{key!r}] has shape {g.shape}, but params[{key!r}] "
+                                 f"has shape {theta.shape}; they must match")
+            try:
+                full = np.broadcast_shapes(theta.shape, hyper_shape)
+            except ValueError:
+                full = None
+            if full != theta.shape:
+                raise ValueError(f"{who}: the hyperparameter arrays (shape {hyper_shape}) must "
+                                 f"broadcast against params[{key!r}] (shape {theta.shape})")
+            old = self.state.get(key)
+            if old is not None:
+                shapes = {np.shape(v) for k, v in old.items() if k != "step"}
+                if shapes and shapes != {theta.shape}:
+                    raise ValueError(f"{who}: params[{key!r}] changed shape to {theta.shape} since "
+                                     f"the last update; call reset() to start over")
+            checked[key] = g
+        return checked
+
+
+def optimizer_class(name: str | type[Optimizer]) -> type[Optimizer]:
+    """The registered optimizer class called ``name`` (case does not matter)."""
+    if isinstance(name, type) and issubclass(name, Optimizer):
+        return name
+    if isinstance(name, str):
+        for key, cls in OPTIMIZERS.items():
+            if key.lower() == name.lower():
+                return cls
+    raise ValueError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
+
+
+def get_optimizer(name: str | type[Optimizer] | Optimizer, **hyperparameters) -> Optimizer:
+    """An optimizer by name, e.g. ``get_optimizer("adam", lr=0.3)``.
+
+    An :class:`Optimizer` instance is returned as a fresh clone (hyperparameters given here
+    replace its own).
+    """
+    if isinstance(name, Optimizer):
+        return type(name)(**{**name.hyperparameter_values, **hyperparameters})
+    return optimizer_class(name)(**hyperparameters)
+
+
+# ---------------------------------------------------------------------------------------------
+class SGD(Optimizer):
+    r"""Gradient descent: step downhill, in proportion to the slope.
+
+    .. math::
+        \theta \leftarrow \theta - \eta g
+
+    With noisy gradients (``noise`` in :func:`gdviz.run`) this is stochastic gradient descent.
+    Taught in ``notebooks/01_gradient_descent.ipynb``.
+    """
+
+    hyperparameters = (LR.given(0.1),)
+    notebook = "01_gradient_descent.ipynb"
+    summary = "plain gradient descent"
+
+    def step(self, theta, g, state):
+        return theta - self.lr * g                                   # θ ← θ − ηg
+
+
+class Momentum(Optimizer):
+    r"""Heavy-ball momentum: a ball rolling down the valley keeps its velocity.
+
+    .. math::
+        v \leftarrow \alpha v - \eta g \\
+        \theta \leftarrow \theta + v
+
+    This is the textbook's (and the seed notebook's) form. torch.optim writes
+    b ← μb + g, θ ← θ − ηb: the same method for a constant η, with v = −ηb.
+    Taught in ``notebooks/02_momentum_nesterov.ipynb``.
+    """
+
+    hyperparameters = (LR.given(0.1), MOMENTUM.given(0.9))
+    state_names = ("v",)
+    notebook = "02_momentum_nesterov.ipynb"
+    summary = "gradient descent with a velocity"
+
+    def step(self, theta, g, state):
+        state["v"] = self.momentum * state["v"] - self.lr * g       # v ← αv − ηg
+        return theta + state["v"]                                    # θ ← θ + v
+
+
+class Nesterov(Momentum):
+    r"""Nesterov's accelerated gradient (NAG), as torch.optim.SGD(nesterov=True) computes it.
+
+    .. math::
+        v \leftarrow \alpha v - \eta g \\
+        \theta \leftarrow \theta + \alpha v - \eta g
+
+    The step looks ahead along the new velocity. Updating θ with the *old* velocity first
+    (an older textbook order) is a different method: see :class:`gdviz.variants.NesterovOldOrder`.
+    Taught in ``notebooks/02_momentum_nesterov.ipynb``.
+    """
+
+    summary = "momentum with a look-ahead"
+
+    def step(self, theta, g, state):
+        state["v"] = self.momentum * state["v"] - self.lr * g               # v ← αv − ηg
+        return theta + self.momentum * state["v"] - self.lr * g              # θ ← θ + αv − ηg
+
+
+class AdaGrad(Optimizer):
+    r"""AdaGrad: each coordinate's step shrinks with the sum of its squared gradients.
+
+    .. math::
+        h \leftarrow h + g \odot g \\
+        \theta \leftarrow \theta - \eta \, g / (\sqrt{h} + \epsilon)
+
+    ε sits **outside** the square root, in torch.optim and in the textbook's code alike
+    (many slides write √(h + ε)). torch's default ε is 1e-10; the textbook hard-codes 1e-7.
+    Taught in ``notebooks/03_adagrad.ipynb``.
+    """
+
+    hyperparameters = (LR.given(1.0), EPS.given(1e-10))
+    state_names = ("h",)
+    notebook = "03_adagrad.ipynb"
+    summary = "per-coordinate steps that shrink with the gradient history"
+
+    def step(self, theta, g, state):
+        state["h"] = state["h"] + g * g                                      # h ← h + g⊙g
+        return theta - self.lr * g / (np.sqrt(state["h"]) + self.eps)        # θ ← θ − ηg/(√h + ε)
+
+    def effective_lr(self, state):
+        """η/(√h + ε): the step per unit of gradient, per coordinate."""
+        return self.lr / (np.sqrt(state["h"]) + self.eps)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop: AdaGrad that forgets, with a running mean of g² instead of a sum.
+
+    .. math::
+        h \leftarrow \rho h + (1 - \rho) \, g \odot g \\
+        \theta \leftarrow \theta - \eta \, g / (\sqrt{h} + \epsilon)
+
+    ``decay_rate`` is ρ (torch calls it ``alpha``). Taught in ``notebooks/04_rmsprop_adadelta.ipynb``.
+    """
+
+    hyperparameters = (LR.given(0.1), DECAY_RATE.given(0.99), EPS.given(1e-8))
+    state_names = ("h",)
+    notebook = "04_rmsprop_adadelta.ipynb"
+    summary = "AdaGrad with a forgetting running mean"
+
+    def step(self, theta, g, state):
+        state["h"] = self.decay_rate * state["h"] + (1 - self.decay_rate) * g * g   # h ← ρh + (1−ρ)g⊙g
+        return theta - self.lr * g / (np.sqrt(state["h"]) + self.eps)               # θ ← θ − ηg/(√h + ε)
+
+    def effective_lr(self, state):
+        """η/(√h + ε): the step per unit of gradient, per coordinate."""
+        return self.lr / (np.sqrt(state["h"]) + self.eps)
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta: the step's size comes from the running mean of past steps, so it has θ's units.
+
+    .. math::
+        v \leftarrow \rho v + (1 - \rho) \, g \odot g \\
+        \Delta\theta \leftarrow \sqrt{u + \epsilon} \, / \sqrt{v + \epsilon} \odot g \\
+        u \leftarrow \rho u + (1 - \rho) \, \Delta\theta \odot \Delta\theta \\
+        \theta \leftarrow \theta - \eta \, \Delta\theta
+
+    ε sits **inside** both roots (torch.optim.Adadelta; its default ε is 1e-6, η = 1).
+    Taught in ``notebooks/04_rmsprop_adadelta.ipynb``.
+    """
+
+    hyperparameters = (LR.given(1.0, slider=(1e-2, 100.0)), RHO.given(0.9), EPS.given(1e-6))
+    state_names = ("v", "u")
+    notebook = "04_rmsprop_adadelta.ipynb"
+    summary = "unit-free steps from running means of g² and of past steps"
+
+    def step(self, theta, g, state):
+        state["v"] = self.rho * state["v"] + (1 - self.rho) * g * g                     # v ← ρv + (1−ρ)g⊙g
+        delta = np.sqrt(state["u"] + self.eps) / np.sqrt(state["v"] + self.eps) * g     # Δθ ← √(u+ε)/√(v+ε)⊙g
+        state["u"] = self.rho * state["u"] + (1 - self.rho) * delta * delta             # u ← ρu + (1−ρ)Δθ⊙Δθ
+        return theta - self.lr * delta                                                  # θ ← θ − ηΔθ
+
+    def effective_lr(self, state):
+        """η√(u + ε)/√(v + ε) from the current state: the next step per unit of gradient."""
+        return self.lr * np.sqrt(state["u"] + self.eps) / np.sqrt(state["v"] + self.eps)
+
+
+class Adam(Optimizer):
+    r"""Adam: momentum on g (the first moment) scaled by the running RMS of g (the second).
+
+    .. math::
+        m \leftarrow \beta_1 m + (1 - \beta_1) \, g \\
+        v \leftarrow \beta_2 v + (1 - \beta_2) \, g \odot g \\
+        \hat m \leftarrow m / (1 - \beta_1^t) \\
+        \hat v \leftarrow v / (1 - \beta_2^t) \\
+        \theta \leftarrow \theta - \eta \, \hat m / (\sqrt{\hat v} + \epsilon)
+
+    t is the step count ``state["step"]``. ε is added outside √v̂, as torch.optim does; the
+    textbook folds the bias corrections into η and adds ε to √v instead, which acts like
+    ε/√(1 − β₂ᵗ): see :class:`gdviz.variants.TextbookAdam`.
+    Taught in ``notebooks/05_adam_adamw.ipynb``.
+    """
+
+    hyperparameters = (LR.given(0.1), BETA1.given(0.9), BETA2.given(0.999), EPS.given(1e-8))
+    state_names = ("m", "v")
+    notebook = "05_adam_adamw.ipynb"
+    summary = "momentum plus per-coordinate scaling, bias-corrected"
+
+    def step(self, theta, g, state):
+        t = state["step"]
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g          # m ← β₁m + (1−β₁)g
+        state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g      # v ← β₂v + (1−β₂)g⊙g
+        m_hat = state["m"] / (1 - self.beta1 ** t)                           # m̂ ← m/(1−β₁ᵗ)
+        v_hat = state["v"] / (1 - self.beta2 ** t)                           # v̂ ← v/(1−β₂ᵗ)
+        return theta - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)         # θ ← θ − ηm̂/(√v̂ + ε)
+
+    def bias_corrections(self, t) -> tuple[np.ndarray, np.ndarray]:
+        """(1 − β₁ᵗ, 1 − β₂ᵗ): what m and v are divided by at step t."""
+        t = np.asarray(t, dtype=float)
+        return 1 - np.power(self.beta1, t), 1 - np.power(self.beta2, t)
+
+    def moments_hat(self, state) -> tuple[np.ndarray, np.ndarray]:
+        """(m̂, v̂) for a state, recomputed from m, v and its step count."""
+        c1, c2 = self.bias_corrections(state["step"])
+        return state["m"] / c1, state["v"] / c2
+
+    def effective_lr(self, state):
+        """η/(√v̂ + ε): the step per unit of m̂, per coordinate."""
+        return self.lr / (np.sqrt(self.moments_hat(state)[1]) + self.eps)
+
+
+class AdamW(Adam):
+    r"""AdamW: Adam with decoupled weight decay, a pull of θ toward 0 outside the gradient.
+
+    .. math::
+        \theta \leftarrow \theta - \eta \lambda \theta \\
+        \text{then the Adam step on the raw } g
+
+    Taught in ``notebooks/05_adam_adamw.ipynb``.
+    """
+
+    hyperparameters = Adam.hyperparameters + (WEIGHT_DECAY.given(0.01),)
+    summary = "Adam with decoupled weight decay"
+
+    def step(self, theta, g, state):
+        theta = theta - self.lr * self.weight_decay * theta                 # θ ← θ − ηλθ
+        return super().step(theta, g, state)                                 # then Adam
