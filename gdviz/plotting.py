@@ -1,0 +1,430 @@
+r"""Figures: contours with paths, loss curves, small multiples, the optimizers' inner state,
+the anatomy of one step, and stability maps.
+
+Every function takes an optional ``ax`` (or ``axes``) and returns what it drew, so a notebook
+can compose figures freely; with ``ax=None`` it makes its own figure with
+``plt.subplots(layout="constrained")``. Two styles, both with the colour-blind-safe Okabe–Ito
+palette::
+
+    from gdviz import plotting as gp
+    gp.use_style("projector")              # larger fonts and lines, for the lecture hall
+    with gp.style("notebook"):
+        fig, axes = gp.classic_figure()    # "Deep Learning from Scratch", ch. 6, in one call
+
+End a notebook cell with ``;`` (or ``plt.show()``) so the returned artists are not printed.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib import patheffects
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .optimizers import (OPTIMIZERS, SGD, Adadelta, Adam, AdamW, Momentum, Nesterov, Optimizer,
+                         optimizer_class)
+from .surfaces import Quadratic, Surface, get_surface
+from .trajectory import SweepResult, Trajectory, run
+
+__all__ = ["PALETTE", "OKABE_ITO", "OPTIMIZER_COLORS", "optimizer_color", "STYLES", "style",
+           "use_style", "contour_levels", "plot_contour", "mark_minima", "plot_trajectory",
+           "plot_trajectories", "plot_loss", "plot_comparison", "small_multiples",
+           "classic_figure", "CLASSIC_SETTINGS", "plot_velocity", "plot_effective_lr",
+           "plot_adam_moments", "step_terms", "plot_step_anatomy", "plot_stability_map"]
+
+# --- colours ---------------------------------------------------------------------------------
+#: The Okabe–Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
+#: deficiency, by name.
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+}
+#: The line colours in the order plots use them (yellow last: it is faint on white).
+PALETTE: tuple[str, ...] = tuple(OKABE_ITO[name] for name in (
+    "blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "black", "yellow"))
+
+#: One fixed colour per registered optimizer, so SGD is the same blue in every figure.
+OPTIMIZER_COLORS: dict[str, str] = {
+    "SGD": OKABE_ITO["blue"], "Momentum": OKABE_ITO["vermillion"],
+    "Nesterov": OKABE_ITO["reddish_purple"], "AdaGrad": OKABE_ITO["bluish_green"],
+    "RMSprop": OKABE_ITO["orange"], "Adadelta": OKABE_ITO["sky_blue"],
+    "Adam": OKABE_ITO["black"], "AdamW": OKABE_ITO["yellow"],
+}
+_DIVERGED_COLOR = OKABE_ITO["vermillion"]
+
+
+def optimizer_color(optimizer) -> str:
+    """The colour of an optimizer, given its name, class, instance or a :class:`Trajectory`.
+
+    Registered optimizers have fixed colours (:data:`OPTIMIZER_COLORS`); a variant that is not
+    registered (e.g. ``gdviz.variants.TextbookAdam``) takes the colour of the registered class
+    it derives from; anything else gets the first palette colour.
+    """
+    if isinstance(optimizer, Trajectory):
+        optimizer = optimizer.optimizer
+    if isinstance(optimizer, Optimizer):
+        optimizer = type(optimizer)
+    if isinstance(optimizer, str):
+        optimizer = optimizer_class(optimizer)        # ValueError listing the valid names
+    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
+        for cls in optimizer.__mro__:
+            if cls.__name__ in OPTIMIZER_COLORS and OPTIMIZERS.get(cls.__name__) is cls:
+                return OPTIMIZER_COLORS[cls.__name__]
+        return PALETTE[0]
+    raise TypeError(f"optimizer_color needs an optimizer name, class, instance or Trajectory, "
+                    f"got {optimizer!r}")
+
+
+def _is_light(color) -> bool:
+    r, g, b = mcolors.to_rgb(color)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.7
+
+
+def _outline(color):
+    """A thin dark outline for light colours (the Okabe–Ito yellow), nothing for the rest."""
+    if _is_light(color):
+        return [patheffects.Stroke(linewidth=mpl.rcParams["lines.linewidth"] + 1.6,
+                                   foreground="#333333"), patheffects.Normal()]
+    return None
+
+
+# --- styles ----------------------------------------------------------------------------------
+_COMMON = {
+    "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+    "figure.constrained_layout.use": True,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.framealpha": 0.9,
+    "image.cmap": "viridis",
+    "savefig.bbox": "tight",
+}
+#: rcParams of the two styles: ``"notebook"`` (6–10 in wide figures, 10 pt text) and
+#: ``"projector"`` (the same figures with 16 pt text and thicker lines, for a lecture hall).
+STYLES: dict[str, dict] = {
+    "notebook": {**_COMMON, "figure.figsize": (7.0, 4.5), "figure.dpi": 100,
+                 "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10,
+                 "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9,
+                 "lines.linewidth": 1.8, "lines.markersize": 4.5},
+    "projector": {**_COMMON, "figure.figsize": (10.0, 6.5), "figure.dpi": 100,
+                  "font.size": 16, "axes.titlesize": 17, "axes.labelsize": 16,
+                  "xtick.labelsize": 14, "ytick.labelsize": 14, "legend.fontsize": 13,
+                  "lines.linewidth": 3.0, "lines.markersize": 7.5,
+                  "axes.linewidth": 1.4, "xtick.major.width": 1.4, "ytick.major.width": 1.4},
+}
+
+
+def _style_params(name: str) -> dict:
+    if name not in STYLES:
+        raise ValueError(f"unknown style {name!r}; choose one of: {', '.join(STYLES)}")
+    return STYLES[name]
+
+
+def style(name: str = "notebook"):
+    """A context manager that applies a gdviz style inside a ``with`` block only.
+
+    >>> with style("projector"):
+    ...     fig, axes = classic_figure()
+    """
+    return plt.style.context(_style_params(name))
+
+
+def use_style(name: str = "notebook") -> None:
+    """Apply a gdviz style (``"notebook"`` or ``"projector"``) to every later figure."""
+    mpl.rcParams.update(_style_params(name))
+
+
+# --- small helpers ---------------------------------------------------------------------------
+def _new_axes(ax, figsize=None):
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _lw(scale: float = 1.0) -> float:
+    return mpl.rcParams["lines.linewidth"] * scale
+
+
+def _ms(scale: float = 1.0) -> float:
+    return mpl.rcParams["lines.markersize"] * scale
+
+
+def _as_trajectories(trajectories) -> list[Trajectory]:
+    if isinstance(trajectories, Trajectory):
+        return [trajectories]
+    items = list(trajectories)
+    if not items:
+        raise ValueError("no trajectories given: pass a Trajectory or a list of them "
+                         "(e.g. gdviz.run('SGD', lr=0.1))")
+    for item in items:
+        if not isinstance(item, Trajectory):
+            raise TypeError(f"expected Trajectory objects (from gdviz.run), got {type(item).__name__}")
+    return items
+
+
+def _same_surface(a: Surface, b: Surface) -> bool:
+    return a is b or (type(a) is type(b) and a.parameters == b.parameters)
+
+
+def _name_and_settings(traj: Trajectory) -> tuple[str, str]:
+    """("Momentum", "η=0.1, α=0.9"): the label split for two-line titles."""
+    label = traj.label
+    name, _, rest = label.partition(" (")
+    return name, rest[:-1] if rest.endswith(")") else rest
+
+
+def _two_line_title(traj: Trajectory) -> str:
+    name, settings = _name_and_settings(traj)
+    return f"{name}\n{settings}" if settings else name
+
+
+def _diverged_note(traj: Trajectory) -> str:
+    return f"diverged at step {traj.diverged_at}"
+
+
+# --- contours --------------------------------------------------------------------------------
+def _grid(surface: Surface, xlim, ylim, resolution: int):
+    x = np.linspace(*xlim, resolution)
+    y = np.linspace(*ylim, resolution)
+    X, Y = np.meshgrid(x, y)
+    with np.errstate(all="ignore"):
+        Z = np.asarray(surface.f(X, Y), dtype=float) * np.ones_like(X)
+    return X, Y, Z
+
+
+def contour_levels(Z, min_value: float = 0.0, n: int = 20) -> np.ndarray:
+    """Contour levels that show the valley floor as well as the walls.
+
+    The levels are f_min + d with d log-spaced from a thousandth of the median height above
+    f_min up to the median (the floor, where the paths end), then at evenly spaced quantiles
+    of the height above the median (the walls, and plateaus that saturate, such as
+    ``plateau`` near 1). Works for surfaces whose minimum is negative (``saddle``).
+    """
+    Z = np.asarray(Z, dtype=float)
+    finite = Z[np.isfinite(Z)]
+    if finite.size == 0:
+        raise ValueError("the surface has no finite values in this window")
+    base = min(float(min_value), float(finite.min()))
+    gap = finite - base
+    positive = gap[gap > 0]
+    if positive.size == 0:          # a flat window
+        return np.array([base, base + 1.0])
+    n = max(int(n), 4)
+    median = float(np.median(positive))
+    low = max(median * 1e-3, float(positive.min()))
+    n_log = max(2, int(round(0.6 * n)))
+    lower = np.geomspace(low, median, n_log) if median > low else np.array([median])
+    upper = np.quantile(positive, np.linspace(0.55, 0.97, n - n_log))
+    gaps = np.unique(np.concatenate([lower, upper]))
+    keep = np.concatenate([[True], np.diff(gaps) > 1e-9 * gaps[1:]])
+    return base + gaps[keep]
+
+
+def plot_contour(surface="elongated_bowl", ax=None, *, xlim=None, ylim=None, levels=20,
+                 resolution: int = 300, filled: bool = False, minima: bool = True,
+                 cmap="Greys_r", equal: bool = True, labels: bool = True, **surface_parameters):
+    """Draw the contour lines of a surface, with its minima marked; return the contour set.
+
+    ``surface`` is a name (``"rosenbrock"``) or a :class:`~gdviz.surfaces.Surface`; the window
+    is the surface's own view unless ``xlim``/``ylim`` are given. ``levels`` is a number of
+    levels (chosen by :func:`contour_levels`, log-spaced above f_min) or the levels themselves.
+    ``filled=True`` shades between the lines. ``equal=True`` keeps x and y at the same scale,
+    so the gradient is drawn perpendicular to the contours.
+    """
+    surface = get_surface(surface, **surface_parameters)
+    ax = _new_axes(ax)
+    xlim = tuple(map(float, surface.xlim if xlim is None else xlim))
+    ylim = tuple(map(float, surface.ylim if ylim is None else ylim))
+    if not (xlim[0] < xlim[1] and ylim[0] < ylim[1]):
+        raise ValueError(f"xlim and ylim must be increasing pairs (low, high), got {xlim}, {ylim}")
+    X, Y, Z = _grid(surface, xlim, ylim, int(resolution))
+    if np.ndim(levels) == 0:
+        levels = contour_levels(Z, surface.min_value, int(levels))
+    levels = np.asarray(levels, dtype=float)
+    color_map = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
+    # lines from dark (the floor) to light (the walls), never white
+    shades = color_map(np.linspace(0.25, 0.75, len(levels)))
+    if filled:
+        contours = ax.contourf(X, Y, Z, levels=levels, cmap=cmap, alpha=0.35, extend="max")
+        ax.contour(X, Y, Z, levels=levels, colors=shades, linewidths=_lw(0.35))
+    else:
+        contours = ax.contour(X, Y, Z, levels=levels, colors=shades, linewidths=_lw(0.45))
+    contours.set_gid("contour")
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    if equal:
+        ax.set_aspect("equal", adjustable="box")
+    if labels:
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    if minima:
+        mark_minima(surface, ax)
+    ax._gdviz_surface = surface
+    return contours
+
+
+def mark_minima(surface, ax=None, *, label: str | None = None):
+    """Mark every minimum in ``surface.minima`` with a star (and saddle points with a ×)."""
+    surface = get_surface(surface)
+    ax = _new_axes(ax)
+    minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
+    if label is None:
+        label = "minimum" if len(minima) == 1 else "minima"
+    star = ax.plot(minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=_ms(3.0),
+                   markerfacecolor="white", markeredgecolor="black",
+                   markeredgewidth=_lw(0.5), label=label, zorder=5, gid="minimum")[0]
+    saddles = np.array(getattr(surface, "saddle_points", ()), dtype=float).reshape(-1, 2)
+    if len(saddles):
+        ax.plot(saddles[:, 0], saddles[:, 1], linestyle="none", marker="X", markersize=_ms(1.8),
+                markerfacecolor="white", markeredgecolor="black", markeredgewidth=_lw(0.4),
+                label="saddle point", zorder=5, gid="saddle")
+    return star
+
+
+def _ensure_contour(ax, surface, contour):
+    """Draw the surface's contours unless this axes already shows that surface."""
+    shown = getattr(ax, "_gdviz_surface", None)
+    if contour is None:
+        contour = shown is None
+    if contour:
+        plot_contour(surface, ax)
+    elif shown is not None and not _same_surface(shown, surface):
+        raise ValueError(f"this axes shows the surface {shown.name!r}, but the trajectory ran on "
+                         f"{surface.name!r}")
+
+
+# --- paths -----------------------------------------------------------------------------------
+def plot_trajectory(traj: Trajectory, ax=None, *, color=None, label: str | None = None,
+                    markers: bool = True, contour: bool | None = None, legend: bool = True,
+                    zorder: float = 3):
+    """Draw one run's path θ_0 … θ_n over the contours; return the path's ``Line2D``.
+
+    The line's data are exactly ``traj.points``. The start is a square; a diverged run ends in
+    an ×, at its last finite point, and its legend label says "diverged at step k". The
+    contours of ``traj.surface`` are drawn first when ``contour`` is true, or (``None``) when
+    the axes does not show a surface yet.
+    """
+    if not isinstance(traj, Trajectory):
+        raise TypeError(f"plot_trajectory needs a Trajectory (from gdviz.run), got {type(traj).__name__}")
+    ax = _new_axes(ax)
+    _ensure_contour(ax, traj.surface, contour)
+    color = optimizer_color(traj) if color is None else color
+    label = traj.label if label is None else label
+    if traj.diverged:
+        label = f"{label}, {_diverged_note(traj)}"
+    points = traj.points
+    (line,) = ax.plot(points[:, 0], points[:, 1], color=color, label=label, zorder=zorder,
+                      marker="o" if markers else None, markersize=_ms(0.8),
+                      path_effects=_outline(color), gid="path")
+    ax.plot(points[:1, 0], points[:1, 1], linestyle="none", marker="s", markersize=_ms(1.4),
+            markerfacecolor="white", markeredgecolor=color, markeredgewidth=_lw(0.6),
+            zorder=zorder + 0.1, gid="start")
+    if traj.diverged:
+        ax.plot(points[-1:, 0], points[-1:, 1], linestyle="none", marker="X", markersize=_ms(2.6),
+                color=_DIVERGED_COLOR, markeredgecolor="black", markeredgewidth=_lw(0.3),
+                zorder=zorder + 0.2, gid="diverged")
+    if legend:
+        _legend(ax)
+    return line
+
+
+def _legend(ax, *, below: bool = False, ncols: int | None = None):
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    if below:
+        n = ncols or min(len(handles), 2)
+        return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=n,
+                         frameon=False)
+    return ax.legend(loc="best")
+
+
+def plot_trajectories(trajectories, ax=None, *, colors: Sequence | None = None,
+                      labels: Sequence[str] | None = None, markers: bool = True,
+                      contour: bool | None = None, legend: str | bool = "below"):
+    """Overlay several runs on one surface's contours; return their path lines (a list).
+
+    All runs must share a surface. Colours are the optimizers' own (:func:`optimizer_color`);
+    when two runs would share one (the same optimizer with different settings, or a variant),
+    the later ones take the next unused palette colours. ``legend`` is ``"below"`` (default:
+    long labels never cover the paths), ``"best"`` (inside) or ``False``.
+    """
+    trajs = _as_trajectories(trajectories)
+    surface = trajs[0].surface
+    for traj in trajs[1:]:
+        if not _same_surface(traj.surface, surface):
+            raise ValueError(f"plot_trajectories draws runs on one surface, but got "
+                             f"{surface.name!r} and {traj.surface.name!r}; use small_multiples")
+    for name, given in (("colors", colors), ("labels", labels)):
+        if given is not None and len(given) != len(trajs):
+            raise ValueError(f"{name} must have one entry per trajectory ({len(trajs)}), got {len(given)}")
+    ax = _new_axes(ax)
+    _ensure_contour(ax, surface, contour)
+    chosen = list(colors) if colors is not None else _distinct_colors(trajs)
+    lines = [plot_trajectory(traj, ax, color=c, label=None if labels is None else labels[i],
+                             markers=markers, contour=False, legend=False, zorder=3 + 0.01 * i)
+             for i, (traj, c) in enumerate(zip(trajs, chosen))]
+    if legend:
+        _legend(ax, below=legend == "below")
+    return lines
+
+
+def _distinct_colors(trajs) -> list[str]:
+    chosen, used = [], set()
+    for traj in trajs:
+        color = optimizer_color(traj)
+        if color in used:
+            color = next((c for c in PALETTE if c not in used), color)
+        used.add(color)
+        chosen.append(color)
+    return chosen
+
+
+# --- loss ------------------------------------------------------------------------------------
+def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
+              labels: Sequence[str] | None = None, log: bool = True, legend: bool = True):
+    """Plot f(θ_k) − f_min against the step k, on a log scale; return the lines (a list).
+
+    Each line's data are exactly ``traj.losses − traj.surface.min_value``. A gap of 0 (the
+    minimum reached to round-off) or below cannot be shown on a log scale: those points are
+    left out and a note says so. A diverged run ends in an × at its last finite loss, and its
+    label says "diverged at step k".
+    """
+    trajs = _as_trajectories(trajectories)
+    for name, given in (("colors", colors), ("labels", labels)):
+        if given is not None and len(given) != len(trajs):
+            raise ValueError(f"{name} must have one entry per trajectory ({len(trajs)}), got {len(given)}")
+    ax = _new_axes(ax, figsize=(7.0, 3.6))
+    chosen = list(colors) if colors is not None else _distinct_colors(trajs)
+    lines, hidden = [], 0
+    for i, (traj, color) in enumerate(zip(trajs, chosen)):
+        gap = traj.losses - traj.surface.min_value
+        hidden += int(np.sum(gap <= 0)) if log else 0
+        label = traj.label if labels is None else labels[i]
+        if traj.diverged:
+            label = f"{label}, {_diverged_note(traj)}"
+        steps = np.arange(len(gap))
+        (line,) = ax.plot(steps, gap, color=color, label=label, path_effects=_outline(color),
+                          gid="loss")
+        if traj.diverged:
+            ax.plot(steps[-1:], gap[-1:], linestyle="none", marker="X", markersize=_ms(2.4),
+                    color=_DIVERGED_COLOR, markeredgecolor="black", markeredgewidth=_lw(0.3),
+                    gid="diverged", clip_on=False, zorder=4)
+        lines.append(line)
+    if log:
+        ax.set_yscale("log", nonpositive="mask")
+    if hidden:
+        ax.text(0.99, 0.98, f"{hidden} point(s) with f − f_min ≤ 0 (the minimum, to round-off)\n"
+                "are not shown on the log scale", transform=ax.transAxes, ha="right", va="top",
+                fontsize="small", gid="note")
+    ax.set_xlabel("step k")
+    ax.set_ylabel(r"$f(\theta_k) - f_{\min}$")
+    if legend:
+        _legend(ax, below=len(lines) > 2)
+    return lines
