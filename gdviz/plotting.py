@@ -276,9 +276,9 @@ def mark_minima(surface, ax=None, *, label: str | None = None):
     minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
     if label is None:
         label = "minimum" if len(minima) == 1 else "minima"
-    star = ax.plot(minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=_ms(3.0),
+    star = ax.plot(minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=_ms(2.6),
                    markerfacecolor="white", markeredgecolor="black",
-                   markeredgewidth=_lw(0.5), label=label, zorder=5, gid="minimum")[0]
+                   markeredgewidth=_lw(0.5), label=label, zorder=2.5, gid="minimum")[0]
     saddles = np.array(getattr(surface, "saddle_points", ()), dtype=float).reshape(-1, 2)
     if len(saddles):
         ax.plot(saddles[:, 0], saddles[:, 1], linestyle="none", marker="X", markersize=_ms(1.8),
@@ -428,3 +428,108 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
     if legend:
         _legend(ax, below=len(lines) > 2)
     return lines
+
+
+# --- several panels --------------------------------------------------------------------------
+def _panel_grid(n: int, surface: Surface, ncols: int | None, width: float | None = None):
+    ncols = ncols or (2 if n in (2, 4) else min(n, 3))
+    nrows = math.ceil(n / ncols)
+    width = width or (mpl.rcParams["figure.figsize"][0] * (1.45 if ncols > 2 else 1.3))
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    font = mpl.rcParams["font.size"] / 72                       # inches
+    panel = width / ncols - 4.5 * font                            # minus the y tick labels
+    # each row: the axes at the surface's aspect, a two-line title and the x tick labels
+    height = nrows * (panel * (y1 - y0) / (x1 - x0) + 5.0 * font) + 2.5 * font
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), layout="constrained",
+                             sharex=True, sharey=True, squeeze=False)
+    for extra in axes.flat[n:]:
+        extra.remove()
+    return fig, np.array(axes.flat[:n])
+
+
+def _given_axes(axes, n: int) -> np.ndarray:
+    flat = np.array(axes, dtype=object).ravel() if not isinstance(axes, mpl.axes.Axes) \
+        else np.array([axes], dtype=object)
+    if len(flat) < n:
+        raise ValueError(f"need {n} axes (one per panel), got {len(flat)}")
+    return flat[:n]
+
+
+def small_multiples(trajectories, axes=None, *, ncols: int | None = None, titles=None,
+                    markers: bool = True, legend: bool = False):
+    """One panel per run, each its path over the contours; return ``(fig, axes)``.
+
+    ``axes`` is a 1-D array with one Axes per trajectory, in order. Titles are two lines, the
+    optimizer and its settings ("Momentum" / "η=0.1, α=0.9"), so long labels are never cut.
+    A diverged run's panel says "diverged at step k" under its title.
+    """
+    trajs = _as_trajectories(trajectories)
+    if titles is not None and len(titles) != len(trajs):
+        raise ValueError(f"titles must have one entry per trajectory ({len(trajs)}), got {len(titles)}")
+    if axes is None:
+        fig, axes = _panel_grid(len(trajs), trajs[0].surface, ncols)
+    else:
+        axes = _given_axes(axes, len(trajs))
+        fig = axes[0].figure
+    for i, (traj, ax) in enumerate(zip(trajs, axes)):
+        plot_trajectory(traj, ax, markers=markers, legend=legend)
+        title = _two_line_title(traj) if titles is None else titles[i]
+        if traj.diverged:
+            title = f"{title}\n{_diverged_note(traj)}"
+        ax.set_title(title)
+        if not ax.get_subplotspec().is_last_row() if ax.get_subplotspec() else False:
+            ax.set_xlabel("")
+        if not ax.get_subplotspec().is_first_col() if ax.get_subplotspec() else False:
+            ax.set_ylabel("")
+    return fig, axes
+
+
+#: The settings of the figure in "Deep Learning from Scratch", ch. 6: f = x²/20 + y², start
+#: (−7, 2), 30 steps, the book's learning rates and its ε = 1e-7.
+CLASSIC_SETTINGS: dict[str, dict[str, float]] = {
+    "SGD": {"lr": 0.95},
+    "Momentum": {"lr": 0.1, "momentum": 0.9},
+    "AdaGrad": {"lr": 1.5, "eps": 1e-7},
+    "Adam": {"lr": 0.3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
+}
+
+
+def classic_figure(axes=None, *, steps: int = 30, start=(-7.0, 2.0)):
+    """The figure of "Deep Learning from Scratch", ch. 6, in one call; return ``(fig, axes)``.
+
+    Four panels (SGD, Momentum, AdaGrad, Adam) on f = x²/20 + y², each the path of 30 steps
+    from (−7, 2) over the contours with the minimum marked. The learning rates are the book's
+    (:data:`CLASSIC_SETTINGS`: η = 0.95, 0.1, 1.5, 0.3) and everything else its defaults
+    (α = 0.9; β₁ = 0.9, β₂ = 0.999; ε = 1e-7). SGD zig-zags across the valley, Momentum
+    overshoots and curls in, AdaGrad's steps shrink and its path flattens, Adam curves in.
+
+    The runs are gdviz's (torch.optim's) rules. For Adam the book folds the bias correction
+    into η and adds ε to √v instead of √v̂; with gradients of order 1 the two paths differ by
+    round-off (see :class:`gdviz.variants.TextbookAdam` to draw the book's own form).
+    ``axes`` are 4 Axes to draw into; the returned ``axes`` is a 1-D array in that order.
+    """
+    trajs = [run(name, "elongated_bowl", start=start, steps=steps, **settings)
+             for name, settings in CLASSIC_SETTINGS.items()]
+    return small_multiples(trajs, axes, ncols=2)
+
+
+def plot_comparison(trajectories, axes=None, *, markers: bool = True):
+    """Paths over the contours (left) beside f − f_min on a log scale (right).
+
+    Returns ``(fig, axes)`` with ``axes = [paths, loss]``; ``axes`` may be two Axes to draw into.
+    """
+    trajs = _as_trajectories(trajectories)
+    if axes is None:
+        width = mpl.rcParams["figure.figsize"][0] * 1.45
+        fig, axes = plt.subplots(1, 2, figsize=(width, width * 0.42), layout="constrained",
+                                 width_ratios=[1.35, 1])
+    else:
+        axes = _given_axes(axes, 2)
+        fig = axes[0].figure
+    colors = _distinct_colors(trajs)
+    plot_trajectories(trajs, axes[0], colors=colors, markers=markers, legend=False)
+    plot_loss(trajs, axes[1], colors=colors, legend=False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 3),
+               frameon=False)
+    return fig, np.array(axes)
