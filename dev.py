@@ -13,6 +13,7 @@ Extra arguments after `unit` are passed to pytest, after `lab` to JupyterLab.
 """
 import hashlib
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -44,15 +45,14 @@ def say(message):
 
 def run(cmd, **kwargs):
     """Run a command from the repository root; return its exit code."""
-    shown = " ".join(str(part) for part in cmd)
-    say(f"$ {shown}")
+    say("$ " + shlex.join(str(part) for part in cmd))
     return subprocess.run([str(part) for part in cmd], cwd=ROOT, **kwargs).returncode
 
 
 def check(cmd):
     code = run(cmd)
     if code != 0:
-        raise SystemExit(f"[dev.py] failed with exit code {code}: {' '.join(map(str, cmd))}")
+        raise SystemExit(f"[dev.py] failed with exit code {code}: {shlex.join(map(str, cmd))}")
 
 
 def python_of(venv):
@@ -85,7 +85,7 @@ def ensure_venv(venv, installs, inputs):
         check([sys.executable, "-m", "venv", venv])
     stamp.unlink(missing_ok=True)
     for args in installs:
-        check([python, "-m", "pip", "install", "--disable-pip-version-check", *args])
+        check([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
     stamp.write_text(wanted + "\n")
     return python
 
@@ -189,7 +189,9 @@ def cmd_lab(args):
     python = dev_venv()
     NOTEBOOKS.mkdir(exist_ok=True)
     cmd = [str(python), "-m", "jupyterlab", f"--ServerApp.root_dir={NOTEBOOKS}", *args]
-    say("$ " + " ".join(cmd))
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers and CI machines often run as root
+    say("$ " + shlex.join(cmd))
     try:
         sys.exit(subprocess.run(cmd, cwd=ROOT).returncode)
     except KeyboardInterrupt:
