@@ -533,3 +533,336 @@ def plot_comparison(trajectories, axes=None, *, markers: bool = True):
     fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 3),
                frameon=False)
     return fig, np.array(axes)
+
+
+# --- internal state --------------------------------------------------------------------------
+#: Colours and line styles of the x and y coordinates in the state plots.
+COORDINATE_STYLES = ({"color": OKABE_ITO["blue"], "linestyle": "-", "label": "x"},
+                     {"color": OKABE_ITO["orange"], "linestyle": "--", "label": "y"})
+
+
+def _check_traj(traj, who: str) -> Trajectory:
+    if not isinstance(traj, Trajectory):
+        raise TypeError(f"{who} needs a Trajectory (from gdviz.run), got {type(traj).__name__}")
+    return traj
+
+
+def _names_of(predicate) -> str:
+    names = [name for name, cls in OPTIMIZERS.items() if predicate(cls)]
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def plot_velocity(traj: Trajectory, ax=None, *, scale: float = 1.0, contour: bool | None = None):
+    """Draw Momentum's (or Nesterov's) velocity v_k as an arrow at each point θ_k.
+
+    The arrows are in the plot's own units (an arrow of v ends at θ_k + v, times ``scale``):
+    v_k is the step that brought the ball to θ_k, and α v_k is what it carries into the next
+    step. Returns the ``Quiver`` (its X, Y are ``traj.points``, its U, V are
+    ``scale * traj.states["v"]``). Raises ``ValueError`` for optimizers without a velocity.
+    """
+    traj = _check_traj(traj, "plot_velocity")
+    if not isinstance(traj.optimizer, Momentum):
+        extra = "; for Adam's running mean of g see plot_adam_moments" if isinstance(traj.optimizer, Adam) else ""
+        raise ValueError(f"{traj.name} keeps no velocity; plot_velocity needs "
+                         f"{_names_of(lambda c: issubclass(c, Momentum))}{extra}")
+    ax = _new_axes(ax)
+    path = plot_trajectory(traj, ax, contour=contour, legend=False, markers=True, color="0.45")
+    path.set_linewidth(_lw(0.5))
+    path.set_markersize(_ms(0.6))
+    v = np.asarray(traj.states["v"], dtype=float) * float(scale)
+    points = traj.points
+    color = optimizer_color(traj)
+    label = "velocity $v_k$ at $\\theta_k$" + (f" (×{scale:g})" if scale != 1 else "")
+    quiver = ax.quiver(points[:, 0], points[:, 1], v[:, 0], v[:, 1], angles="xy",
+                       scale_units="xy", scale=1.0, color=color, width=0.006, headwidth=3.5,
+                       zorder=4, gid="velocity")
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(_arrow_handle(color))
+    labels.append(label)
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2,
+              frameon=False)
+    ax.set_title(f"{traj.label}: the velocity it carries")
+    return quiver
+
+
+def _arrow_handle(color, linestyle="-"):
+    """A legend handle that looks like an arrow."""
+    return Line2D([], [], color=color, linestyle=linestyle, linewidth=_lw(1.0), marker=">",
+                  markersize=_ms(1.2), markevery=[-1])
+
+
+_EFFECTIVE_LR_FORMULAS = {"AdaGrad": r"$\eta/(\sqrt{h}+\epsilon)$",
+                          "RMSprop": r"$\eta/(\sqrt{h}+\epsilon)$",
+                          "Adadelta": r"$\eta\sqrt{u+\epsilon}/\sqrt{v+\epsilon}$",
+                          "Adam": r"$\eta/(\sqrt{\hat v}+\epsilon)$"}
+
+
+def _adapts(cls) -> bool:
+    return cls.effective_lr is not Optimizer.effective_lr
+
+
+def _state_at(traj: Trajectory, k) -> dict:
+    """The optimizer's state after k steps (k may be an array of steps), as ``effective_lr`` reads it."""
+    k = np.asarray(k)
+    state = {name: values[k] for name, values in traj.states.items()}
+    state["step"] = k[..., None] if k.ndim else k
+    return state
+
+
+def plot_effective_lr(traj: Trajectory, ax=None, *, reference: bool = True):
+    """Plot each coordinate's effective learning rate over the steps, on a log scale.
+
+    The rate is ``opt.effective_lr(state)`` after step k = 1 … n: η/(√h + ε) for AdaGrad and
+    RMSprop, η√(u + ε)/√(v + ε) for Adadelta and η/(√v̂ + ε) for Adam (which multiplies m̂,
+    not g). x and y are two lines; a dotted line marks η itself (``reference``). Returns the
+    two lines [x, y]. Raises ``ValueError`` for optimizers with one fixed rate (SGD, Momentum).
+    """
+    traj = _check_traj(traj, "plot_effective_lr")
+    opt = traj.optimizer
+    if not _adapts(type(opt)):
+        raise ValueError(f"{traj.name} uses the same learning rate η for every coordinate and "
+                         f"every step; plot_effective_lr needs {_names_of(_adapts)}")
+    if traj.n_steps < 1:
+        raise ValueError("the run took no steps: there is no effective learning rate to plot")
+    ax = _new_axes(ax, figsize=(7.0, 3.6))
+    steps = np.arange(1, traj.n_steps + 1)
+    with np.errstate(all="ignore"):
+        rates = np.broadcast_to(opt.effective_lr(_state_at(traj, steps)), (len(steps), 2))
+    lines = [ax.plot(steps, rates[:, i], **COORDINATE_STYLES[i], gid="effective_lr")[0]
+             for i in range(2)]
+    if reference:
+        ax.axhline(float(opt.lr), color="0.4", linestyle=":", linewidth=_lw(0.7),
+                   label=f"η = {float(opt.lr):.3g}", gid="lr")
+    formula = next((_EFFECTIVE_LR_FORMULAS[c.__name__] for c in type(opt).__mro__
+                    if c.__name__ in _EFFECTIVE_LR_FORMULAS), "effective η")
+    ax.set_yscale("log")
+    ax.set_xlabel("step k")
+    ax.set_ylabel(f"effective learning rate {formula}")
+    ax.set_title(f"{_name_and_settings(traj)[0]}: each coordinate's step per unit of "
+                 f"{'m̂' if isinstance(opt, Adam) else 'gradient'}")
+    ax.legend(loc="best")
+    return lines
+
+
+def plot_adam_moments(traj: Trajectory, axes=None):
+    """Adam's inner state over the steps: m̂ and v̂ per coordinate, and the bias corrections.
+
+    Three panels sharing the step axis: m̂_k = m_k/(1 − β₁ᵏ) (the raw m_k dotted), v̂_k =
+    v_k/(1 − β₂ᵏ) on a log scale (raw v_k dotted), and the factors 1 − β₁ᵏ and 1 − β₂ᵏ that
+    they are divided by (log scale: 1 − β₂ᵏ starts at 0.001, which is why v̂ ≫ v early on).
+    Returns ``{"m_hat": [x, y], "v_hat": [x, y], "corrections": [1−β₁ᵏ, 1−β₂ᵏ]}`` (lines).
+    """
+    traj = _check_traj(traj, "plot_adam_moments")
+    opt = traj.optimizer
+    if not isinstance(opt, Adam):
+        raise ValueError(f"{traj.name} keeps no moments m and v; plot_adam_moments needs "
+                         f"{_names_of(lambda c: issubclass(c, Adam))}")
+    if traj.n_steps < 1:
+        raise ValueError("the run took no steps: there are no moments to plot")
+    if axes is None:
+        width = mpl.rcParams["figure.figsize"][0]
+        fig, axes = plt.subplots(3, 1, figsize=(width, width * 0.95), sharex=True,
+                                 layout="constrained")
+    else:
+        axes = _given_axes(axes, 3)
+    steps = np.arange(1, traj.n_steps + 1)
+    state = _state_at(traj, steps)
+    m_hat, v_hat = opt.moments_hat(state)
+    c1, c2 = opt.bias_corrections(steps)
+    drawn = {"m_hat": [], "v_hat": [], "corrections": []}
+    for i in range(2):
+        style_ = COORDINATE_STYLES[i]
+        drawn["m_hat"].append(axes[0].plot(steps, m_hat[:, i], **{**style_, "label": f"m̂ ({style_['label']})"})[0])
+        axes[0].plot(steps, state["m"][:, i], color=style_["color"], linestyle=":",
+                     linewidth=_lw(0.6), label=f"m ({style_['label']}, uncorrected)")
+        drawn["v_hat"].append(axes[1].plot(steps, v_hat[:, i], **{**style_, "label": f"v̂ ({style_['label']})"})[0])
+        axes[1].plot(steps, state["v"][:, i], color=style_["color"], linestyle=":",
+                     linewidth=_lw(0.6), label=f"v ({style_['label']}, uncorrected)")
+    b1, b2 = float(opt.beta1), float(opt.beta2)
+    drawn["corrections"].append(axes[2].plot(steps, c1, color=OKABE_ITO["bluish_green"],
+                                             label=f"1 − β₁ᵏ (β₁ = {b1:g})")[0])
+    drawn["corrections"].append(axes[2].plot(steps, c2, color=OKABE_ITO["reddish_purple"],
+                                             linestyle="--", label=f"1 − β₂ᵏ (β₂ = {b2:g})")[0])
+    axes[0].axhline(0, color="0.6", linewidth=_lw(0.4))
+    axes[0].set_ylabel("first moment")
+    axes[1].set_ylabel("second moment")
+    axes[2].set_ylabel("bias correction")
+    axes[2].set_xlabel("step k")
+    if np.all(v_hat[v_hat == v_hat] > 0):
+        axes[1].set_yscale("log")
+    axes[2].set_yscale("log")
+    axes[0].set_title(f"{_name_and_settings(traj)[0]}: m̂ = m/(1 − β₁ᵏ), v̂ = v/(1 − β₂ᵏ)")
+    for ax in axes[:3]:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return drawn
+
+
+# --- the anatomy of one step -----------------------------------------------------------------
+class StepTerms:
+    """The pieces of step k, θ_k − θ_{k−1}, as the update rule builds it.
+
+    ``terms`` is a list of (label, vector) whose sum is the step (to round-off): drawn tip to
+    tail from θ_{k−1}. ``reference`` is a list of (label, vector) drawn from θ_{k−1} for
+    comparison but not part of the sum (the plain gradient step −ηg, for adaptive methods).
+    """
+
+    def __init__(self, k, start, step, terms, reference, note=""):
+        self.k, self.start, self.step = k, np.asarray(start), np.asarray(step)
+        self.terms = [(label, np.asarray(vector, dtype=float)) for label, vector in terms]
+        self.reference = [(label, np.asarray(vector, dtype=float)) for label, vector in reference]
+        self.note = note
+
+    @property
+    def total(self) -> np.ndarray:
+        """The sum of the terms (equal to ``step`` to round-off)."""
+        return np.sum([vector for _, vector in self.terms], axis=0)
+
+    def __repr__(self):
+        parts = ", ".join(f"{label}={np.round(v, 4).tolist()}" for label, v in self.terms)
+        return f"<StepTerms k={self.k}: {parts}; step={np.round(self.step, 4).tolist()}>"
+
+
+def _check_step(traj: Trajectory, step) -> int:
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        raise TypeError(f"step must be a whole number k (1 … {traj.n_steps}), got {step!r}")
+    if not 1 <= step <= traj.n_steps:
+        if traj.n_steps == 0:
+            raise ValueError("the run took no steps, so there is no step to take apart")
+        raise ValueError(f"step must be in 1 … {traj.n_steps} (the run took {traj.n_steps} "
+                         f"steps{', then ' + _diverged_note(traj) if traj.diverged else ''}), got {step}")
+    return int(step)
+
+
+def step_terms(traj: Trajectory, step: int) -> StepTerms:
+    r"""Take step k of a run apart into the terms of its update rule (see :class:`StepTerms`).
+
+    Reconstructed from ``traj.states`` (state after k steps) and ``traj.used_grads``:
+
+    * SGD: −ηg;
+    * Momentum: αv_{k−1} (the velocity kept) + −ηg (the gradient term);
+    * Nesterov: α²v_{k−1} + −(1+α)ηg (θ ← θ + αv − ηg with the new v = αv_{k−1} − ηg);
+    * AdaGrad, RMSprop, Adadelta, Adam: the rescaled step (e.g. −ηg/(√h + ε)), compared with
+      the plain gradient step −ηg (a reference, not a term);
+    * AdamW: −ηλθ_{k−1} (weight decay) + the Adam step.
+
+    Any other optimizer (e.g. a variant) gets the step as a single term, with a note.
+    """
+    traj = _check_traj(traj, "step_terms")
+    k = _check_step(traj, step)
+    opt, kind = traj.optimizer, type(traj.optimizer)
+    start, step_vector = traj.points[k - 1], traj.points[k] - traj.points[k - 1]
+    g = traj.used_grads[k - 1]
+    lr = float(opt.lr)
+    plain = [(r"plain gradient step $-\eta g$", -lr * g)]
+    terms, reference = None, []
+    if kind is SGD:
+        terms = [(r"gradient term $-\eta g$", -lr * g)]
+    elif kind is Momentum:
+        a, v_prev = float(opt.momentum), traj.states["v"][k - 1]
+        terms = [(r"velocity kept $\alpha v_{k-1}$", a * v_prev),
+                 (r"gradient term $-\eta g$", -lr * g)]
+    elif kind is Nesterov:
+        a, v_prev = float(opt.momentum), traj.states["v"][k - 1]
+        terms = [(r"velocity kept $\alpha^2 v_{k-1}$", a * a * v_prev),
+                 (r"gradient term $-(1+\alpha)\eta g$", -(1 + a) * lr * g)]
+    elif kind in (OPTIMIZERS.get("AdaGrad"), OPTIMIZERS.get("RMSprop")):
+        rate = opt.effective_lr(_state_at(traj, k))
+        terms = [(r"rescaled step $-\eta g/(\sqrt{h}+\epsilon)$", -rate * g)]
+        reference = plain
+    elif kind is Adadelta:
+        state = {"u": traj.states["u"][k - 1], "v": traj.states["v"][k], "step": k}
+        rate = opt.effective_lr(state)
+        terms = [(r"rescaled step $-\eta\sqrt{u+\epsilon}\,g/\sqrt{v+\epsilon}$", -rate * g)]
+        reference = plain
+    elif kind in (Adam, AdamW):
+        state = _state_at(traj, k)
+        m_hat, _ = opt.moments_hat(state)
+        terms = [(r"rescaled step $-\eta\hat m/(\sqrt{\hat v}+\epsilon)$",
+                  -opt.effective_lr(state) * m_hat)]
+        if kind is AdamW:
+            terms.insert(0, (r"weight decay $-\eta\lambda\theta_{k-1}$",
+                             -lr * float(opt.weight_decay) * start))
+        reference = plain
+    note = ""
+    if terms is not None:
+        total = np.sum([v for _, v in terms], axis=0)
+        scale = max(np.max(np.abs(step_vector)), np.max(np.abs(start)), 1e-300)
+        if not np.allclose(total, step_vector, rtol=1e-9, atol=1e-12 * scale):
+            terms = None                     # a subclass with another rule: do not guess
+    if terms is None:
+        terms, reference = [("step", step_vector)], plain
+        note = f"{kind.__name__}: no decomposition known, the step is shown whole"
+    return StepTerms(k, start, step_vector, terms, reference, note)
+
+
+_TERM_COLORS = (OKABE_ITO["sky_blue"], OKABE_ITO["bluish_green"], OKABE_ITO["reddish_purple"])
+
+
+def plot_step_anatomy(traj: Trajectory, step: int, ax=None, *, zoom: bool = True):
+    """Draw step k taken apart: at θ_{k−1}, the arrows of the update's terms and the step.
+
+    The terms (:func:`step_terms`) are drawn tip to tail from θ_{k−1}, so for SGD, Momentum,
+    Nesterov and AdamW they visibly add up to the step θ_k − θ_{k−1} (black); for adaptive
+    methods the plain gradient step −ηg is drawn dashed beside the rescaled step. ``zoom``
+    frames the step (the contours are drawn for that window); otherwise the surface's view.
+    Returns ``{"terms": [Quiver…], "reference": [Quiver…], "step": Quiver}``; each Quiver's
+    X, Y is its tail and U, V its vector, in data units.
+    """
+    traj = _check_traj(traj, "plot_step_anatomy")
+    parts = step_terms(traj, step)
+    k = parts.k
+    ax = _new_axes(ax)
+    tails, vectors = [], []
+    tail = parts.start.copy()
+    for _, vector in parts.terms:
+        tails.append(tail.copy())
+        vectors.append(vector)
+        tail = tail + vector
+    corners = [parts.start, parts.start + parts.step, *tails, *(t + v for t, v in zip(tails, vectors)),
+               *(parts.start + v for _, v in parts.reference)]
+    corners = np.array(corners)
+    if zoom:
+        center = (corners.min(axis=0) + corners.max(axis=0)) / 2
+        half = max(np.max(corners.max(axis=0) - corners.min(axis=0)) * 0.75, 1e-9 * (1 + np.abs(center).max()))
+        xlim, ylim = (center[0] - 1.6 * half, center[0] + 1.6 * half), (center[1] - half, center[1] + half)
+        plot_contour(traj.surface, ax, xlim=xlim, ylim=ylim, levels=25)
+    else:
+        plot_contour(traj.surface, ax)
+    path = plot_trajectory(traj, ax, contour=False, legend=False, color="0.55", label="path")
+    path.set_linewidth(_lw(0.5))
+    kw = dict(angles="xy", scale_units="xy", scale=1.0, width=0.008, zorder=6)
+    handles, labels = [], []
+    drawn = {"terms": [], "reference": [], "step": None}
+    single = len(parts.terms) == 1             # the term is the step: one arrow, not two
+    for (label, vector), t, color in zip(parts.terms, tails, _TERM_COLORS * 3):
+        if single:
+            label = label + r" $= \theta_k - \theta_{k-1}$"
+        drawn["terms"].append(ax.quiver(t[0], t[1], vector[0], vector[1], color=color,
+                                        gid="term", **kw))
+        handles.append(_arrow_handle(color))
+        labels.append(label)
+    for label, vector in parts.reference:
+        drawn["reference"].append(ax.quiver(parts.start[0], parts.start[1], vector[0], vector[1],
+                                            color=OKABE_ITO["orange"], linestyle="--",
+                                            facecolor="none", edgecolor=OKABE_ITO["orange"],
+                                            linewidth=_lw(0.6), gid="reference", **kw))
+        handles.append(_arrow_handle(OKABE_ITO["orange"], "--"))
+        labels.append(label + " (for comparison)")
+    if single:
+        drawn["step"] = drawn["terms"][0]
+    else:
+        drawn["step"] = ax.quiver(parts.start[0], parts.start[1], parts.step[0], parts.step[1],
+                                  color="black", gid="step", **{**kw, "width": 0.005, "zorder": 7})
+        handles.append(_arrow_handle("black"))
+        labels.append(r"the step $\theta_k - \theta_{k-1}$")
+    for point, text, offset in ((parts.start, r"$\theta_{k-1}$", (-8, 6)),
+                                (parts.start + parts.step, r"$\theta_k$", (6, 6))):
+        ax.annotate(text, point, xytext=offset, textcoords="offset points",
+                    ha="right" if offset[0] < 0 else "left", fontsize="large", zorder=8)
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=1,
+              frameon=False)
+    title = f"{traj.label}\nstep k = {k}"
+    if parts.note:
+        title += f" ({parts.note})"
+    ax.set_title(title)
+    return drawn
