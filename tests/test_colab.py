@@ -51,10 +51,12 @@ sys.exit(0 if result.success else 1)
 # The setup cell the notebooks are specified to start with; the fixture notebook uses it so
 # the machinery here is exercised even before notebooks/ exists.
 FIXTURE_SETUP_CELL = """\
-import sys
-if "google.colab" in sys.modules:  # on Colab: install gdviz from the release tag
-    import subprocess
+# Setup: in Colab, install gdviz (pinned to a release); elsewhere it is already installed.
+import subprocess, sys
+if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", {spec!r}], check=True)
+import numpy as np
+import matplotlib.pyplot as plt
 import gdviz
 """
 
