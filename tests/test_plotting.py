@@ -1,0 +1,505 @@
+"""Tests of gdviz.plotting: assert what was drawn, on the Agg backend.
+
+Each test reads the artists back (line data, quiver vectors, mesh arrays, titles, legend texts)
+and compares them with runs and theory computed independently here.
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import QuadMesh  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+from matplotlib.quiver import Quiver  # noqa: E402
+
+import gdviz  # noqa: E402
+from gdviz import plotting as gp  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def _by_gid(ax, gid):
+    return [artist for artist in ax.get_children() if artist.get_gid() == gid]
+
+
+def _legend_texts(ax):
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def _classic_runs():
+    return [gdviz.run("SGD", "elongated_bowl", start=(-7, 2), steps=30, lr=0.95),
+            gdviz.run("Momentum", "elongated_bowl", start=(-7, 2), steps=30, lr=0.1, momentum=0.9),
+            gdviz.run("AdaGrad", "elongated_bowl", start=(-7, 2), steps=30, lr=1.5, eps=1e-7),
+            gdviz.run("Adam", "elongated_bowl", start=(-7, 2), steps=30, lr=0.3, beta1=0.9,
+                      beta2=0.999, eps=1e-7)]
+
+
+# --- colours and styles ------------------------------------------------------------------------
+def test_palette_is_okabe_ito():
+    okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+    assert set(gp.PALETTE) == okabe_ito
+    assert set(gp.OKABE_ITO.values()) == okabe_ito
+
+
+@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
+def test_every_optimizer_has_its_own_palette_colour(name):
+    color = gp.optimizer_color(name)
+    assert color in gp.PALETTE
+    others = {gp.optimizer_color(other) for other in gdviz.OPTIMIZERS if other != name}
+    assert color not in others
+    assert gp.optimizer_color(name.lower()) == color
+    assert gp.optimizer_color(gdviz.get_optimizer(name)) == color
+    assert gp.optimizer_color(gdviz.run(name, steps=1)) == color
+
+
+def test_variant_takes_its_parents_colour_and_bad_names_fail():
+    from gdviz.variants import TextbookAdam
+    assert gp.optimizer_color(TextbookAdam) == gp.optimizer_color("Adam")
+    with pytest.raises(ValueError, match="choose one of: SGD"):
+        gp.optimizer_color("Adamm")
+    with pytest.raises(TypeError):
+        gp.optimizer_color(3.0)
+
+
+def test_styles_scale_fonts_and_lines_and_reject_unknown_names():
+    with gp.style("notebook"):
+        small = (plt.rcParams["font.size"], plt.rcParams["lines.linewidth"])
+    with gp.style("projector"):
+        big = (plt.rcParams["font.size"], plt.rcParams["lines.linewidth"])
+        line = gp.plot_trajectory(gdviz.run("SGD", steps=3))
+        assert line.get_linewidth() == big[1]
+    assert big[0] > small[0] and big[1] > small[1]
+    with matplotlib.rc_context():
+        gp.use_style("projector")
+        assert plt.rcParams["font.size"] == big[0]
+    with pytest.raises(ValueError, match="notebook, projector"):
+        gp.style("seaborn-whitegrid")
+
+
+# --- contours ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(gdviz.SURFACES))
+def test_contour_marks_every_minimum_of_every_surface(name):
+    surface = gdviz.get_surface(name)
+    contours = gp.plot_contour(name)
+    ax = contours.axes
+    assert isinstance(contours, ContourSet)
+    (star,) = _by_gid(ax, "minimum")
+    np.testing.assert_array_equal(np.column_stack(star.get_data()), np.array(surface.minima))
+    assert ax.get_xlim() == surface.xlim and ax.get_ylim() == surface.ylim
+    levels = contours.levels
+    assert np.all(np.diff(levels) > 0)
+    assert levels[0] >= surface.min_value - 1e-12   # the floor shows, even below zero (saddle)
+    assert levels[0] - surface.min_value < 0.01 * (levels[-1] - surface.min_value)
+
+
+def test_contour_levels_handle_negative_minimum_and_saturation():
+    saddle = gp.contour_levels(np.array([[-0.25, 0.0], [1.0, 3.0]]), min_value=-0.25, n=8)
+    assert saddle[0] > -0.25 and np.all(np.diff(saddle) > 0)
+    plateau = gdviz.get_surface("plateau")
+    X, Y = np.meshgrid(np.linspace(-10, 10, 200), np.linspace(-5, 5, 100))
+    levels = gp.contour_levels(plateau.f(X, Y), plateau.min_value, 20)
+    assert np.sum(levels > 0.99) >= 3                   # the plateau near 1 still has contours
+    assert np.sum(levels < 0.1) >= 3                    # and so does the floor
+
+
+def test_unknown_surface_lists_the_valid_ones():
+    with pytest.raises(ValueError, match="elongated_bowl.*plateau"):
+        gp.plot_contour("banana")
+    assert plt.get_fignums() == []
+
+
+# --- paths and loss ----------------------------------------------------------------------------
+def test_trajectory_line_is_the_runs_points():
+    traj = gdviz.run("Momentum", steps=25, lr=0.1, momentum=0.9)
+    fig, ax = plt.subplots()
+    line = gp.plot_trajectory(traj, ax)
+    assert line.axes is ax
+    np.testing.assert_array_equal(np.column_stack(line.get_data()), traj.points)
+    (start,) = _by_gid(ax, "start")
+    np.testing.assert_array_equal(np.column_stack(start.get_data()), traj.points[:1])
+    assert traj.label in _legend_texts(ax)
+    assert _by_gid(ax, "contour") and not _by_gid(ax, "diverged")
+
+
+def test_diverged_run_is_marked_at_its_last_finite_point():
+    traj = gdviz.run("SGD", steps=60, lr=1.2)
+    assert traj.diverged
+    line = gp.plot_trajectory(traj)
+    ax = line.axes
+    (cross,) = _by_gid(ax, "diverged")
+    np.testing.assert_array_equal(np.column_stack(cross.get_data()), traj.points[-1:])
+    assert np.all(np.isfinite(traj.points[-1]))
+    assert any(f"diverged at step {traj.diverged_at}" in text for text in _legend_texts(ax))
+
+
+def test_trajectories_share_one_surface_and_get_distinct_colours():
+    trajs = [gdviz.run("SGD", steps=10, lr=lr) for lr in (0.1, 0.5, 0.95)]
+    lines = gp.plot_trajectories(trajs)
+    assert len(lines) == 3 and len({line.axes for line in lines}) == 1
+    for line, traj in zip(lines, trajs):
+        np.testing.assert_array_equal(np.column_stack(line.get_data()), traj.points)
+    assert len({line.get_color() for line in lines}) == 3
+    assert lines[0].get_color() == gp.optimizer_color("SGD")
+    with pytest.raises(ValueError, match="one surface"):
+        gp.plot_trajectories([trajs[0], gdviz.run("SGD", "rosenbrock", steps=3)])
+    with pytest.raises(ValueError, match="no trajectories"):
+        gp.plot_trajectories([])
+
+
+def test_trajectory_on_an_axes_showing_another_surface_fails():
+    ax = gp.plot_contour("rosenbrock").axes
+    with pytest.raises(ValueError, match="rosenbrock"):
+        gp.plot_trajectory(gdviz.run("SGD", steps=3), ax, contour=False)
+
+
+@pytest.mark.parametrize("surface", ["elongated_bowl", "saddle", "plateau"])
+def test_loss_is_gap_to_the_minimum_on_a_log_scale(surface):
+    trajs = [gdviz.run("SGD", surface, steps=20, lr=0.1), gdviz.run("Adam", surface, steps=20, lr=0.1)]
+    lines = gp.plot_loss(trajs)
+    ax = lines[0].axes
+    assert ax.get_yscale() == "log"
+    for line, traj in zip(lines, trajs):
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(traj.n_steps + 1))
+        np.testing.assert_array_equal(line.get_ydata(), traj.losses - traj.surface.min_value)
+
+
+def test_loss_marks_divergence_and_notes_exact_zeros():
+    diverged = gdviz.run("SGD", steps=60, lr=1.2)
+    exact = gdviz.run("SGD", "bowl", start=(0.0, 1.0), steps=5, lr=0.25)   # y ← (1 − 4η) y = 0
+    assert exact.losses[-1] == 0.0
+    lines = gp.plot_loss([diverged, exact])
+    ax = lines[0].axes
+    (cross,) = _by_gid(ax, "diverged")
+    assert cross.get_xdata()[0] == diverged.n_steps == diverged.diverged_at - 1
+    assert cross.get_ydata()[0] == diverged.losses[-1]
+    assert any(f"diverged at step {diverged.diverged_at}" in t for t in _legend_texts(ax))
+    (note,) = _by_gid(ax, "note")
+    assert "not shown" in note.get_text()
+
+
+# --- panels ------------------------------------------------------------------------------------
+def test_classic_figure_has_four_panels_with_the_books_runs():
+    fig, axes = gp.classic_figure()
+    assert len(axes) == 4 and len(fig.axes) == 4
+    titles = [ax.get_title() for ax in axes]
+    assert titles == ["SGD\nη=0.95", "Momentum\nη=0.1, α=0.9", "AdaGrad\nη=1.5, ε=1e-07",
+                      "Adam\nη=0.3, β₁=0.9, β₂=0.999, ε=1e-07"]
+    for ax, traj in zip(axes, _classic_runs()):
+        (path,) = _by_gid(ax, "path")
+        np.testing.assert_array_equal(np.column_stack(path.get_data()), traj.points)
+        (star,) = _by_gid(ax, "minimum")
+        assert list(zip(*star.get_data())) == [(0.0, 0.0)]
+    # the picture is right: SGD's exact iterates zig-zag across the valley (1 − 2η < 0)
+    (sgd,) = _by_gid(axes[0], "path")
+    k = np.arange(31)
+    np.testing.assert_allclose(sgd.get_xdata(), (1 - 0.95 / 10) ** k * -7, rtol=1e-12)
+    np.testing.assert_allclose(sgd.get_ydata(), (1 - 2 * 0.95) ** k * 2, rtol=1e-12, atol=1e-15)
+    assert np.all(np.sign(sgd.get_ydata()[1:]) != np.sign(sgd.get_ydata()[:-1]))
+
+
+def test_classic_figure_draws_into_given_axes():
+    fig, given = plt.subplots(2, 2)
+    fig2, axes = gp.classic_figure(given)
+    assert fig2 is fig and list(axes) == list(given.flat)
+    with pytest.raises(ValueError, match="need 4 axes"):
+        gp.classic_figure(given[0])
+
+
+def test_small_multiples_one_panel_per_run():
+    trajs = [gdviz.run(name, steps=10) for name in ("SGD", "Momentum", "Nesterov")]
+    trajs.append(gdviz.run("SGD", steps=60, lr=1.2))
+    fig, axes = gp.small_multiples(trajs)
+    assert len(axes) == 4 == len(fig.axes)
+    for ax, traj in zip(axes, trajs):
+        (path,) = _by_gid(ax, "path")
+        np.testing.assert_array_equal(np.column_stack(path.get_data()), traj.points)
+    assert axes[3].get_title().endswith(f"diverged at step {trajs[3].diverged_at}")
+    fig, axes = gp.small_multiples(trajs[:3])
+    assert len(fig.axes) == 3
+
+
+def test_comparison_has_paths_and_loss():
+    trajs = _classic_runs()[:2]
+    fig, (paths, loss) = gp.plot_comparison(trajs)
+    assert len(_by_gid(paths, "path")) == 2 and loss.get_yscale() == "log"
+    assert len(fig.legends) == 1
+
+
+# --- inner state -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["Momentum", "Nesterov"])
+def test_velocity_arrows_are_the_state_v(name):
+    traj = gdviz.run(name, steps=15, lr=0.1, momentum=0.9)
+    quiver = gp.plot_velocity(traj)
+    assert isinstance(quiver, Quiver)
+    np.testing.assert_array_equal(quiver.get_offsets(), traj.points)
+    np.testing.assert_array_equal(np.column_stack([quiver.U, quiver.V]), traj.states["v"])
+    # Momentum's velocity is its step: θ_k = θ_{k−1} + v_k
+    if name == "Momentum":
+        np.testing.assert_allclose(traj.states["v"][1:], np.diff(traj.points, axis=0), atol=1e-15)
+
+
+def test_velocity_refuses_optimizers_without_one():
+    with pytest.raises(ValueError, match="SGD keeps no velocity; plot_velocity needs Momentum or Nesterov"):
+        gp.plot_velocity(gdviz.run("SGD", steps=3))
+    with pytest.raises(ValueError, match="plot_adam_moments"):
+        gp.plot_velocity(gdviz.run("Adam", steps=3))
+    assert plt.get_fignums() == []
+
+
+def test_effective_lr_of_adagrad_is_eta_over_root_of_summed_squares():
+    traj = gdviz.run("AdaGrad", steps=20, lr=1.5, eps=1e-7)
+    lines = gp.plot_effective_lr(traj)
+    h = np.cumsum(traj.used_grads ** 2, axis=0)
+    expected = 1.5 / (np.sqrt(h) + 1e-7)
+    for i, line in enumerate(lines):
+        np.testing.assert_array_equal(line.get_xdata(), np.arange(1, 21))
+        np.testing.assert_allclose(line.get_ydata(), expected[:, i], rtol=1e-12)
+    assert lines[0].axes.get_yscale() == "log"
+
+
+@pytest.mark.parametrize("name", ["RMSprop", "Adadelta", "Adam", "AdamW"])
+def test_effective_lr_matches_the_optimizer_per_step(name):
+    traj = gdviz.run(name, steps=12)
+    lines = gp.plot_effective_lr(traj)
+    for k in (1, 7, 12):
+        state = {key: values[k] for key, values in traj.states.items()}
+        state["step"] = k
+        expected = np.broadcast_to(traj.optimizer.effective_lr(state), (2,))
+        assert [line.get_ydata()[k - 1] for line in lines] == pytest.approx(expected, rel=1e-12)
+
+
+def test_effective_lr_refuses_fixed_rate_optimizers():
+    with pytest.raises(ValueError, match="Momentum uses the same learning rate.*AdaGrad"):
+        gp.plot_effective_lr(gdviz.run("Momentum", steps=3))
+
+
+def test_adam_moments_are_bias_corrected_running_means():
+    b1, b2 = 0.8, 0.99
+    traj = gdviz.run("Adam", steps=15, lr=0.3, beta1=b1, beta2=b2)
+    drawn = gp.plot_adam_moments(traj)
+    m = v = np.zeros(2)
+    m_hat, v_hat = [], []
+    for k, g in enumerate(traj.used_grads, start=1):          # the recurrence, from scratch
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat.append(m / (1 - b1 ** k))
+        v_hat.append(v / (1 - b2 ** k))
+    for i in range(2):
+        np.testing.assert_allclose(drawn["m_hat"][i].get_ydata(), np.array(m_hat)[:, i], rtol=1e-12)
+        np.testing.assert_allclose(drawn["v_hat"][i].get_ydata(), np.array(v_hat)[:, i], rtol=1e-12)
+    k = np.arange(1, 16)
+    np.testing.assert_allclose(drawn["corrections"][0].get_ydata(), 1 - b1 ** k)
+    np.testing.assert_allclose(drawn["corrections"][1].get_ydata(), 1 - b2 ** k)
+    np.testing.assert_allclose(drawn["m_hat"][0].get_ydata()[0], traj.used_grads[0, 0])  # m̂₁ = g₁
+    with pytest.raises(ValueError, match="needs Adam or AdamW"):
+        gp.plot_adam_moments(gdviz.run("RMSprop", steps=3))
+
+
+# --- the anatomy of one step -------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
+def test_step_terms_sum_to_the_step_for_every_optimizer(name):
+    traj = gdviz.run(name, steps=8)
+    for k in (1, 5, 8):
+        parts = gp.step_terms(traj, k)
+        np.testing.assert_allclose(parts.total, traj.points[k] - traj.points[k - 1],
+                                   rtol=1e-12, atol=1e-14)
+        assert parts.note == ""                    # a real decomposition, not the fallback
+
+
+def test_momentum_and_nesterov_terms_are_their_formulas():
+    a, lr, k = 0.9, 0.1, 6
+    for name, old, grad in (("Momentum", a, lr), ("Nesterov", a * a, (1 + a) * lr)):
+        traj = gdviz.run(name, steps=10, lr=lr, momentum=a)
+        v_prev = traj.points[k - 1] - traj.points[k - 2] if name == "Momentum" else traj.states["v"][k - 1]
+        g = traj.surface.grad(*traj.points[k - 1])
+        (_, kept), (_, gradient) = gp.step_terms(traj, k).terms
+        np.testing.assert_allclose(kept, old * np.asarray(v_prev), rtol=1e-12)
+        np.testing.assert_allclose(gradient, -grad * np.asarray(g), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "Nesterov", "AdamW", "Adam"])
+def test_step_anatomy_arrows_add_up_to_the_step(name):
+    traj = gdviz.run(name, steps=10, **({"weight_decay": 0.1} if name == "AdamW" else {}))
+    k = 4
+    drawn = gp.plot_step_anatomy(traj, k)
+    step = traj.points[k] - traj.points[k - 1]
+    terms = drawn["terms"]
+    vectors = [np.array([q.U[0], q.V[0]]) for q in terms]
+    np.testing.assert_allclose(np.sum(vectors, axis=0), step, rtol=1e-12, atol=1e-14)
+    tail = traj.points[k - 1]                               # drawn tip to tail from θ_{k−1}
+    for q, vector in zip(terms, vectors):
+        np.testing.assert_allclose(q.get_offsets()[0], tail, rtol=1e-12)
+        tail = tail + vector
+    np.testing.assert_allclose(tail, traj.points[k], rtol=1e-12, atol=1e-14)
+    q = drawn["step"]
+    np.testing.assert_allclose([q.U[0], q.V[0]], step, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(q.get_offsets()[0], traj.points[k - 1])
+    if name in ("Adam", "AdamW"):
+        (ref,) = drawn["reference"]
+        np.testing.assert_allclose([ref.U[0], ref.V[0]], -traj.optimizer.lr * traj.used_grads[k - 1])
+
+
+def test_step_anatomy_rejects_steps_out_of_range():
+    traj = gdviz.run("Momentum", steps=5)
+    for bad in (0, 6, -1):
+        with pytest.raises(ValueError, match=r"step must be in 1 … 5"):
+            gp.plot_step_anatomy(traj, bad)
+    with pytest.raises(TypeError):
+        gp.plot_step_anatomy(traj, 2.5)
+    assert plt.get_fignums() == []
+
+
+def test_step_terms_of_an_unknown_variant_fall_back_to_the_whole_step():
+    from gdviz.variants import NesterovOldOrder
+    traj = gdviz.run(NesterovOldOrder(lr=0.1, momentum=0.9), steps=5)
+    parts = gp.step_terms(traj, 3)
+    assert parts.note and len(parts.terms) == 1
+    np.testing.assert_allclose(parts.total, traj.points[3] - traj.points[2])
+
+
+# --- stability maps ----------------------------------------------------------------------------
+def _lambda_max(surface):
+    return np.linalg.eigvalsh(gdviz.get_surface(surface).hessian).max()
+
+
+def test_momentum_stability_map():
+    lrs, alphas = np.geomspace(1e-2, 3, 24), np.linspace(0, 0.95, 11)
+    result = gdviz.sweep("Momentum", lr=lrs, momentum=alphas, steps=80)
+    mesh = gp.plot_stability_map(result, current=(0.1, 0.9))
+    ax = mesh.axes
+    assert isinstance(mesh, QuadMesh)
+    image = mesh.get_array()
+    assert image.shape == result.shape[::-1] == (11, 24)       # rows = α (y), columns = η (x)
+    np.testing.assert_array_equal(np.ma.getmaskarray(image), result.diverged.T)
+    (diverged,) = _by_gid(ax, "diverged")
+    np.testing.assert_array_equal(~np.ma.getmaskarray(diverged.get_array()), result.diverged.T)
+    assert "diverged" in _legend_texts(ax)
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "linear"
+    assert ax.get_xlabel() == "η (lr)" and ax.get_ylabel() == "α (momentum)"
+    (boundary,) = _by_gid(ax, "theory")
+    alpha = boundary.get_ydata()
+    np.testing.assert_allclose(boundary.get_xdata(), 2 * (1 + alpha) / _lambda_max("elongated_bowl"))
+    (current,) = _by_gid(ax, "current")
+    assert list(zip(*current.get_data())) == [(0.1, 0.9)]
+    assert len(_by_gid(ax, "optimal")) == 1
+    swapped = gp.plot_stability_map(result, x="momentum", theory=False, colorbar=False)
+    assert swapped.get_array().shape == result.shape
+    assert not _by_gid(swapped.axes, "theory")
+
+
+@pytest.mark.parametrize("surface", ["elongated_bowl", "rotated_bowl"])
+def test_sgd_sweep_draws_the_line_eta_two_over_lambda_max(surface):
+    result = gdviz.sweep("SGD", surface, lr=np.linspace(0.05, 1.6, 32), steps=60)
+    line = gp.plot_stability_map(result, current=0.5)
+    ax = line.axes
+    np.testing.assert_array_equal(line.get_xdata(), result.axes["lr"])
+    (boundary,) = _by_gid(ax, "theory")
+    np.testing.assert_allclose(boundary.get_xdata(), 2 / _lambda_max(surface))
+    (cross,) = _by_gid(ax, "diverged")
+    np.testing.assert_array_equal(cross.get_xdata(), result.axes["lr"][result.diverged])
+    assert np.all(cross.get_xdata() > 2 / _lambda_max(surface))
+    (current,) = _by_gid(ax, "current")
+    assert list(current.get_xdata()) == [0.5, 0.5]
+    assert ax.get_xlabel() == "η (lr)"
+
+
+def test_steps_to_tol_map_and_no_theory_where_none_exists():
+    result = gdviz.sweep("Nesterov", lr=np.geomspace(1e-2, 3, 12), momentum=np.linspace(0, 0.9, 6),
+                         steps=60, tol=1e-4)
+    mesh = gp.plot_stability_map(result, quantity="steps_to_tol")
+    ax = mesh.axes
+    assert not _by_gid(ax, "theory")                       # heavy-ball theory is not NAG's
+    never = (result.steps_to_tol < 0) & ~result.diverged
+    assert never.any() and result.diverged.any()
+    np.testing.assert_array_equal(np.ma.getmaskarray(mesh.get_array()), (result.steps_to_tol < 0).T)
+    assert len(_by_gid(ax, "not_converged")) == 1
+    assert not _by_gid(gp.plot_stability_map(gdviz.sweep("SGD", "rosenbrock", lr=[1e-4, 1e-3])).axes,
+                       "theory")
+
+
+def test_stability_map_rejects_bad_arguments():
+    result = gdviz.sweep("Momentum", lr=[0.1, 0.2], momentum=[0.5, 0.9], steps=5)
+    with pytest.raises(ValueError, match="'final_loss', 'steps_to_tol'"):
+        gp.plot_stability_map(result, quantity="loss")
+    with pytest.raises(ValueError, match="current must be"):
+        gp.plot_stability_map(result, current=0.1)
+    with pytest.raises(ValueError, match="one or two"):
+        gp.plot_stability_map(gdviz.sweep("Adam", lr=[0.1], beta1=[0.9], beta2=[0.99], steps=2))
+    with pytest.raises(TypeError, match="SweepResult"):
+        gp.plot_stability_map(gdviz.run("SGD", steps=2))
+
+
+# --- composition: every function draws into a given axes, and leaks no figure ------------------
+_TRAJ = dict(momentum=lambda: gdviz.run("Momentum", steps=8), adam=lambda: gdviz.run("Adam", steps=8))
+_ONE_AXES = {
+    "plot_contour": lambda ax: gp.plot_contour("himmelblau", ax),
+    "plot_trajectory": lambda ax: gp.plot_trajectory(_TRAJ["momentum"](), ax),
+    "plot_trajectories": lambda ax: gp.plot_trajectories([_TRAJ["momentum"](), _TRAJ["adam"]()], ax),
+    "plot_loss": lambda ax: gp.plot_loss(_TRAJ["adam"](), ax),
+    "plot_velocity": lambda ax: gp.plot_velocity(_TRAJ["momentum"](), ax),
+    "plot_effective_lr": lambda ax: gp.plot_effective_lr(_TRAJ["adam"](), ax),
+    "plot_step_anatomy": lambda ax: gp.plot_step_anatomy(_TRAJ["momentum"](), 3, ax),
+    "plot_stability_map": lambda ax: gp.plot_stability_map(
+        gdviz.sweep("Momentum", lr=[0.1, 1.0], momentum=[0.0, 0.9], steps=5), ax),
+}
+
+
+def _artists(drawn):
+    if isinstance(drawn, dict):
+        return [a for value in drawn.values() for a in (value if isinstance(value, list) else [value])]
+    return drawn if isinstance(drawn, list) else [drawn]
+
+
+@pytest.mark.parametrize("name", list(_ONE_AXES))
+def test_function_draws_into_the_given_axes_and_returns_its_artists(name):
+    fig, ax = plt.subplots()
+    drawn = _ONE_AXES[name](ax)
+    artists = _artists(drawn)
+    assert artists and all(artist.axes is ax for artist in artists)
+    assert plt.get_fignums() == [fig.number]
+
+
+@pytest.mark.parametrize("name", list(_ONE_AXES))
+def test_function_without_axes_makes_exactly_one_figure(name):
+    drawn = _ONE_AXES[name](None)
+    assert len(plt.get_fignums()) == 1
+    plt.close(_artists(drawn)[0].figure)
+    assert plt.get_fignums() == []
+
+
+def test_multi_panel_functions_make_one_figure_each():
+    for make in (gp.classic_figure, lambda: gp.plot_comparison(_classic_runs()),
+                 lambda: gp.small_multiples(_classic_runs()[:3])):
+        fig, _ = make()
+        assert plt.get_fignums() == [fig.number]
+        plt.close(fig)
+    drawn = gp.plot_adam_moments(_TRAJ["adam"]())
+    assert len(plt.get_fignums()) == 1
+    fig, axes = plt.subplots(3)
+    drawn = gp.plot_adam_moments(_TRAJ["adam"](), axes)
+    assert [lines[0].axes for lines in drawn.values()] == list(axes)
+
+
+def test_long_titles_are_not_cut_off(tmp_path):
+    with gp.style("projector"):
+        fig, axes = gp.classic_figure()
+        fig.savefig(tmp_path / "classic.png")             # lay out, then check the extents
+        renderer = fig.canvas.get_renderer()
+        width = fig.bbox.width
+        for ax in axes:
+            box = ax.title.get_window_extent(renderer)
+            assert 0 <= box.x0 and box.x1 <= width
+        legend = gp.plot_trajectories(_classic_runs()).__getitem__(0).axes.get_legend()
+        legend.figure.savefig(tmp_path / "paths.png")
+        renderer = legend.figure.canvas.get_renderer()
+        for text in legend.get_texts():                    # every label inside the figure
+            box = text.get_window_extent(renderer)
+            assert 0 <= box.x0 and box.x1 <= legend.figure.bbox.width and box.y0 >= 0
