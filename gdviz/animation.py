@@ -1,0 +1,693 @@
+r"""Watch optimizers move: a small, self-contained HTML player and one-call GIFs for slides.
+
+    import gdviz
+    from gdviz.animation import animate, save_gif
+    trajs = [gdviz.run("SGD", lr=0.9), gdviz.run("Momentum", lr=0.1, momentum=0.9)]
+    animate(trajs)                      # a player in the notebook (plays in the saved file too)
+    save_gif(trajs, "momentum.gif")     # the same animation for slides
+
+Used from ``notebooks/01_gradient_descent.ipynb`` onwards.
+
+How it stays small and fast: matplotlib draws everything that does not move (contours,
+axes, labels, legend, the start squares and minima, an empty loss panel) **once**, into one
+PNG. The moving parts (the paths, the current-position markers, the loss curves, the ✕ of a
+diverged run) are kept as pixel coordinates, computed from each artist's own ``transData``,
+and drawn per frame: by a few lines of JavaScript on a ``<canvas>`` over the PNG in the
+player, and by Pillow on copies of the PNG in the GIF. 60 frames take ~0.3 MB instead of the
+~20 MB of matplotlib's ``FuncAnimation.to_jshtml()`` (``benchmarks/bench_animation.py``).
+
+Player contract (for the browser tests and anyone scripting the page):
+
+* the root is ``div.gdviz-player`` with a unique ``id`` (also in ``data-gdviz-id``);
+* ``button.gdviz-play`` plays and pauses; ``input.gdviz-slider`` (``type=range``) seeks;
+* the text of ``.gdviz-frame`` is the current **frame index, 0-based** (0 … n_frames − 1),
+  also in the root's ``data-frame``; ``.gdviz-step`` is the optimizer step that frame shows
+  (the same number unless long runs were subsampled);
+* the player opens on the **last** frame (the whole path, like the static plots); Play from
+  there starts again at frame 0;
+* ``root.gdvizPlayer`` has ``play()``, ``pause()``, ``seek(i)``, ``frame()`` and ``n``.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import math
+import numbers
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from . import plotting
+from .trajectory import Trajectory
+
+__all__ = ["animate", "save_gif", "Player", "MAX_DEFAULT_FRAMES"]
+
+#: Runs longer than this many steps are shown in this many frames (+1 for the start), evenly
+#: subsampled, unless ``frames`` is given.
+MAX_DEFAULT_FRAMES = 120
+MAX_FPS = 50                      # browsers slow GIF frames shorter than 20 ms down to 100 ms
+_SUPERSAMPLE = 3                  # the GIF's moving parts are drawn 3× larger, then reduced
+_CANVAS_SCALE = 2                 # the player's canvas has 2×2 pixels per image pixel (crisp on HiDPI)
+_ids = itertools.count(1)
+
+
+# --- checking the arguments (everything before anything is drawn) ----------------------------
+def _as_trajectories(trajs) -> list[Trajectory]:
+    if isinstance(trajs, Trajectory):
+        return [trajs]
+    if isinstance(trajs, (str, bytes)) or not isinstance(trajs, Iterable):
+        raise TypeError(f"trajs must be a Trajectory (from gdviz.run) or a list of them, "
+                        f"got {type(trajs).__name__}")
+    items = list(trajs)
+    if not items:
+        raise ValueError("trajs is empty: pass a Trajectory or a list of them, "
+                         "e.g. animate(gdviz.run('SGD', lr=0.1))")
+    for i, item in enumerate(items):
+        if not isinstance(item, Trajectory):
+            raise TypeError(f"trajs[{i}] must be a Trajectory (from gdviz.run), got {type(item).__name__}")
+    first = items[0].surface
+    for item in items[1:]:
+        if (type(item.surface), item.surface.parameters) != (type(first), first.parameters):
+            raise ValueError(f"trajs must all run on one surface, got {first!r} and {item.surface!r}")
+    return items
+
+
+def _last_step(traj: Trajectory) -> int:
+    """The last step worth a frame: the final step, or the step at which the run diverged."""
+    return traj.diverged_at if traj.diverged else traj.n_steps
+
+
+def _number(name, value, low, high, *, integer=False, low_open=False):
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {'whole number' if integer else 'number'}, got {value!r}")
+    ok = (low < value if low_open else low <= value) and value <= high and math.isfinite(value)
+    if not ok:
+        raise ValueError(f"{name} must be in {'(' if low_open else '['}{low}, {high}], got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _check_fps(fps) -> float:
+    return _number("fps (frames per second)", fps, 0, MAX_FPS, low_open=True)
+
+
+def _frame_steps(last: int, frames) -> np.ndarray:
+    """The step each frame shows: every step, or ``frames`` evenly spread, first and last kept."""
+    if frames is None:
+        frames = min(last, MAX_DEFAULT_FRAMES) + 1
+    frames = _number(f"frames (for runs of {last} steps: 1 … one per step plus the start)",
+                     frames, 1, last + 1, integer=True)
+    if frames == 1:
+        return np.array([last])
+    # spacing ≥ 1, so the rounded steps are distinct
+    return np.round(np.linspace(0, last, frames)).astype(int)
+
+
+def _check_figsize(figsize, default):
+    if figsize is None:
+        return default
+    try:
+        width, height = figsize
+        width, height = float(width), float(height)
+    except (TypeError, ValueError):
+        raise TypeError(f"figsize must be (width, height) in inches, got {figsize!r}") from None
+    if not (0.5 <= width <= 30 and 0.5 <= height <= 30):
+        raise ValueError(f"figsize must be (width, height) with both in [0.5, 30] inches, got {figsize!r}")
+    return width, height
+
+
+def _check_flag(name, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+# --- the scene: one background PNG and the pixel coordinates of everything that moves -------
+def _color(value) -> str | None:
+    from matplotlib import colors as mcolors
+    rgba = mcolors.to_rgba(value)
+    if rgba[3] == 0:
+        return None
+    return mcolors.to_hex(rgba, keep_alpha=rgba[3] < 1)
+
+
+def _shape(marker, size_pt, face, edge, edge_pt, px_per_pt) -> dict:
+    """A marker as polygons in pixels around (0, 0), y down, with its fill and edge."""
+    from matplotlib.markers import MarkerStyle
+    from matplotlib.transforms import Affine2D
+    style = MarkerStyle(marker)
+    fine = 16        # polygonize curves (the circle) at 16× so they stay round
+    transform = style.get_transform() + Affine2D().scale(size_pt * px_per_pt * fine, -size_pt * px_per_pt * fine)
+    polys = style.get_path().transformed(transform).to_polygons(closed_only=style.is_filled())
+    return {"polys": [np.round(np.asarray(p)[:-1].ravel() / fine, 2).tolist() for p in polys],
+            "fill": _color(face) if style.is_filled() else None,
+            "edge": _color(edge), "lw": round(edge_pt * px_per_pt, 2)}
+
+
+def _line_shape(line, px_per_pt, scale=1.0, edge=None, edge_pt=None) -> dict:
+    return _shape(line.get_marker(), line.get_markersize() * scale, line.get_markerfacecolor(),
+                  line.get_markeredgecolor() if edge is None else edge,
+                  line.get_markeredgewidth() if edge_pt is None else edge_pt, px_per_pt)
+
+
+def _pixels(line, height) -> list:
+    """The line's data points in image pixels (x right, y down); None where not finite."""
+    xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+    xy[:, 1] = height - xy[:, 1]
+    xy = np.round(xy, 2)
+    return [float(v) if math.isfinite(v) else None for v in xy.ravel()]
+
+
+def _outline(line, px_per_pt):
+    """The dark stroke ``plotting`` puts under light colours (a patheffects.Stroke), if any."""
+    from matplotlib import patheffects
+    for effect in line.get_path_effects() or ():
+        if isinstance(effect, patheffects.Stroke):
+            params = getattr(effect, "_gc", {})
+            return {"color": _color(params.get("foreground", "#333333")),
+                    "lw": round(params.get("linewidth", line.get_linewidth() + 1.6) * px_per_pt, 2)}
+    return None
+
+
+def _clip(ax, height) -> list:
+    x0, y0, x1, y1 = ax.bbox.extents
+    return [round(x0, 2), round(height - y1, 2), round(x1, 2), round(height - y0, 2)]
+
+
+def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
+    """Draw the still parts with matplotlib; return (background PNG bytes, scene dict)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    last = int(steps[-1])
+    with plotting.style("projector" if projector else "notebook"):
+        fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        if loss_panel:
+            ax, loss_ax = fig.subplots(2, 1, gridspec_kw={"height_ratios": [2.3, 1]})
+        else:
+            ax, loss_ax = fig.subplots(), None
+        paths = plotting.plot_trajectories(trajs, ax, legend="below")
+        ax.set_title(title, loc="left")
+        # keeps room for the step counter, which the player and the GIF draw per frame
+        counter = ax.set_title(f"step {last} / {last}", loc="right", color=(0, 0, 0, 0))
+        losses = plotting.plot_loss(trajs, loss_ax, legend=False) if loss_panel else []
+        panels = [ax] + ([loss_ax] if loss_panel else [])
+        for panel in panels:          # freeze the limits the full paths gave
+            panel.set_xlim(panel.get_xlim())
+            panel.set_ylim(panel.get_ylim())
+        moving = [a for p in panels for a in p.lines if a.get_gid() in ("path", "loss", "diverged")]
+        for artist in moving:
+            artist.set_visible(False)
+        fig.canvas.draw()
+        rgba = np.asarray(fig.canvas.buffer_rgba())
+        height, width = rgba.shape[:2]
+        px_per_pt = fig.dpi / 72
+
+        shapes, paths_out, stamps = [], [], []
+
+        def add(shape):
+            shapes.append(shape)
+            return len(shapes) - 1
+
+        for panel_index, (panel, lines) in enumerate(((ax, paths), (loss_ax, losses))):
+            if panel is None:
+                continue
+            crosses = iter(a for a in panel.lines if a.get_gid() == "diverged")
+            for traj, line in zip(trajs, lines):
+                lw = line.get_linewidth()
+                has_markers = line.get_marker() not in (None, "None", "none", "", " ")
+                head_pt = (line.get_markersize() * 2.4 if has_markers
+                           else plotting.mpl.rcParams["lines.markersize"] * 1.3)
+                cross = next(crosses) if traj.diverged else None
+                outline = _outline(line, px_per_pt)
+                paths_out.append({
+                    "panel": panel_index, "xy": _pixels(line, height),
+                    "color": _color(line.get_color()), "lw": round(lw * px_per_pt, 2),
+                    "outline": outline,
+                    "marker": add(_line_shape(line, px_per_pt)) if has_markers else None,
+                    "marker_outline": (add(_line_shape(line, px_per_pt, edge=outline["color"],
+                                                       edge_pt=outline["lw"] / px_per_pt))
+                                       if has_markers and outline else None),
+                    "head": add(_shape("o", head_pt, line.get_color(),
+                                       outline["color"] if outline else "white", lw * 0.6, px_per_pt)),
+                    "cross": add(_line_shape(cross, px_per_pt)) if cross is not None else None,
+                    "diverged_at": traj.diverged_at, "label": traj.label})
+            lowest = min((line.get_zorder() for line in lines), default=0)
+            for artist in panel.lines:  # still markers drawn above the paths stay above them
+                if (artist.get_gid() in ("start", "minimum", "saddle") and artist.get_visible()
+                        and artist.get_zorder() > lowest):
+                    shape = add(_line_shape(artist, px_per_pt))
+                    xy = _pixels(artist, height)
+                    stamps.extend({"panel": panel_index, "x": x, "y": y, "shape": shape}
+                                  for x, y in zip(xy[::2], xy[1::2]) if x is not None and y is not None)
+        x, y = counter.get_transform().transform(counter.get_position())
+        scene = {
+            "width": width, "height": height, "steps": [int(s) for s in steps], "last_step": last,
+            "panels": [{"clip": _clip(p, height)} for p in panels],
+            "paths": paths_out, "stamps": stamps, "shapes": shapes,
+            "counter": {"x": round(float(x), 2), "y": round(height - float(y), 2),
+                        "size": round(counter.get_fontsize() * px_per_pt, 2),
+                        "color": _color(plotting.mpl.rcParams["axes.titlecolor"]
+                                        if plotting.mpl.rcParams["axes.titlecolor"] != "auto"
+                                        else plotting.mpl.rcParams["text.color"])},
+            "font_file": _font_file(counter),
+            "css_width": round(width * 100 / fig.dpi),     # shown at 100 pixels per inch
+        }
+    buffer = io.BytesIO()
+    Image.fromarray(rgba[..., :3]).save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue(), scene
+
+
+def _font_file(text) -> str:
+    from matplotlib import font_manager
+    return font_manager.findfont(text.get_fontproperties())
+
+
+# --- the GIF: the same pixels drawn by Pillow ---------------------------------------------------
+class _Compositor:
+    """Draws frame i of a scene onto copies of the background, as the player's JavaScript does."""
+
+    def __init__(self, scene: dict, background_png: bytes, supersample: int = _SUPERSAMPLE):
+        from PIL import Image, ImageFont
+        self.scene, self.s = scene, supersample
+        self.background = Image.open(io.BytesIO(background_png)).convert("RGB")
+        # each panel's background, enlarged s× (nearest): drawing on it and box-reducing by s
+        # gives back the background pixels exactly wherever nothing was drawn
+        self.panels = []
+        for panel in scene["panels"]:
+            x0, y0, x1, y1 = panel["clip"]
+            box = (int(math.floor(x0)), int(math.floor(y0)), int(math.ceil(x1)), int(math.ceil(y1)))
+            crop = self.background.crop(box)
+            self.panels.append((box, crop.resize((crop.width * supersample, crop.height * supersample),
+                                                 _resampling().NEAREST)))
+        self.sprites = {}
+        counter = scene["counter"]
+        try:
+            self.font = ImageFont.truetype(scene["font_file"], max(1, round(counter["size"])))
+        except OSError:             # font moved since the scene was made
+            self.font = ImageFont.load_default()
+
+    def frame(self, i: int):
+        from PIL import ImageDraw
+        scene, s = self.scene, self.s
+        step = scene["steps"][i]
+        image = self.background.copy()
+        for index, (box, large) in enumerate(self.panels):
+            layer = large.copy()
+            left, top = box[:2]
+            self._draw_panel(layer, index, step, lambda x, y: ((x - left) * s, (y - top) * s))
+            image.paste(layer.reduce(s), box[:2])
+        counter = scene["counter"]
+        ImageDraw.Draw(image).text((counter["x"], counter["y"]), _counter_text(step, scene["last_step"]),
+                                   font=self.font, fill=counter["color"], anchor="rs")
+        return image
+
+    def _draw_panel(self, layer, index, step, to_layer):
+        """The same drawing order as the player: outlines, lines, markers; stamps; heads and ✕."""
+        from PIL import ImageDraw
+        draw, s = ImageDraw.Draw(layer), self.s
+        ends = []
+        for path in (p for p in self.scene["paths"] if p["panel"] == index):
+            xy = path["xy"]
+            runs, run = [], []           # the visible points, split where one is not finite
+            for j in range(min(step, len(xy) // 2 - 1) + 1):
+                if xy[2 * j] is None or xy[2 * j + 1] is None:
+                    runs, run = runs + [run], []
+                else:
+                    run.append(to_layer(xy[2 * j], xy[2 * j + 1]))
+            runs = [r for r in runs + [run] if r]
+            layers = [(path["outline"], path["marker_outline"])] if path["outline"] else []
+            for stroke, marker in layers + [(path, path["marker"])]:
+                width = max(1, round(stroke["lw"] * s))
+                for run in runs:
+                    if len(run) > 1:
+                        draw.line(run, fill=stroke["color"], width=width, joint="curve")
+                if marker is not None:
+                    for point in itertools.chain(*runs):
+                        self._stamp(layer, marker, point)
+            if runs:
+                crossed = path["diverged_at"] is not None and step >= path["diverged_at"]
+                ends.append((path["cross"] if crossed else path["head"], runs[-1][-1]))
+        for stamp in self.scene["stamps"]:
+            if stamp["panel"] == index:
+                self._stamp(layer, stamp["shape"], to_layer(stamp["x"], stamp["y"]))
+        for shape, point in ends:
+            self._stamp(layer, shape, point)
+
+    def _stamp(self, layer, index, point):
+        """Paste marker ``index`` centred on ``point`` (drawn once, then reused)."""
+        if index not in self.sprites:
+            self.sprites[index] = self._sprite(self.scene["shapes"][index])
+        sprite, (dx, dy) = self.sprites[index]
+        layer.paste(sprite, (int(round(point[0] + dx)), int(round(point[1] + dy))), sprite)
+
+    def _sprite(self, shape):
+        from PIL import Image, ImageDraw
+        s = self.s
+        width = max(1, round(shape["lw"] * s)) if shape["edge"] and shape["lw"] > 0 else 0
+        coords = np.concatenate([np.asarray(p, dtype=float) for p in shape["polys"]] or [np.zeros(2)])
+        reach = int(math.ceil(np.abs(coords).max() * s + width)) + 2
+        sprite = Image.new("RGBA", (2 * reach + 1, 2 * reach + 1), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(sprite)
+        for poly in shape["polys"]:
+            corners = [(reach + poly[k] * s, reach + poly[k + 1] * s) for k in range(0, len(poly), 2)]
+            if shape["fill"]:
+                draw.polygon(corners, fill=shape["fill"])
+            if width:
+                draw.line(corners + corners[:1], fill=shape["edge"], width=width, joint="curve")
+        return sprite, (-reach, -reach)
+
+
+def _resampling():
+    from PIL import Image
+    return getattr(Image, "Resampling", Image)
+
+
+def _counter_text(step: int, last: int) -> str:
+    return f"step {step} / {last}"
+
+
+# --- the player ---------------------------------------------------------------------------------
+class Player:
+    """An animation of optimizer paths that plays in a notebook, without a kernel.
+
+    Made by :func:`animate`. Displaying it (the last line of a cell) shows the player;
+    :meth:`to_html` is the same HTML as a string, :meth:`save_gif` writes the frames as a GIF.
+
+    Attributes: ``n_frames``; ``steps`` (the optimizer step each frame shows); ``fps``;
+    ``nbytes`` (the size of the HTML); ``note`` (what was subsampled, or "").
+    """
+
+    def __init__(self, scene: dict, background_png: bytes, *, fps: float, note: str,
+                 projector: bool, description: str):
+        self._scene, self._png = scene, background_png
+        self.fps, self.note, self.projector = fps, note, projector
+        self.steps = np.array(scene["steps"])
+        digest = hashlib.sha1(background_png + json.dumps(scene).encode()).hexdigest()[:8]
+        self.id = f"gdviz-player-{digest}-{next(_ids)}"     # unique, yet the same in a rerun
+        self._description = description
+        self._html = None
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.steps)
+
+    @property
+    def nbytes(self) -> int:
+        """The size of :meth:`to_html` in bytes (what the notebook stores)."""
+        return len(self.to_html().encode())
+
+    def to_html(self) -> str:
+        """The player as one self-contained HTML fragment (no external files or scripts)."""
+        if self._html is None:
+            self._html = _player_html(self)
+        return self._html
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return f"<Player {self._description}: {self.n_frames} frames at {self.fps:g} fps>"
+
+    def frame_image(self, i: int):
+        """Frame ``i`` (0-based) as a PIL image, exactly as it goes into the GIF."""
+        i = _number(f"i (a frame index, this player has {self.n_frames})", i, 0, self.n_frames - 1,
+                    integer=True)
+        return _Compositor(self._scene, self._png).frame(i)
+
+    def save_gif(self, path, fps: float | None = None) -> Path:
+        """Write the animation as a looping GIF (for slides); return its path.
+
+        ``fps`` defaults to the player's. The last frame is held for a second.
+        """
+        fps = self.fps if fps is None else _check_fps(fps)
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file name (str or Path), got {type(path).__name__}")
+        path = Path(path)
+        if path.suffix.lower() != ".gif":
+            raise ValueError(f"path must end in .gif, got {str(path)!r}")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"path: the folder {str(path.parent)!r} does not exist")
+        _write_gif(_Compositor(self._scene, self._png), self.n_frames, fps, path)
+        return path
+
+
+def _write_gif(compositor: _Compositor, n_frames: int, fps: float, path: Path) -> None:
+    """Quantize every frame to one palette (from the last frame, which holds every colour) and
+    store only what changed: unchanged pixels become the transparent index, which compresses
+    to almost nothing (~6× smaller than whole frames)."""
+    from PIL import Image
+    quantize = getattr(Image, "Quantize", Image)
+    dither = getattr(Image, "Dither", Image).NONE
+    transparent = 255
+    palette = compositor.frame(n_frames - 1).quantize(colors=transparent, method=quantize.MEDIANCUT)
+    colors = (palette.getpalette()[:3 * transparent] + [0] * 3 * transparent)[:3 * transparent]
+    frames, previous = [], None
+    for i in range(n_frames):
+        indices = np.asarray(compositor.frame(i).quantize(palette=palette, dither=dither))
+        changed = indices.copy()
+        if previous is not None:
+            changed[indices == previous] = transparent
+        previous = indices
+        frame = Image.fromarray(changed, "P")
+        frame.putpalette(colors + [255, 0, 255])
+        frames.append(frame)
+    period = max(20, round(1000 / fps / 10) * 10)      # GIF delays are in 1/100 s
+    durations = [period] * (n_frames - 1) + [max(period, 1000)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0,
+                   disposal=1, transparency=transparent, optimize=False)
+
+
+def animate(trajs, *, frames: int | None = None, fps: float = 10, loss_panel: bool = True,
+            projector: bool = False, figsize=None, dpi: float | None = None,
+            title: str | None = None) -> Player:
+    """Animate one or several runs (and their loss curves) as a player for the notebook.
+
+    ``trajs`` is a :class:`~gdviz.trajectory.Trajectory` from :func:`gdviz.run` or a list of
+    them on one surface. By default there is one frame per step, 0 … the last step of the
+    longest run (a diverged run counts up to the step where it diverged); runs longer than
+    :data:`MAX_DEFAULT_FRAMES` steps are evenly subsampled (the first and last steps always
+    shown) and the player says so. ``frames`` picks the number of frames yourself.
+
+    ``projector=True`` uses the large-text style for a lecture hall; ``figsize`` (inches) and
+    ``dpi`` default to 6×5 in (6×3.6 without the loss panel; 9×7.5 for the projector) at 100
+    dpi. ``title`` defaults to the surface's title; ``""`` leaves it out.
+
+    Returns a :class:`Player`: the last expression of a cell shows it; ``.save_gif(path)``
+    writes a GIF. Taught in ``notebooks/01_gradient_descent.ipynb``.
+    """
+    trajs = _as_trajectories(trajs)
+    last = max(_last_step(t) for t in trajs)
+    steps = _frame_steps(last, frames)
+    fps = _check_fps(fps)
+    loss_panel = _check_flag("loss_panel", loss_panel)
+    projector = _check_flag("projector", projector)
+    default = (9.0, 7.5) if projector else (6.0, 5.0)
+    figsize = _check_figsize(figsize, default if loss_panel else (default[0], default[1] * 0.72))
+    dpi = 100.0 if dpi is None else _number("dpi", dpi, 20, 400)
+    if title is None:
+        title = trajs[0].surface.title
+    if not isinstance(title, str):
+        raise TypeError(f"title must be a string (or None for the surface's title), got {title!r}")
+    png, scene = _render(trajs, steps, loss_panel=loss_panel, projector=projector,
+                         figsize=figsize, dpi=dpi, title=title)
+    note = ""
+    if len(steps) < last + 1:
+        note = (f"{len(steps)} frames show steps 0–{last}: about one frame every "
+                f"{last / max(1, len(steps) - 1):.3g} steps (the paths include every step)")
+    description = ", ".join(t.label for t in trajs) + f" on {trajs[0].surface.name}"
+    return Player(scene, png, fps=fps, note=note, projector=projector, description=description)
+
+
+def save_gif(trajs, path, *, fps: float = 10, **options) -> Path:
+    """Animate ``trajs`` and write the GIF in one call (for slides); return its path.
+
+    ``options`` are those of :func:`animate` (``frames``, ``loss_panel``, ``projector``, …).
+    """
+    return animate(trajs, fps=fps, **options).save_gif(path)
+
+
+# --- the HTML and its JavaScript ----------------------------------------------------------------
+_CSS = """
+.gdviz-player{font-family:'DejaVu Sans',Verdana,Arial,sans-serif;font-size:%(font)dpx;color:#222;
+ background:#fff;padding:4px;box-sizing:border-box;width:100%%;max-width:%(max_width)dpx}
+.gdviz-player .gdviz-stage{position:relative;width:100%%;line-height:0}
+.gdviz-player .gdviz-stage img{display:block;width:100%%;height:auto;margin:0}
+.gdviz-player canvas{position:absolute;left:0;top:0;width:100%%;height:100%%}
+.gdviz-player .gdviz-controls{display:flex;flex-wrap:wrap;align-items:center;gap:4px;margin-top:4px}
+.gdviz-player button{font:inherit;min-width:2.2em;padding:1px 6px;cursor:pointer}
+.gdviz-player .gdviz-slider{flex:1 1 160px;min-width:120px}
+.gdviz-player .gdviz-dim{color:#666}
+.gdviz-player .gdviz-status{color:#D55E00;min-height:1.2em}
+.gdviz-player.gdviz-ready .gdviz-nojs{display:none}
+"""
+
+_JS = r"""
+(function () {
+  var ID = "__ID__";
+  function setup(root) {
+    if (!root || root.gdvizPlayer) return;
+    var scene = JSON.parse(root.querySelector("script.gdviz-data").textContent);
+    var canvas = root.querySelector("canvas.gdviz-canvas"), ctx = canvas.getContext("2d");
+    var q = root.querySelector.bind(root);
+    var slider = q("input.gdviz-slider"), playButton = q("button.gdviz-play");
+    var frameText = q(".gdviz-frame"), stepText = q(".gdviz-step"), status = q(".gdviz-status");
+    var speed = q("select.gdviz-speed"), loop = q("input.gdviz-loop");
+    var n = scene.steps.length, frame = n - 1, timer = null, K = scene.scale;
+    function shape(index, x, y) {
+      var s = scene.shapes[index], i, j, p;
+      ctx.beginPath();
+      for (i = 0; i < s.polys.length; i++) {
+        p = s.polys[i];
+        ctx.moveTo(x + p[0], y + p[1]);
+        for (j = 2; j < p.length; j += 2) ctx.lineTo(x + p[j], y + p[j + 1]);
+        ctx.closePath();
+      }
+      if (s.fill) { ctx.fillStyle = s.fill; ctx.fill(); }
+      if (s.edge && s.lw > 0) { ctx.strokeStyle = s.edge; ctx.lineWidth = s.lw; ctx.stroke(); }
+    }
+    function draw() {
+      var step = scene.steps[frame], ends = [], notes = [], i, j, k, path, xy, upto, pen, head;
+      ctx.setTransform(K, 0, 0, K, 0, 0);
+      ctx.clearRect(0, 0, scene.width, scene.height);
+      ctx.lineJoin = "round"; ctx.lineCap = "round";
+      for (k = 0; k < scene.panels.length; k++) {
+        var c = scene.panels[k].clip;
+        ctx.save();
+        ctx.beginPath(); ctx.rect(c[0], c[1], c[2] - c[0], c[3] - c[1]); ctx.clip();
+        for (i = 0; i < scene.paths.length; i++) {
+          path = scene.paths[i];
+          if (path.panel !== k) continue;
+          xy = path.xy; upto = Math.min(step, xy.length / 2 - 1); head = null;
+          var strokes = path.outline ? [path.outline, path] : [path];
+          for (var s = 0; s < strokes.length; s++) {
+            ctx.beginPath(); pen = false;
+            for (j = 0; j <= upto; j++) {
+              if (xy[2 * j] === null || xy[2 * j + 1] === null) { pen = false; continue; }
+              if (pen) ctx.lineTo(xy[2 * j], xy[2 * j + 1]); else ctx.moveTo(xy[2 * j], xy[2 * j + 1]);
+              pen = true;
+            }
+            ctx.strokeStyle = strokes[s].color; ctx.lineWidth = strokes[s].lw; ctx.stroke();
+          }
+          for (j = 0; j <= upto; j++) {
+            if (xy[2 * j] === null || xy[2 * j + 1] === null) continue;
+            if (path.marker !== null) shape(path.marker, xy[2 * j], xy[2 * j + 1]);
+            head = j;
+          }
+          var crossed = path.diverged_at !== null && step >= path.diverged_at;
+          if (head !== null) ends.push([crossed ? path.cross : path.head, xy[2 * head], xy[2 * head + 1]]);
+          if (crossed && k === 0) notes.push("\u2715 " + path.label + " diverged at step " + path.diverged_at);
+        }
+        for (i = 0; i < scene.stamps.length; i++) {
+          if (scene.stamps[i].panel === k) shape(scene.stamps[i].shape, scene.stamps[i].x, scene.stamps[i].y);
+        }
+        for (i = 0; i < ends.length; i++) shape(ends[i][0], ends[i][1], ends[i][2]);
+        ends = [];
+        ctx.restore();
+      }
+      var co = scene.counter;
+      ctx.font = co.size + "px 'DejaVu Sans', Verdana, Arial, sans-serif";
+      ctx.fillStyle = co.color; ctx.textAlign = "right"; ctx.textBaseline = "alphabetic";
+      ctx.fillText("step " + step + " / " + scene.last_step, co.x, co.y);
+      slider.value = frame;
+      frameText.textContent = frame;
+      stepText.textContent = step;
+      root.setAttribute("data-frame", frame);
+      status.textContent = notes.join("; ");
+    }
+    function stop() {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      playButton.textContent = "\u25B6 Play"; playButton.setAttribute("aria-label", "play");
+    }
+    function tick() {
+      if (!document.body.contains(root)) { stop(); return; }   // the output was cleared
+      if (frame >= n - 1) {
+        if (!loop.checked) { stop(); return; }
+        frame = 0;
+      } else frame += 1;
+      draw();
+    }
+    function play() {
+      stop();
+      if (frame >= n - 1) { frame = 0; draw(); }
+      timer = setInterval(tick, 1000 / (scene.fps * parseFloat(speed.value)));
+      playButton.textContent = "\u275A\u275A Pause"; playButton.setAttribute("aria-label", "pause");
+    }
+    function seek(i) { frame = Math.max(0, Math.min(n - 1, Math.round(i))); draw(); }
+    function on(cls, fn) { q("button." + cls).addEventListener("click", fn); }
+    on("gdviz-play", function () { if (timer === null) play(); else stop(); });
+    on("gdviz-first", function () { stop(); seek(0); });
+    on("gdviz-prev", function () { stop(); seek(frame - 1); });
+    on("gdviz-next", function () { stop(); seek(frame + 1); });
+    on("gdviz-last", function () { stop(); seek(n - 1); });
+    slider.addEventListener("input", function () { seek(parseInt(slider.value, 10)); });
+    speed.addEventListener("change", function () { if (timer !== null) play(); });
+    root.gdvizPlayer = {play: play, pause: stop, seek: seek, n: n,
+                        frame: function () { return frame; }};
+    root.className += " gdviz-ready";
+    draw();
+  }
+  function setupAll() {
+    var roots = document.querySelectorAll('.gdviz-player[data-gdviz-id="' + ID + '"]');
+    for (var i = 0; i < roots.length; i++) setup(roots[i]);
+    return roots.length;
+  }
+  var script = document.currentScript;
+  if (script && script.parentNode && script.parentNode.getAttribute("data-gdviz-id") === ID) {
+    setup(script.parentNode);
+  } else {  // inserted by jQuery (classic Notebook) or not yet in the page: look again soon
+    var tries = 0;
+    (function retry() { if (!setupAll() && ++tries < 50) setTimeout(retry, 100); })();
+  }
+})();
+"""
+
+
+def _player_html(player: Player) -> str:
+    scene = dict(player._scene, fps=player.fps, scale=_CANVAS_SCALE)
+    for private in ("font_file", "css_width"):
+        scene.pop(private)
+    data = json.dumps(scene, separators=(",", ":"), ensure_ascii=True).replace("<", "\\u003c")
+    width, height = scene["width"], scene["height"]
+    n = player.n_frames
+    css = _CSS % {"font": 17 if player.projector else 13, "max_width": player._scene["css_width"] + 8}
+    png = base64.b64encode(player._png).decode("ascii")
+    note = f'<div class="gdviz-dim">{html.escape(player.note)}</div>' if player.note else ""
+    speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>{v}×</option>'
+                     for v in ("0.25", "0.5", "1", "2", "4"))
+    buttons = "".join(f'<button type="button" class="{cls}" title="{tip}" aria-label="{tip}">{icon}</button>'
+                      for cls, icon, tip in (("gdviz-first", "|◀", "first frame"),
+                                             ("gdviz-prev", "‹", "previous frame"),
+                                             ("gdviz-play", "▶ Play", "play"),
+                                             ("gdviz-next", "›", "next frame"),
+                                             ("gdviz-last", "▶|", "last frame")))
+    return (
+        f'<div class="gdviz-player" id="{player.id}" data-gdviz-id="{player.id}" '
+        f'data-n-frames="{n}" data-frame="{n - 1}">'
+        f'<style>{css}</style>'
+        f'<div class="gdviz-stage"><img alt="{html.escape(player._description)}" '
+        f'width="{width}" height="{height}" src="data:image/png;base64,{png}">'
+        f'<canvas class="gdviz-canvas" width="{width * _CANVAS_SCALE}" '
+        f'height="{height * _CANVAS_SCALE}"></canvas></div>'
+        f'<div class="gdviz-controls">{buttons}'
+        f'<input type="range" class="gdviz-slider" min="0" max="{n - 1}" step="1" value="{n - 1}" '
+        f'aria-label="frame">'
+        f'<span>step <b class="gdviz-step">{player.steps[-1]}</b> / {scene["last_step"]}'
+        f' <span class="gdviz-dim">· frame <span class="gdviz-frame">{n - 1}</span> (0–{n - 1})</span></span>'
+        f'<select class="gdviz-speed" aria-label="speed">{speeds}</select>'
+        f'<label><input type="checkbox" class="gdviz-loop" checked> loop</label></div>'
+        f'<div class="gdviz-status" aria-live="polite"></div>{note}'
+        f'<div class="gdviz-nojs gdviz-dim">The animation needs JavaScript: run the cell, or trust '
+        f'the notebook (File ▸ Trust Notebook).</div>'
+        f'<script type="application/json" class="gdviz-data">{data}</script>'
+        f'<script>{_JS.replace("__ID__", player.id)}</script>'
+        f'</div>')
