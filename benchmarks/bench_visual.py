@@ -1,0 +1,113 @@
+"""How fast the explorer answers a slider, against rebuilding the figure each time; plus the
+animation numbers of ``benchmarks/bench_animation.py``. Prints ONE JSON object.
+
+    python benchmarks/bench_visual.py [--changes 40]
+
+"update" = one learning-rate slider change in :mod:`gdviz.explorer` (SGD, 100 steps): the
+run, the blitted redraw and the image bytes the widget receives. "naive" = what a simple
+implementation does per change: a new (pyplot-free) figure with the contours, the path and
+the loss curve, saved as PNG with ``bbox_inches="tight"``. Both are timed alternately in the
+same process, on the same settings.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import gdviz  # noqa: E402
+from gdviz import plotting  # noqa: E402
+from gdviz.explorer import explore  # noqa: E402
+
+ANIMATION_KEYS = ("animation_frames", "animation_bytes", "animation_seconds",
+                  "stock_jshtml_bytes", "stock_jshtml_seconds")
+
+
+def naive_render(lr: float, steps: int) -> bytes:
+    """Build the explorer's picture from scratch and encode it, as a naive explorer would."""
+    traj = gdviz.run("SGD", "elongated_bowl", steps=steps, lr=lr)
+    with plotting.style("notebook"):
+        fig = Figure(figsize=(9.6, 4.0), dpi=100, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax, lax = fig.subplots(1, 2, width_ratios=[1.6, 1])
+        plotting.plot_contour(traj.surface, ax)
+        plotting.plot_trajectory(traj, ax, contour=False)
+        plotting.plot_loss([traj], lax)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def measure_updates(changes: int = 40, steps: int = 100) -> dict:
+    explorer = explore("SGD", steps=steps)
+    slider = explorer.hyperparameter_sliders["SGD"]["lr"]
+    values = np.geomspace(0.01, 0.9, changes)
+    update_ms, naive_ms, image_bytes, naive_bytes = [], [], [], []
+    naive_render(0.1, steps)                       # warm caches (fonts, contour code)
+    for value in values:
+        start = time.perf_counter()
+        slider.value = float(value)                # the observer runs update()
+        update_ms.append((time.perf_counter() - start) * 1e3)
+        image_bytes.append(len(explorer.image.value))
+        start = time.perf_counter()
+        naive_bytes.append(len(naive_render(float(value), steps)))
+        naive_ms.append((time.perf_counter() - start) * 1e3)
+    background_draws = explorer.n_background_draws
+    full_png = len(explorer.render_png())
+    explorer.close()
+    update, naive = statistics.median(update_ms), statistics.median(naive_ms)
+    return {
+        "changes": changes, "steps": steps,
+        "update_ms_median": round(update, 2),
+        "update_ms_max": round(max(update_ms), 2),
+        "naive_update_ms_median": round(naive, 2),
+        "update_speedup": round(naive / update, 2),
+        "image_bytes": int(statistics.median(image_bytes)),
+        "image_format": "png, 256 colours",
+        "full_colour_png_bytes": full_png,
+        "naive_image_bytes": int(statistics.median(naive_bytes)),
+        "background_draws": background_draws,
+    }
+
+
+def measure_animation_numbers() -> dict:
+    try:
+        try:
+            from benchmarks.bench_animation import measure_animation
+        except ImportError:
+            from bench_animation import measure_animation
+    except ImportError as exc:
+        return {"animation_missing": list(ANIMATION_KEYS), "animation_error": str(exc)}
+    result = measure_animation(frames=60)
+    missing = [key for key in ANIMATION_KEYS if key not in result]
+    if missing:
+        result["animation_missing"] = missing
+    return result
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=40, help="slider changes to time")
+    parser.add_argument("--no-animation", action="store_true", help="skip the animation numbers")
+    args = parser.parse_args(argv)
+    result = measure_updates(args.changes)
+    if not args.no_animation:
+        result.update(measure_animation_numbers())
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

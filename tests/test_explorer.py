@@ -1,0 +1,285 @@
+"""The explorer (gdviz/explorer.py), driven without a browser: move its widgets in Python and
+check what it draws against closed forms and independent runs.
+
+Runs under ipywidgets 8 and 7.7.1 (Colab's) alike.
+"""
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import gdviz  # noqa: E402
+from gdviz.explorer import LOSS_FLOOR, explore  # noqa: E402
+
+
+@pytest.fixture
+def explorers():
+    """Make explorers through this, so each test closes its widgets."""
+    made = []
+
+    def make(*args, **kwargs):
+        made.append(explore(*args, **kwargs))
+        return made[-1]
+    yield make
+    for explorer in made:
+        explorer.close()
+
+
+def sgd_on_elongated_bowl(lr, start, steps):
+    """Closed form on f = x²/20 + y²: each step multiplies x by (1 − η/10) and y by (1 − 2η)."""
+    k = np.arange(steps + 1)
+    return np.column_stack([start[0] * (1 - lr / 10) ** k, start[1] * (1 - 2 * lr) ** k])
+
+
+def image_of(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+# --- the drawn path follows the sliders --------------------------------------------------
+def test_sgd_path_is_the_closed_form_after_moving_the_slider(explorers):
+    explorer = explorers("SGD", steps=25)
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.3
+    drawn = explorer.path_lines["SGD"].get_xydata()
+    np.testing.assert_allclose(drawn, sgd_on_elongated_bowl(0.3, (-7.0, 2.0), 25), rtol=1e-12)
+
+
+def test_loss_line_is_the_gap_to_the_minimum(explorers):
+    explorer = explorers("SGD", steps=20, lr=0.2)
+    points = sgd_on_elongated_bowl(0.2, (-7.0, 2.0), 20)
+    expected = points[:, 0] ** 2 / 20 + points[:, 1] ** 2          # f_min = 0
+    np.testing.assert_allclose(explorer.loss_lines["SGD"].get_ydata(), expected, rtol=1e-12)
+
+
+def test_every_slider_of_adam_reaches_the_run(explorers):
+    explorer = explorers("Adam", "rosenbrock", steps=40)
+    settings = {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6}
+    for name, value in settings.items():
+        explorer.hyperparameter_sliders["Adam"][name].value = value
+    expected = gdviz.run("Adam", "rosenbrock", steps=40, **settings).points
+    np.testing.assert_allclose(explorer.path_lines["Adam"].get_xydata(), expected, rtol=1e-12)
+
+
+def test_start_sliders_move_the_start(explorers):
+    explorer = explorers("SGD", steps=10, lr=0.1)
+    explorer.start_sliders[0].value = 3.0
+    explorer.start_sliders[1].value = -1.5
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               sgd_on_elongated_bowl(0.1, (3.0, -1.5), 10), rtol=1e-12)
+
+
+def test_noise_is_reproducible_and_seeded(explorers):
+    explorer = explorers("SGD", steps=15, seed=3)
+    explorer.noise_slider.value = 0.5
+    first = explorer.path_lines["SGD"].get_xydata().copy()
+    # independent: the same noise, drawn here, added to each gradient of f = x²/20 + y²
+    rng = np.random.default_rng(3)
+    theta, expected = np.array([-7.0, 2.0]), [np.array([-7.0, 2.0])]
+    for _ in range(15):
+        gradient = np.array([theta[0] / 10, 2 * theta[1]]) + 0.5 * rng.standard_normal(2)
+        theta = theta - 0.1 * gradient
+        expected.append(theta)
+    np.testing.assert_allclose(first, expected, rtol=1e-12)
+    explorer.noise_slider.value = 0.0
+    explorer.noise_slider.value = 0.5
+    np.testing.assert_array_equal(explorer.path_lines["SGD"].get_xydata(), first)
+
+
+def test_several_optimizers_each_have_their_own_sliders(explorers):
+    explorer = explorers(["SGD", "Momentum"], steps=30, lr=0.05)
+    assert explorer.hyperparameter_sliders["Momentum"]["lr"].description == "η · Momentum"
+    assert explorer.hyperparameter_sliders["Momentum"]["momentum"].description == "α · Momentum"
+    explorer.hyperparameter_sliders["Momentum"]["momentum"].value = 0.5
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               sgd_on_elongated_bowl(0.05, (-7.0, 2.0), 30), rtol=1e-12)
+    # heavy ball, written out here: v ← αv − η∇f, θ ← θ + v
+    theta, velocity, expected = np.array([-7.0, 2.0]), np.zeros(2), [np.array([-7.0, 2.0])]
+    for _ in range(30):
+        velocity = 0.5 * velocity - 0.05 * np.array([theta[0] / 10, 2 * theta[1]])
+        theta = theta + velocity
+        expected.append(theta)
+    np.testing.assert_allclose(explorer.path_lines["Momentum"].get_xydata(), expected,
+                               rtol=1e-12, atol=1e-15)
+
+
+# --- divergence is shown, not hidden -----------------------------------------------------
+def test_too_large_a_learning_rate_says_where_it_diverged(explorers):
+    explorer = explorers("SGD", steps=40)
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = 1.2
+    points = sgd_on_elongated_bowl(1.2, (-7.0, 2.0), 40)
+    bound = 100 * 10.0                      # a run diverges when it leaves 100× the view
+    diverged_at = int(np.argmax(np.abs(points).max(axis=1) > bound))
+    assert diverged_at == 19                # |y_k| = 2·1.4^k first exceeds 1000 at k = 19
+    assert f"diverged at step {diverged_at}" in explorer.readout.value
+    assert len(explorer.path_lines["SGD"].get_xydata()) == diverged_at   # points 0 … k−1
+    image_of(explorer.image.value)          # still a picture, not a blank
+
+
+# --- the registry's ranges bound the sliders ---------------------------------------------
+@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
+def test_slider_ranges_are_the_registry_ranges(explorers, name):
+    explorer = explorers(name, steps=5)
+    for hp in gdviz.OPTIMIZERS[name].hyperparameters:
+        slider = explorer.hyperparameter_sliders[name][hp.name]
+        if hp.log:
+            assert type(slider).__name__ == "FloatLogSlider"
+            assert slider.base == 10
+            assert 10 ** slider.min == pytest.approx(hp.slider[0], rel=1e-12)
+            assert 10 ** slider.max == pytest.approx(hp.slider[1], rel=1e-12)
+        else:
+            assert type(slider).__name__ == "FloatSlider"
+            assert (slider.min, slider.max) == hp.slider
+        assert slider.value == pytest.approx(hp.default)
+        assert hp.symbol in slider.description
+        tip = slider.tooltip if slider.has_trait("tooltip") else slider.description_tooltip
+        assert hp.meaning in tip
+        slider.value = hp.slider[1] * 10 + 1        # beyond the end: clamped, still valid
+        assert slider.value == pytest.approx(hp.slider[1])
+        assert hp.contains(slider.value)
+
+
+def test_a_given_value_beyond_the_slider_is_clipped_with_a_note(explorers):
+    explorer = explorers("SGD", lr=5.0)
+    assert explorer.hyperparameter_sliders["SGD"]["lr"].value == pytest.approx(3.0)
+    assert "beyond its slider" in explorer.readout.value
+
+
+# --- the picture -------------------------------------------------------------------------
+def test_image_is_a_png_that_changes_with_the_learning_rate(explorers):
+    explorer = explorers("SGD")
+    before = explorer.image.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n"
+    assert explorer.image.format == "png"
+    width, height = image_of(before).size
+    assert width > 300 and height > 150
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.5
+    assert explorer.image.value != before
+    assert image_of(explorer.image.value).size == (width, height)
+    png = explorer.render_png()
+    assert image_of(png).size == (width, height)
+
+
+def test_hyperparameter_moves_reuse_the_background(explorers):
+    explorer = explorers("Momentum")
+    draws = explorer.n_background_draws
+    for value in (0.01, 0.05, 0.3):
+        explorer.hyperparameter_sliders["Momentum"]["lr"].value = value
+    explorer.hyperparameter_sliders["Momentum"]["momentum"].value = 0.5
+    explorer.step_slider.value = 3
+    assert explorer.n_background_draws == draws
+    explorer.surface_dropdown.value = "beale"
+    assert explorer.n_background_draws == draws + 1
+
+
+def test_no_pyplot_figure_is_made():
+    before = plt.get_fignums()
+    explorer = explore(["SGD", "Adam"], "himmelblau")
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.01
+    explorer.surface_dropdown.value = "saddle"
+    explorer.render_png()
+    assert plt.get_fignums() == before
+    explorer.close()
+
+
+# --- surfaces, steps and play ------------------------------------------------------------
+def test_surface_dropdown_lists_every_surface_and_resets_the_start(explorers):
+    explorer = explorers("SGD", steps=10)
+    assert dict(explorer.surface_dropdown.options) == {
+        cls.title: name for name, cls in gdviz.SURFACES.items()}
+    for name, cls in gdviz.SURFACES.items():
+        explorer.surface_dropdown.value = name
+        x_slider, y_slider = explorer.start_sliders
+        assert (x_slider.min, x_slider.max) == cls.xlim
+        assert (y_slider.min, y_slider.max) == cls.ylim
+        assert (x_slider.value, y_slider.value) == pytest.approx(cls.start)
+        expected = gdviz.run("SGD", name, steps=10, lr=0.1)
+        drawn = explorer.path_lines["SGD"].get_xydata()
+        np.testing.assert_allclose(drawn, expected.points, rtol=1e-12)
+        assert explorer.path_axes.get_title() == cls.title
+
+
+def test_play_and_step_slider_span_the_steps(explorers):
+    explorer = explorers("SGD", steps=12, lr=0.2)
+    for control in (explorer.play, explorer.step_slider):
+        assert (control.min, control.max, control.value) == (0, 12, 12)
+    explorer.steps_slider.value = 30
+    for control in (explorer.play, explorer.step_slider):
+        assert (control.max, control.value) == (30, 30)
+    explorer.step_slider.value = 4
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               sgd_on_elongated_bowl(0.2, (-7.0, 2.0), 4), rtol=1e-12)
+    assert len(explorer.loss_lines["SGD"].get_xdata()) == 5
+    assert "at step 4" in explorer.readout.value
+
+
+def test_loss_axis_is_fixed_from_the_floor_to_above_the_start(explorers):
+    explorer = explorers("SGD")
+    low, high = explorer.loss_axes.get_ylim()
+    assert low == pytest.approx(LOSS_FLOOR)
+    assert high >= 10 * (49 / 20 + 4)              # f(−7, 2) = 6.45, with room to rise
+
+
+# --- the widget --------------------------------------------------------------------------
+def test_css_classes_and_the_layout(explorers):
+    explorer = explorers(["SGD", "Adam"], projector=True)
+    assert "gdviz-explorer" in explorer.widget._dom_classes
+    assert "gdviz-projector" in explorer.widget._dom_classes
+    assert "gdviz-readout" in explorer.readout._dom_classes
+
+    def descendants(widget):
+        yield widget
+        for child in getattr(widget, "children", ()):
+            yield from descendants(child)
+    inside = list(descendants(explorer.widget))
+    for control in (explorer.image, explorer.readout, explorer.play, explorer.step_slider,
+                    explorer.surface_dropdown, explorer.steps_slider, explorer.noise_slider,
+                    *explorer.start_sliders,
+                    *explorer.hyperparameter_sliders["Adam"].values()):
+        assert any(control is widget for widget in inside)
+
+
+def test_projector_mode_makes_a_larger_picture(explorers):
+    small = image_of(explorers("SGD").image.value).size
+    large = image_of(explorers("SGD", projector=True).image.value).size
+    assert large[0] > small[0] and large[1] > small[1]
+
+
+# --- bad arguments: the core's clear errors, before any widget exists ----------------------
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"optimizer": "Adamm"}, ValueError, ["Adamm", "SGD"]),
+    ({"optimizer": []}, ValueError, ["optimizer"]),
+    ({"optimizer": ["SGD", "sgd"]}, ValueError, ["SGD"]),
+    ({"surface": "bananas"}, ValueError, ["bananas", "rosenbrock"]),
+    ({"lr": -1.0}, ValueError, ["lr", "-1"]),
+    ({"optimizer": "Adam", "beta1": 1.5}, ValueError, ["beta1", "1.5"]),
+    ({"momentum": 0.9}, TypeError, ["momentum"]),
+    ({"optimizer": ["SGD", "Adam"], "rho": 0.9}, TypeError, ["rho"]),
+    ({"steps": 0}, ValueError, ["steps", "0"]),
+    ({"steps": 2.5}, TypeError, ["steps", "2.5"]),
+    ({"noise": -0.1}, ValueError, ["noise", "-0.1"]),
+    ({"start": (1.0,)}, TypeError, ["start"]),
+])
+def test_bad_arguments_raise_clear_errors(kwargs, error, words):
+    with pytest.raises(error) as raised:
+        explore(**kwargs)
+    for word in words:
+        assert word in str(raised.value)
+
+
+def test_learning_rate_limit_matches_theory(explorers):
+    """Just below 2/λ_max SGD converges on the bowl, just above it the readout says diverged."""
+    limit = gdviz.theory.gd_lr_limit("elongated_bowl")
+    explorer = explorers("SGD", steps=200)
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = limit * 0.97
+    assert "diverged" not in explorer.readout.value
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = limit * 1.05
+    assert "diverged at step" in explorer.readout.value
+    assert math.isclose(limit, 1.0)
