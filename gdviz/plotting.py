@@ -153,6 +153,16 @@ def _figsize(height_ratio: float, width_scale: float = 1.0) -> tuple[float, floa
     return (width, width * height_ratio)
 
 
+def _plain_log_ticks(axis) -> None:
+    """Label a log axis that spans less than about two decades with plain numbers (0.4, 2)
+    instead of 4×10⁻¹, 2×10⁰; wider ranges keep matplotlib's powers of ten."""
+    low, high = axis.get_view_interval()
+    if low > 0 and high / low < 150:
+        formatter = mpl.ticker.FuncFormatter(lambda value, _: f"{value:.3g}")
+        axis.set_major_formatter(formatter)
+        axis.set_minor_formatter(formatter if high / low < 12 else mpl.ticker.NullFormatter())
+
+
 def _lw(scale: float = 1.0) -> float:
     return mpl.rcParams["lines.linewidth"] * scale
 
@@ -345,7 +355,8 @@ def _legend(ax, *, below: bool = False, ncols: int | None = None):
     if not handles:
         return None
     if below:
-        n = ncols or min(len(handles), 2)
+        longest = max(len(label) for label in labels)
+        n = ncols or (1 if longest > 45 else min(len(handles), 2))
         return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=n,
                          frameon=False)
     return ax.legend(loc="best")
@@ -399,7 +410,7 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
 
     Each line's data are exactly ``traj.losses − traj.surface.min_value``. A gap of 0 (the
     minimum reached to round-off) or below cannot be shown on a log scale: those points are
-    left out and a note says so. A diverged run ends in an × at its last finite loss, and its
+    marked ▼ along the bottom instead, and the label says from which step. A diverged run ends in an × at its last finite loss, and its
     label says "diverged at step k".
     """
     trajs = _as_trajectories(trajectories)
@@ -408,16 +419,24 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
             raise ValueError(f"{name} must have one entry per trajectory ({len(trajs)}), got {len(given)}")
     ax = _new_axes(ax, figsize=_figsize(0.52))
     chosen = list(colors) if colors is not None else _distinct_colors(trajs)
-    lines, hidden = [], 0
+    lines = []
+    bottom = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
     for i, (traj, color) in enumerate(zip(trajs, chosen)):
         gap = traj.losses - traj.surface.min_value
-        hidden += int(np.sum(gap <= 0)) if log else 0
+        steps = np.arange(len(gap))
         label = traj.label if labels is None else labels[i]
+        zero = gap <= 0 if log else np.zeros(len(gap), dtype=bool)
+        if zero.any():
+            after = " and after" if zero[-1] and zero.sum() > 1 else ""
+            label = f"{label}, f − f_min ≤ 0 at step {int(steps[zero][0])}{after} (▼, off the log scale)"
         if traj.diverged:
             label = f"{label}, {_diverged_note(traj)}"
-        steps = np.arange(len(gap))
         (line,) = ax.plot(steps, gap, color=color, label=label, path_effects=_outline(color),
                           gid="loss")
+        if zero.any():
+            ax.plot(steps[zero], np.full(int(zero.sum()), 0.015), transform=bottom,
+                    linestyle="none", marker="v", markersize=_ms(1.1), color=color,
+                    clip_on=False, gid="at_minimum")
         if traj.diverged:
             ax.plot(steps[-1:], gap[-1:], linestyle="none", marker="X", markersize=_ms(2.4),
                     color=_DIVERGED_COLOR, markeredgecolor="black", markeredgewidth=_lw(0.3),
@@ -425,10 +444,6 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
         lines.append(line)
     if log:
         ax.set_yscale("log", nonpositive="mask")
-    if hidden:
-        ax.text(0.99, 0.98, f"{hidden} point(s) with f − f_min ≤ 0 (the minimum, to round-off)\n"
-                "are not shown on the log scale", transform=ax.transAxes, ha="right", va="top",
-                fontsize="small", gid="note")
     ax.set_xlabel("step k")
     ax.set_ylabel(r"$f(\theta_k) - f_{\min}$")
     if legend:
@@ -599,7 +614,7 @@ def _arrow_handle(color, linestyle="-"):
 
 _EFFECTIVE_LR_FORMULAS = {"AdaGrad": r"$\eta/(\sqrt{h}+\epsilon)$",
                           "RMSprop": r"$\eta/(\sqrt{h}+\epsilon)$",
-                          "Adadelta": r"$\eta\sqrt{u+\epsilon}/\sqrt{v+\epsilon}$",
+                          "Adadelta": r"$\eta\,\sqrt{u+\epsilon}\,/\,\sqrt{v+\epsilon}$",
                           "Adam": r"$\eta/(\sqrt{\hat v}+\epsilon)$"}
 
 
@@ -642,10 +657,12 @@ def plot_effective_lr(traj: Trajectory, ax=None, *, reference: bool = True):
     formula = next((_EFFECTIVE_LR_FORMULAS[c.__name__] for c in type(opt).__mro__
                     if c.__name__ in _EFFECTIVE_LR_FORMULAS), "effective η")
     ax.set_yscale("log")
+    ax.autoscale_view()
+    _plain_log_ticks(ax.yaxis)
     ax.set_xlabel("step k")
-    ax.set_ylabel(f"effective learning rate {formula}")
-    ax.set_title(f"{_name_and_settings(traj)[0]}: each coordinate's step per unit of "
-                 f"{'m̂' if isinstance(opt, Adam) else 'gradient'}")
+    ax.set_ylabel("effective learning rate")
+    ax.set_title(f"{_name_and_settings(traj)[0]}: effective learning rate {formula}\n"
+                 f"each coordinate's step per unit of {'m̂' if isinstance(opt, Adam) else 'gradient'}")
     ax.legend(loc="best")
     return lines
 

@@ -181,8 +181,9 @@ def test_loss_marks_divergence_and_notes_exact_zeros():
     assert cross.get_xdata()[0] == diverged.n_steps == diverged.diverged_at - 1
     assert cross.get_ydata()[0] == diverged.losses[-1]
     assert any(f"diverged at step {diverged.diverged_at}" in t for t in _legend_texts(ax))
-    (note,) = _by_gid(ax, "note")
-    assert "not shown" in note.get_text()
+    (at_minimum,) = _by_gid(ax, "at_minimum")               # the zeros, marked along the bottom
+    np.testing.assert_array_equal(at_minimum.get_xdata(), np.arange(1, 6))
+    assert any("≤ 0" in t and "at step 1 and after" in t for t in _legend_texts(ax))
 
 
 # --- panels ------------------------------------------------------------------------------------
