@@ -441,29 +441,58 @@ class Player:
 
 
 def _write_gif(compositor: _Compositor, n_frames: int, fps: float, path: Path) -> None:
-    """Quantize every frame to one palette (from the last frame, which holds every colour) and
+    """Map every frame to one palette (from the last frame, which holds every colour) and
     store only what changed: unchanged pixels become the transparent index, which compresses
-    to almost nothing (~6× smaller than whole frames)."""
+    to almost nothing (~6× smaller than whole frames).
+
+    The mapping is an exact nearest-colour search done here (Pillow's ``quantize(palette=…)``
+    is approximate and turns the white background light grey); only the pixels that differ
+    from the background are searched per frame.
+    """
     from PIL import Image
-    quantize = getattr(Image, "Quantize", Image)
-    dither = getattr(Image, "Dither", Image).NONE
     transparent = 255
-    palette = compositor.frame(n_frames - 1).quantize(colors=transparent, method=quantize.MEDIANCUT)
-    colors = (palette.getpalette()[:3 * transparent] + [0] * 3 * transparent)[:3 * transparent]
+    last = compositor.frame(n_frames - 1)
+    quantize = getattr(Image, "Quantize", Image)
+    palette = np.array(last.quantize(colors=transparent, method=quantize.MEDIANCUT)
+                       .getpalette()[:3 * transparent], dtype=int).reshape(-1, 3)
+
+    known: dict[int, int] = {}          # colour → palette index, shared by all frames
+
+    def nearest(packed: np.ndarray) -> np.ndarray:
+        colors, inverse = np.unique(packed, return_inverse=True)
+        new = np.array([c for c in colors.tolist() if c not in known], dtype=np.int64)
+        if len(new):
+            rgb = np.stack([new >> 16, (new >> 8) & 255, new & 255], axis=-1)
+            index = ((rgb[:, None, :] - palette[None, :, :]) ** 2).sum(-1).argmin(-1)
+            known.update(zip(new.tolist(), index.tolist()))
+        lookup = np.array([known[c] for c in colors.tolist()], dtype=np.uint8)
+        return lookup[inverse.ravel()]
+
+    background = _packed(compositor.background)
+    background_index = nearest(background.ravel()).reshape(background.shape)
     frames, previous = [], None
     for i in range(n_frames):
-        indices = np.asarray(compositor.frame(i).quantize(palette=palette, dither=dither))
-        changed = indices.copy()
+        packed = _packed(compositor.frame(i))
+        changed = packed != background
+        indices = background_index.copy()
+        indices[changed] = nearest(packed[changed])
+        stored = indices.copy()
         if previous is not None:
-            changed[indices == previous] = transparent
+            stored[indices == previous] = transparent
         previous = indices
-        frame = Image.fromarray(changed, "P")
-        frame.putpalette(colors + [255, 0, 255])
+        frame = Image.fromarray(stored, "P")
+        frame.putpalette(palette.ravel().tolist() + [0] * (3 * (transparent - len(palette))) + [255, 0, 255])
         frames.append(frame)
     period = max(20, round(1000 / fps / 10) * 10)      # GIF delays are in 1/100 s
     durations = [period] * (n_frames - 1) + [max(period, 1000)]
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0,
                    disposal=1, transparency=transparent, optimize=False)
+
+
+def _packed(image) -> np.ndarray:
+    """An RGB image as one int per pixel, 0xRRGGBB."""
+    rgb = np.asarray(image.convert("RGB"), dtype=np.int32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
 def animate(trajs, *, frames: int | None = None, fps: float = 10, loss_panel: bool = True,
