@@ -1,0 +1,273 @@
+"""The self-checking exercises: worked solutions, answers, notebook stubs and feedback.
+
+* every worked solution in ``gdviz.solutions`` passes ``check_update`` (one test per
+  registered optimizer, so a new optimizer needs a solution the moment it is registered);
+* every registered question's answer equals a closed form (or a loop) written here,
+  independently of gdviz, and ``check_answer`` accepts it and rejects a wrong one;
+* every notebook's exercise cells (tagged ``exercise``), run as a student first sees them,
+  end in a ``Feedback`` whose status is "not finished": no crash, no false "passed";
+* a wrong hand-written class is told the first step, parameter, index and both values, and a
+  textbook variant is recognised by name.
+
+Convention the notebook test relies on: an exercise cell is self-contained given the setup
+cell (it may use np, plt, gdviz and what the setup cell imports) and its **last line** is the
+check, ``check_update(MyX)`` or ``check_answer("key", my_answer)``.
+"""
+import ast
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gdviz
+from gdviz import solutions
+from gdviz.exercises import QUESTIONS, Feedback, check_answer, check_update, solution
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+# --- worked solutions -------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
+def test_every_optimizer_has_a_solution_that_passes(name):
+    solved = getattr(solutions, name, None)
+    assert solved is not None, f"gdviz.solutions has no worked solution for {name}"
+    feedback = check_update(solved, name)
+    assert feedback.passed and feedback.status == "passed", feedback.message
+    shown = solution(name.lower())
+    assert f"class {name}" in str(shown)
+
+
+# --- questions: each answer against a closed form written here -------------------------------
+def _gd_loop(grad, start, lr, steps):
+    x, y = start
+    for _ in range(steps):
+        gx, gy = grad(x, y)
+        x, y = x - lr * gx, y - lr * gy
+    return x, y
+
+
+def _classic_fastest():
+    """The classic figure's runs, written out here: which has the lowest loss after 30 steps?"""
+    f = lambda x, y: x * x / 20 + y * y                              # noqa: E731
+    grad = lambda x, y: np.array([x / 10, 2 * y])                    # noqa: E731
+    finals = {}
+    theta = np.array([-7.0, 2.0])
+    for _ in range(30):
+        theta = theta - 0.95 * grad(*theta)
+    finals["SGD"] = f(*theta)
+    theta, v = np.array([-7.0, 2.0]), np.zeros(2)
+    for _ in range(30):
+        v = 0.9 * v - 0.1 * grad(*theta)
+        theta = theta + v
+    finals["Momentum"] = f(*theta)
+    theta, h = np.array([-7.0, 2.0]), np.zeros(2)
+    for _ in range(30):
+        g = grad(*theta)
+        h = h + g * g
+        theta = theta - 1.5 * g / (np.sqrt(h) + 1e-10)
+    finals["AdaGrad"] = f(*theta)
+    theta, m, s = np.array([-7.0, 2.0]), np.zeros(2), np.zeros(2)
+    for t in range(1, 31):
+        g = grad(*theta)
+        m, s = 0.9 * m + 0.1 * g, 0.999 * s + 0.001 * g * g
+        theta = theta - 0.3 * (m / (1 - 0.9 ** t)) / (np.sqrt(s / (1 - 0.999 ** t)) + 1e-8)
+    finals["Adam"] = f(*theta)
+    return min(finals, key=finals.get)
+
+
+def _himmelblau_minimum():
+    grad = lambda x, y: (4 * x * (x * x + y - 11) + 2 * (x + y * y - 7),   # noqa: E731
+                         2 * (x * x + y - 11) + 4 * y * (x + y * y - 7))
+    return _gd_loop(grad, (0.0, 0.0), 0.01, 500)
+
+
+CLOSED_FORMS = {
+    "bowl_lr_limit": lambda: 2 / 4.0,                              # H = diag(0.2, 4): 2/λ_max
+    "gd_x10": lambda: (1 - 0.5 / 10) ** 10 * -7,                  # x_k = (1 − η/10)^k x_0
+    "momentum_effective_lr": lambda: 0.01 / (1 - 0.9),             # η/(1 − α)
+    "momentum_lr_limit": lambda: 2 * (1 + 0.5) / 2.0,              # 2(1 + α)/λ_max
+    "adagrad_first_step": lambda: 1.5 * 0.7 / (0.7 + 1e-10),       # η|g|/(√(g²) + ε), g_x = −0.7
+    "adagrad_step_100": lambda: 1 / math.sqrt(100),                # η/√k
+    "rmsprop_memory": lambda: -1 / math.log(0.99),                 # ρ^k = 1/e
+    "rmsprop_h_limit": lambda: 2.0 ** 2,                           # h → g²
+    "adam_no_bias_first_step": lambda: 0.1 / math.sqrt(0.001),     # (1 − β₁)/√(1 − β₂)
+    "adamw_decay_factor": lambda: 1 - 0.1 * 0.01,                  # 1 − ηλ
+    "classic_fastest": _classic_fastest,
+    "himmelblau_sgd_minimum": _himmelblau_minimum,
+}
+
+
+def test_every_question_has_a_closed_form_here():
+    assert set(QUESTIONS) == set(CLOSED_FORMS), \
+        "write an independent closed form in CLOSED_FORMS for each registered question"
+
+
+@pytest.mark.parametrize("key", sorted(QUESTIONS))
+def test_question_answer_matches_closed_form(key):
+    question, expected = QUESTIONS[key], CLOSED_FORMS[key]()
+    got = question.answer()
+    if isinstance(expected, str):
+        assert got == expected
+        assert check_answer(key, expected.lower()).passed
+        assert not check_answer(key, "Nesterov" if expected != "Nesterov" else "SGD").passed
+    elif isinstance(expected, tuple):
+        assert np.allclose(got, expected, rtol=1e-9, atol=1e-9)
+        assert check_answer(key, expected).passed
+        assert not check_answer(key, (expected[0] + 1, expected[1])).passed
+    else:
+        assert math.isclose(got, expected, rel_tol=1e-12, abs_tol=1e-15), (got, expected)
+        assert check_answer(key, expected).passed
+        wrong = check_answer(key, expected + 0.1 * abs(expected))
+        assert not wrong.passed and "too large" in wrong.message
+        shown = re.escape(f"{expected:.6g}")                    # feedback never gives it away
+        assert not re.search(rf"(?<![\d.]){shown}(?!\d|\.\d)", wrong.message), wrong.message
+    unanswered = check_answer(key, ...)
+    assert unanswered.status == "not finished" and not unanswered.passed
+    assert question.notebook.endswith(".ipynb")
+
+
+# --- the notebooks' exercise cells, unfinished, as a student opens them ----------------------------
+def _cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _run_cell(code, namespace):
+    """Execute a cell; return the value of its last line if that is an expression (as Jupyter shows it)."""
+    tree = ast.parse(code)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<cell>", "exec"), namespace)
+    if last is not None:
+        return eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+    return None
+
+
+EXERCISE_CELLS = [(path, i) for path in NOTEBOOKS
+                  for i, cell in enumerate(_cells(path))
+                  if "exercise" in cell.get("metadata", {}).get("tags", [])]
+
+
+@pytest.mark.parametrize("path, index", EXERCISE_CELLS,
+                         ids=[f"{p.name}-cell{i}" for p, i in EXERCISE_CELLS])
+def test_exercise_stub_is_not_finished_but_runs(path, index, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    import matplotlib
+    matplotlib.use("Agg")
+    cells = _cells(path)
+    setup = next(_source(cell) for cell in cells if cell["cell_type"] == "code")
+    namespace = {"__name__": "__main__"}
+    _run_cell(setup, namespace)
+    result = _run_cell(_source(cells[index]), namespace)
+    assert isinstance(result, Feedback), \
+        f"{path.name} cell {index}: the last line must be check_update(...) or check_answer(...)"
+    assert result.status == "not finished" and not result.passed, \
+        f"{path.name} cell {index}: an unsolved stub must say 'not finished', got: {result}"
+
+
+# --- feedback on a wrong answer -------------------------------------------------------------------
+class RecordingMomentum:
+    """Momentum that forgets its velocity from step 3 on, recording what it was given."""
+
+    calls = []
+
+    def __init__(self, lr=0.1, momentum=0.9):
+        self.lr, self.momentum, self.v, self.t = lr, momentum, None, 0
+
+    def update(self, params, grads):
+        type(self).calls.append(({k: np.array(v, dtype=float) for k, v in params.items()},
+                                 {k: np.array(g, dtype=float) for k, g in grads.items()}))
+        self.t += 1
+        if self.v is None:
+            self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        for key in params:
+            keep = self.momentum if self.t < 3 else 0.0          # the bug: α dropped at step 3
+            self.v[key] = keep * self.v[key] - self.lr * grads[key]
+            params[key] += self.v[key]
+
+
+def test_wrong_class_is_told_step_parameter_and_both_values():
+    RecordingMomentum.calls = []
+    feedback = check_update(RecordingMomentum, "Momentum")
+    assert not feedback.passed and feedback.status == "different"
+    # What the checker gave the class, in order (its first run stops at the first difference;
+    # any later calls come from its search for a known variant and are never reached below).
+    calls = RecordingMomentum.calls
+    lr, alpha = 0.05, 0.8                                   # exercises.CHECK_SETTINGS["Momentum"]
+    start, _ = calls[0]
+    theta = {k: v.copy() for k, v in start.items()}
+    v = {k: np.zeros_like(x) for k, x in theta.items()}
+    theta_bug = {k: x.copy() for k, x in theta.items()}
+    v_bug = {k: np.zeros_like(x) for k, x in theta.items()}
+    for step, (_, grads) in enumerate(calls, start=1):
+        for key in theta:
+            v[key] = alpha * v[key] - lr * grads[key]
+            theta[key] = theta[key] + v[key]
+            v_bug[key] = (alpha if step < 3 else 0.0) * v_bug[key] - lr * grads[key]
+            theta_bug[key] = theta_bug[key] + v_bug[key]
+        differs = [(key, tuple(int(i) for i in np.argwhere(~np.isclose(theta_bug[key], theta[key],
+                                                                      rtol=1e-9, atol=1e-12))[0]))
+                   for key in theta if not np.allclose(theta_bug[key], theta[key], rtol=1e-9, atol=1e-12)]
+        if differs:
+            key, index = differs[0]
+            break
+    assert step == 3
+    where = f"params[{key!r}][{', '.join(map(str, index))}]"
+    assert f"Step 3, {where}" in feedback.message
+    assert f"expected {theta[key][index]:.10g}" in feedback.message
+    assert f"got {theta_bug[key][index]:.10g}" in feedback.message
+    assert "lr=0.05" in feedback.message and "momentum=0.8" in feedback.message
+
+
+class TextbookAdam:
+    """Adam as 'Deep Learning from Scratch' writes it (bias correction folded into η)."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.iter, self.m, self.v = 0, None, None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {k: np.zeros_like(v) for k, v in params.items()}
+            self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.iter += 1
+        lr_t = self.lr * np.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
+        for key in params:
+            self.m[key] += (1 - self.beta1) * (grads[key] - self.m[key])
+            self.v[key] += (1 - self.beta2) * (grads[key] ** 2 - self.v[key])
+            params[key] -= lr_t * self.m[key] / (np.sqrt(self.v[key]) + self.eps)
+
+
+def test_textbook_adam_is_recognised():
+    feedback = check_update(TextbookAdam, "Adam")
+    assert not feedback.passed and feedback.status == "different"
+    assert "TextbookAdam" in feedback.message
+
+
+class UnfinishedSGD:
+    def __init__(self, lr=0.01):
+        self.lr = lr
+
+    def update(self, params, grads):
+        for key in params:
+            ...
+
+
+class RaisingMomentum:
+    def __init__(self, lr=0.01, momentum=0.9):
+        self.lr, self.momentum = lr, momentum
+
+    def update(self, params, grads):
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize("cls, name", [(UnfinishedSGD, "SGD"), (RaisingMomentum, "Momentum")])
+def test_unfinished_classes_are_not_finished(cls, name):
+    feedback = check_update(cls, name)
+    assert feedback.status == "not finished" and not feedback.passed
