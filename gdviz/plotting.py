@@ -345,9 +345,30 @@ def plot_trajectory(traj: Trajectory, ax=None, *, color=None, label: str | None 
         ax.plot(points[-1:, 0], points[-1:, 1], linestyle="none", marker="X", markersize=_ms(2.6),
                 color=_DIVERGED_COLOR, markeredgecolor="black", markeredgewidth=_lw(0.3),
                 zorder=zorder + 0.2, gid="diverged")
+        _note_off_view(ax, traj, color)
     if legend:
         _legend(ax)
     return line
+
+
+def _note_off_view(ax, traj: Trajectory, color) -> None:
+    """If a diverged run's last point is outside the view, say so at the edge it left by."""
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    x, y = traj.points[-1]
+    if x0 <= x <= x1 and y0 <= y <= y1:
+        return
+    inside = (np.clip(x, x0, x1), np.clip(y, y0, y1))
+    ha = "right" if x > x1 else "left" if x < x0 else "center"
+    va = "top" if y > y1 else "bottom" if y < y0 else "center"
+    arrow = {("right", "center"): "→", ("left", "center"): "←", ("center", "top"): "↑",
+             ("center", "bottom"): "↓", ("right", "top"): "↗", ("left", "top"): "↖",
+             ("right", "bottom"): "↘", ("left", "bottom"): "↙"}[(ha, va)]
+    text = f"{traj.name} {_diverged_note(traj)} {arrow}" if ha != "left" else \
+        f"{arrow} {traj.name} {_diverged_note(traj)}"
+    ax.annotate(text, inside, xytext=(0, 0), textcoords="offset points", ha=ha, va=va,
+                fontsize="small", color=color, fontweight="bold", gid="diverged_note",
+                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8,
+                      "edgecolor": "none"}, zorder=6)
 
 
 def _legend(ax, *, below: bool = False, ncols: int | None = None):

@@ -138,6 +138,9 @@ def test_diverged_run_is_marked_at_its_last_finite_point():
     np.testing.assert_array_equal(np.column_stack(cross.get_data()), traj.points[-1:])
     assert np.all(np.isfinite(traj.points[-1]))
     assert any(f"diverged at step {traj.diverged_at}" in text for text in _legend_texts(ax))
+    (note,) = _by_gid(ax, "diverged_note")               # the last point is off the view
+    assert note.get_text() == f"SGD diverged at step {traj.diverged_at} ↑"
+    assert gdviz.run("SGD", steps=3).diverged is False
 
 
 def test_trajectories_share_one_surface_and_get_distinct_colours():
@@ -489,6 +492,7 @@ def test_multi_panel_functions_make_one_figure_each():
     assert [lines[0].axes for lines in drawn.values()] == list(axes)
 
 
+@pytest.mark.filterwarnings("error")
 def test_long_titles_are_not_cut_off(tmp_path):
     with gp.style("projector"):
         fig, axes = gp.classic_figure()
@@ -504,3 +508,6 @@ def test_long_titles_are_not_cut_off(tmp_path):
         for text in legend.get_texts():                    # every label inside the figure
             box = text.get_window_extent(renderer)
             assert 0 <= box.x0 and box.x1 <= legend.figure.bbox.width and box.y0 >= 0
+        exact = gdviz.run("SGD", "bowl", start=(0.0, 1.0), steps=5, lr=0.25)
+        lines = gp.plot_loss([gdviz.run("SGD", steps=60, lr=1.2), exact, gdviz.run("AdamW", steps=5)])
+        lines[0].figure.savefig(tmp_path / "loss.png")     # no "constrained_layout not applied"
