@@ -38,6 +38,7 @@ import json
 import math
 import numbers
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -180,48 +181,84 @@ def _clip(ax, height) -> list:
     return [round(x0, 2), round(height - y1, 2), round(x1, 2), round(height - y0, 2)]
 
 
-def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
-    """Draw the still parts with matplotlib; return (background PNG bytes, scene dict)."""
+#: How the animation treats what ``gdviz.plotting`` draws, by the artists' gids. Anything that
+#: changes with the step must be listed in MOVING, or it would show in every frame.
+STILL_GIDS = frozenset({"contour", "minimum", "saddle", "start"})
+MOVING_GIDS = frozenset({"path", "loss", "diverged", "at_minimum", "diverged_note"})
+
+
+def _draw_still(trajs, last, *, loss_panel, projector, figsize, dpi, title):
+    """The full static figure, then the moving artists hidden and the canvas drawn once.
+
+    Call inside ``plotting.style(...)``. Returns (fig, panels, path lines per panel, counter).
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    if loss_panel:
+        ax, loss_ax = fig.subplots(2, 1, gridspec_kw={"height_ratios": [2.3, 1]})
+    else:
+        ax, loss_ax = fig.subplots(), None
+    lines = [plotting.plot_trajectories(trajs, ax, legend="below")]
+    ax.set_title(title, loc="left")
+    # keeps room for the step counter, which the player and the GIF draw per frame
+    counter = ax.set_title(f"step {last} / {last}", loc="right", color=(0, 0, 0, 0))
+    if loss_panel:
+        lines.append(plotting.plot_loss(trajs, loss_ax, legend=False))
+    panels = [ax, loss_ax] if loss_panel else [ax]
+    for panel in panels:          # freeze the limits the full paths gave
+        panel.set_xlim(panel.get_xlim())
+        panel.set_ylim(panel.get_ylim())
+        for artist in _moving(panel):
+            artist.set_visible(False)
+    fig.canvas.draw()
+    return fig, panels, lines, counter
+
+
+def _moving(panel) -> list:
+    return [a for a in (*panel.lines, *panel.texts) if a.get_gid() in MOVING_GIDS]
+
+
+def _sprite_png(artist, width: int, height: int, dpi: float) -> tuple[str, float, float]:
+    """Render one artist alone on a transparent canvas: (base64 PNG, left, top) in pixels."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from PIL import Image
+    renderer = RendererAgg(width, height, dpi)
+    artist.set_visible(True)
+    artist.draw(renderer)
+    artist.set_visible(False)
+    rgba = np.asarray(renderer.buffer_rgba())
+    rows, cols = np.nonzero(rgba[..., 3])
+    if not len(rows):
+        return "", 0.0, 0.0
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba[top:bottom, left:right])).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii"), float(left), float(top)
+
+
+def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
+    """Draw the still parts with matplotlib; return (background PNG bytes, scene dict)."""
     from PIL import Image
 
     last = int(steps[-1])
     with plotting.style("projector" if projector else "notebook"):
-        fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-        FigureCanvasAgg(fig)
-        if loss_panel:
-            ax, loss_ax = fig.subplots(2, 1, gridspec_kw={"height_ratios": [2.3, 1]})
-        else:
-            ax, loss_ax = fig.subplots(), None
-        paths = plotting.plot_trajectories(trajs, ax, legend="below")
-        ax.set_title(title, loc="left")
-        # keeps room for the step counter, which the player and the GIF draw per frame
-        counter = ax.set_title(f"step {last} / {last}", loc="right", color=(0, 0, 0, 0))
-        losses = plotting.plot_loss(trajs, loss_ax, legend=False) if loss_panel else []
-        panels = [ax] + ([loss_ax] if loss_panel else [])
-        for panel in panels:          # freeze the limits the full paths gave
-            panel.set_xlim(panel.get_xlim())
-            panel.set_ylim(panel.get_ylim())
-        moving = [a for p in panels for a in p.lines if a.get_gid() in ("path", "loss", "diverged")]
-        for artist in moving:
-            artist.set_visible(False)
-        fig.canvas.draw()
+        fig, panels, lines, counter = _draw_still(trajs, last, loss_panel=loss_panel,
+                                                  projector=projector, figsize=figsize,
+                                                  dpi=dpi, title=title)
         rgba = np.asarray(fig.canvas.buffer_rgba())
         height, width = rgba.shape[:2]
         px_per_pt = fig.dpi / 72
-
-        shapes, paths_out, stamps = [], [], []
+        shapes, paths_out, stamps, marks, sprites = [], [], [], [], []
 
         def add(shape):
             shapes.append(shape)
             return len(shapes) - 1
 
-        for panel_index, (panel, lines) in enumerate(((ax, paths), (loss_ax, losses))):
-            if panel is None:
-                continue
+        for index, (panel, panel_lines) in enumerate(zip(panels, lines)):
             crosses = iter(a for a in panel.lines if a.get_gid() == "diverged")
-            for traj, line in zip(trajs, lines):
+            for traj, line in zip(trajs, panel_lines):
                 lw = line.get_linewidth()
                 has_markers = line.get_marker() not in (None, "None", "none", "", " ")
                 head_pt = (line.get_markersize() * 2.4 if has_markers
@@ -229,7 +266,7 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
                 cross = next(crosses) if traj.diverged else None
                 outline = _outline(line, px_per_pt)
                 paths_out.append({
-                    "panel": panel_index, "xy": _pixels(line, height),
+                    "panel": index, "xy": _pixels(line, height),
                     "color": _color(line.get_color()), "lw": round(lw * px_per_pt, 2),
                     "outline": outline,
                     "marker": add(_line_shape(line, px_per_pt)) if has_markers else None,
@@ -239,25 +276,38 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
                     "head": add(_shape("o", head_pt, line.get_color(),
                                        outline["color"] if outline else "white", lw * 0.6, px_per_pt)),
                     "cross": add(_line_shape(cross, px_per_pt)) if cross is not None else None,
+                    "cross_clip": bool(cross.get_clip_on()) if cross is not None else True,
                     "diverged_at": traj.diverged_at, "label": traj.label})
-            lowest = min((line.get_zorder() for line in lines), default=0)
-            for artist in panel.lines:  # still markers drawn above the paths stay above them
-                if (artist.get_gid() in ("start", "minimum", "saddle") and artist.get_visible()
-                        and artist.get_zorder() > lowest):
+            lowest = min((line.get_zorder() for line in panel_lines), default=0)
+            for artist in panel.lines:
+                gid = artist.get_gid()
+                if gid == "at_minimum":          # ▼ marks, each shown from its own step on
+                    marks.append({"panel": index, "shape": add(_line_shape(artist, px_per_pt)),
+                                  "xy": _pixels(artist, height), "clip": bool(artist.get_clip_on()),
+                                  "steps": [int(round(k)) for k in artist.get_xdata()]})
+                elif (gid in STILL_GIDS and artist.get_visible()
+                        and artist.get_zorder() > lowest):   # still markers above the paths stay above
                     shape = add(_line_shape(artist, px_per_pt))
                     xy = _pixels(artist, height)
-                    stamps.extend({"panel": panel_index, "x": x, "y": y, "shape": shape}
+                    stamps.extend({"panel": index, "x": x, "y": y, "shape": shape}
                                   for x, y in zip(xy[::2], xy[1::2]) if x is not None and y is not None)
+            for artist in panel.texts:           # "SGD diverged at step 7 →" at the view's edge
+                found = re.search(r"diverged at step (\d+)", artist.get_text())
+                if artist.get_gid() == "diverged_note" and found:
+                    png, left, top = _sprite_png(artist, width, height, fig.dpi)
+                    if png:
+                        sprites.append({"png": png, "x": left, "y": top, "from": int(found.group(1))})
         x, y = counter.get_transform().transform(counter.get_position())
+        rc = plotting.mpl.rcParams
         scene = {
             "width": width, "height": height, "steps": [int(s) for s in steps], "last_step": last,
             "panels": [{"clip": _clip(p, height)} for p in panels],
-            "paths": paths_out, "stamps": stamps, "shapes": shapes,
+            "paths": paths_out, "stamps": stamps, "marks": marks, "sprites": sprites,
+            "shapes": shapes,
             "counter": {"x": round(float(x), 2), "y": round(height - float(y), 2),
                         "size": round(counter.get_fontsize() * px_per_pt, 2),
-                        "color": _color(plotting.mpl.rcParams["axes.titlecolor"]
-                                        if plotting.mpl.rcParams["axes.titlecolor"] != "auto"
-                                        else plotting.mpl.rcParams["text.color"])},
+                        "color": _color(rc["axes.titlecolor"] if rc["axes.titlecolor"] != "auto"
+                                        else rc["text.color"])},
             "font_file": _font_file(counter),
             "css_width": round(width * 100 / fig.dpi),     # shown at 100 pixels per inch
         }
@@ -289,6 +339,8 @@ class _Compositor:
             self.panels.append((box, crop.resize((crop.width * supersample, crop.height * supersample),
                                                  _resampling().NEAREST)))
         self.sprites = {}
+        self.notes = [(Image.open(io.BytesIO(base64.b64decode(n["png"]))).convert("RGBA"),
+                       (n["x"], n["y"], n["from"])) for n in scene["sprites"]]
         counter = scene["counter"]
         try:
             self.font = ImageFont.truetype(scene["font_file"], max(1, round(counter["size"])))
@@ -300,21 +352,29 @@ class _Compositor:
         scene, s = self.scene, self.s
         step = scene["steps"][i]
         image = self.background.copy()
+        loose = []                       # what matplotlib draws with clip_on=False
         for index, (box, large) in enumerate(self.panels):
             layer = large.copy()
             left, top = box[:2]
-            self._draw_panel(layer, index, step, lambda x, y: ((x - left) * s, (y - top) * s))
+            loose += self._draw_panel(layer, index, step, lambda x, y: ((x - left) * s, (y - top) * s))
             image.paste(layer.reduce(s), box[:2])
+        for shape, x, y in loose:
+            small, offset = self._sprite(shape, small=True)
+            image.paste(small, (int(round(x - offset)), int(round(y - offset))), small)
+        for sprite, (x, y, start) in self.notes:
+            if step >= start:
+                image.paste(sprite, (int(round(x)), int(round(y))), sprite)
         counter = scene["counter"]
         ImageDraw.Draw(image).text((counter["x"], counter["y"]), _counter_text(step, scene["last_step"]),
                                    font=self.font, fill=counter["color"], anchor="rs")
         return image
 
-    def _draw_panel(self, layer, index, step, to_layer):
-        """The same drawing order as the player: outlines, lines, markers; stamps; heads and ✕."""
+    def _draw_panel(self, layer, index, step, to_layer) -> list:
+        """Draw what panel ``index`` clips, in the player's order: outlines, lines, markers; ▼
+        marks; stamps; heads and ✕. Return the unclipped (shape, x, y) to draw afterwards."""
         from PIL import ImageDraw
         draw, s = ImageDraw.Draw(layer), self.s
-        ends = []
+        ends, loose = [], []
         for path in (p for p in self.scene["paths"] if p["panel"] == index):
             xy = path["xy"]
             runs, run = [], []           # the visible points, split where one is not finite
@@ -322,8 +382,10 @@ class _Compositor:
                 if xy[2 * j] is None or xy[2 * j + 1] is None:
                     runs, run = runs + [run], []
                 else:
-                    run.append(to_layer(xy[2 * j], xy[2 * j + 1]))
+                    run.append((xy[2 * j], xy[2 * j + 1]))
             runs = [r for r in runs + [run] if r]
+            last = runs[-1][-1] if runs else None
+            runs = [[to_layer(*p) for p in r] for r in runs]
             layers = [(path["outline"], path["marker_outline"])] if path["outline"] else []
             for stroke, marker in layers + [(path, path["marker"])]:
                 width = max(1, round(stroke["lw"] * s))
@@ -334,36 +396,54 @@ class _Compositor:
                     for point in itertools.chain(*runs):
                         self._stamp(layer, marker, point)
             if runs:
-                crossed = path["diverged_at"] is not None and step >= path["diverged_at"]
-                ends.append((path["cross"] if crossed else path["head"], runs[-1][-1]))
+                if path["diverged_at"] is not None and step >= path["diverged_at"]:
+                    if path["cross_clip"]:
+                        ends.append((path["cross"], runs[-1][-1]))
+                    else:
+                        loose.append((path["cross"], *last))
+                else:
+                    ends.append((path["head"], runs[-1][-1]))
+        for mark in self.scene["marks"]:
+            if mark["panel"] == index:
+                for k, x, y in zip(mark["steps"], mark["xy"][::2], mark["xy"][1::2]):
+                    if k <= step and x is not None and y is not None:
+                        if mark["clip"]:
+                            self._stamp(layer, mark["shape"], to_layer(x, y))
+                        else:
+                            loose.append((mark["shape"], x, y))
         for stamp in self.scene["stamps"]:
             if stamp["panel"] == index:
                 self._stamp(layer, stamp["shape"], to_layer(stamp["x"], stamp["y"]))
         for shape, point in ends:
             self._stamp(layer, shape, point)
+        return loose
 
     def _stamp(self, layer, index, point):
-        """Paste marker ``index`` centred on ``point`` (drawn once, then reused)."""
-        if index not in self.sprites:
-            self.sprites[index] = self._sprite(self.scene["shapes"][index])
-        sprite, (dx, dy) = self.sprites[index]
-        layer.paste(sprite, (int(round(point[0] + dx)), int(round(point[1] + dy))), sprite)
+        """Paste marker ``index`` centred on ``point`` of the s× layer."""
+        sprite, offset = self._sprite(index)
+        layer.paste(sprite, (int(round(point[0] - offset)), int(round(point[1] - offset))), sprite)
 
-    def _sprite(self, shape):
+    def _sprite(self, index, small=False):
+        """Marker ``index`` drawn once at s× (or that reduced to 1×) and its centre's offset."""
         from PIL import Image, ImageDraw
-        s = self.s
-        width = max(1, round(shape["lw"] * s)) if shape["edge"] and shape["lw"] > 0 else 0
-        coords = np.concatenate([np.asarray(p, dtype=float) for p in shape["polys"]] or [np.zeros(2)])
-        reach = int(math.ceil(np.abs(coords).max() * s + width)) + 2
-        sprite = Image.new("RGBA", (2 * reach + 1, 2 * reach + 1), (0, 0, 0, 0))
-        draw = ImageDraw.Draw(sprite)
-        for poly in shape["polys"]:
-            corners = [(reach + poly[k] * s, reach + poly[k + 1] * s) for k in range(0, len(poly), 2)]
-            if shape["fill"]:
-                draw.polygon(corners, fill=shape["fill"])
-            if width:
-                draw.line(corners + corners[:1], fill=shape["edge"], width=width, joint="curve")
-        return sprite, (-reach, -reach)
+        key = (index, small)
+        if key not in self.sprites:
+            shape, s = self.scene["shapes"][index], self.s
+            width = max(1, round(shape["lw"] * s)) if shape["edge"] and shape["lw"] > 0 else 0
+            coords = np.concatenate([np.asarray(p, dtype=float) for p in shape["polys"]] or [np.zeros(2)])
+            reach = int(math.ceil((np.abs(coords).max() * s + width) / s)) + 1   # in 1× pixels
+            sprite = Image.new("RGBA", (s * (2 * reach + 1),) * 2, (0, 0, 0, 0))
+            centre = s * reach + s / 2
+            draw = ImageDraw.Draw(sprite)
+            for poly in shape["polys"]:
+                corners = [(centre + poly[k] * s, centre + poly[k + 1] * s) for k in range(0, len(poly), 2)]
+                if shape["fill"]:
+                    draw.polygon(corners, fill=shape["fill"])
+                if width:
+                    draw.line(corners + corners[:1], fill=shape["edge"], width=width, joint="curve")
+            self.sprites[(index, False)] = sprite, centre
+            self.sprites[(index, True)] = sprite.reduce(s), reach + 0.5
+        return self.sprites[key]
 
 
 def _resampling():
@@ -583,44 +663,66 @@ _JS = r"""
       if (s.fill) { ctx.fillStyle = s.fill; ctx.fill(); }
       if (s.edge && s.lw > 0) { ctx.strokeStyle = s.edge; ctx.lineWidth = s.lw; ctx.stroke(); }
     }
+    function pen(xy, upto) {   // a polyline through points 0..upto, broken where one is null
+      var j, down = false, last = null;
+      ctx.beginPath();
+      for (j = 0; j <= upto; j++) {
+        if (xy[2 * j] === null || xy[2 * j + 1] === null) { down = false; continue; }
+        if (down) ctx.lineTo(xy[2 * j], xy[2 * j + 1]); else ctx.moveTo(xy[2 * j], xy[2 * j + 1]);
+        down = true; last = j;
+      }
+      return last;
+    }
     function draw() {
-      var step = scene.steps[frame], ends = [], notes = [], i, j, k, path, xy, upto, pen, head;
+      var step = scene.steps[frame], loose = [], notes = [], i, j, k, m, path, upto, last, c;
       ctx.setTransform(K, 0, 0, K, 0, 0);
       ctx.clearRect(0, 0, scene.width, scene.height);
       ctx.lineJoin = "round"; ctx.lineCap = "round";
       for (k = 0; k < scene.panels.length; k++) {
-        var c = scene.panels[k].clip;
+        var ends = [];
+        c = scene.panels[k].clip;
         ctx.save();
         ctx.beginPath(); ctx.rect(c[0], c[1], c[2] - c[0], c[3] - c[1]); ctx.clip();
         for (i = 0; i < scene.paths.length; i++) {
           path = scene.paths[i];
           if (path.panel !== k) continue;
-          xy = path.xy; upto = Math.min(step, xy.length / 2 - 1); head = null;
-          var strokes = path.outline ? [path.outline, path] : [path];
-          for (var s = 0; s < strokes.length; s++) {
-            ctx.beginPath(); pen = false;
-            for (j = 0; j <= upto; j++) {
-              if (xy[2 * j] === null || xy[2 * j + 1] === null) { pen = false; continue; }
-              if (pen) ctx.lineTo(xy[2 * j], xy[2 * j + 1]); else ctx.moveTo(xy[2 * j], xy[2 * j + 1]);
-              pen = true;
+          upto = Math.min(step, path.xy.length / 2 - 1);
+          var layers = path.outline ? [[path.outline, path.marker_outline], [path, path.marker]]
+                                    : [[path, path.marker]];
+          for (m = 0; m < layers.length; m++) {
+            last = pen(path.xy, upto);
+            ctx.strokeStyle = layers[m][0].color; ctx.lineWidth = layers[m][0].lw; ctx.stroke();
+            for (j = 0; j <= upto && layers[m][1] !== null; j++) {
+              if (path.xy[2 * j] !== null && path.xy[2 * j + 1] !== null)
+                shape(layers[m][1], path.xy[2 * j], path.xy[2 * j + 1]);
             }
-            ctx.strokeStyle = strokes[s].color; ctx.lineWidth = strokes[s].lw; ctx.stroke();
           }
-          for (j = 0; j <= upto; j++) {
-            if (xy[2 * j] === null || xy[2 * j + 1] === null) continue;
-            if (path.marker !== null) shape(path.marker, xy[2 * j], xy[2 * j + 1]);
-            head = j;
+          if (last === null) continue;
+          var at = [path.xy[2 * last], path.xy[2 * last + 1]];
+          if (path.diverged_at !== null && step >= path.diverged_at) {
+            (path.cross_clip ? ends : loose).push([path.cross, at[0], at[1]]);
+            if (k === 0) notes.push("\u2715 " + path.label + " diverged at step " + path.diverged_at);
+          } else ends.push([path.head, at[0], at[1]]);
+        }
+        for (i = 0; i < scene.marks.length; i++) {
+          m = scene.marks[i];
+          if (m.panel !== k) continue;
+          for (j = 0; j < m.steps.length; j++) {
+            if (m.steps[j] > step || m.xy[2 * j] === null || m.xy[2 * j + 1] === null) continue;
+            if (m.clip) shape(m.shape, m.xy[2 * j], m.xy[2 * j + 1]);
+            else loose.push([m.shape, m.xy[2 * j], m.xy[2 * j + 1]]);
           }
-          var crossed = path.diverged_at !== null && step >= path.diverged_at;
-          if (head !== null) ends.push([crossed ? path.cross : path.head, xy[2 * head], xy[2 * head + 1]]);
-          if (crossed && k === 0) notes.push("\u2715 " + path.label + " diverged at step " + path.diverged_at);
         }
         for (i = 0; i < scene.stamps.length; i++) {
           if (scene.stamps[i].panel === k) shape(scene.stamps[i].shape, scene.stamps[i].x, scene.stamps[i].y);
         }
         for (i = 0; i < ends.length; i++) shape(ends[i][0], ends[i][1], ends[i][2]);
-        ends = [];
         ctx.restore();
+      }
+      for (i = 0; i < loose.length; i++) shape(loose[i][0], loose[i][1], loose[i][2]);
+      for (i = 0; i < scene.sprites.length; i++) {
+        if (step >= scene.sprites[i].from && images[i].complete)
+          ctx.drawImage(images[i], scene.sprites[i].x, scene.sprites[i].y);
       }
       var co = scene.counter;
       ctx.font = co.size + "px 'DejaVu Sans', Verdana, Arial, sans-serif";
@@ -631,6 +733,12 @@ _JS = r"""
       stepText.textContent = step;
       root.setAttribute("data-frame", frame);
       status.textContent = notes.join("; ");
+    }
+    var images = [];
+    for (var im = 0; im < scene.sprites.length; im++) {
+      images.push(new Image());
+      images[im].onload = draw;
+      images[im].src = "data:image/png;base64," + scene.sprites[im].png;
     }
     function stop() {
       if (timer !== null) clearInterval(timer);

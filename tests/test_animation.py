@@ -17,7 +17,9 @@ import pytest
 from PIL import Image
 
 import gdviz
-from gdviz.animation import MAX_DEFAULT_FRAMES, Player, animate, save_gif
+from gdviz import plotting
+from gdviz.animation import (MAX_DEFAULT_FRAMES, MOVING_GIDS, STILL_GIDS, Player, _draw_still,
+                             animate, save_gif)
 
 PNG_PREFIX = "data:image/png;base64,"
 
@@ -81,7 +83,7 @@ def test_html_is_self_contained_with_one_background_image(sgd_player):
     html = sgd_player.to_html()
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
     assert "<link" not in html and "require(" not in html and "import(" not in html
-    assert html.count("<img") == 1 and html.count(PNG_PREFIX) == 1
+    assert html.count("<img") == 1 and html.count(f'src="{PNG_PREFIX}') == 1
     assert 'class="gdviz-player"' in html and 'class="gdviz-play"' in html
     assert 'class="gdviz-frame"' in html
     assert sgd_player._repr_html_() == html
@@ -224,6 +226,50 @@ def test_a_diverged_path_stops_with_a_cross_at_its_step(diverged):
     before, after = pixel(player.frame_image(18), x, y + 1), pixel(player.frame_image(19), x, y + 1)
     assert np.abs(before - hex_rgb(loss["color"])).max() < 40
     assert np.abs(after - cross_color).max() < 40
+
+
+def test_the_off_view_divergence_note_appears_at_its_step(diverged):
+    player = animate(diverged, loss_panel=False)
+    (note,) = scene_of(player.to_html())["sprites"]
+    assert note["from"] == 19
+    box = (slice(int(note["y"]), int(note["y"]) + 8), slice(int(note["x"]), int(note["x"]) + 60))
+    before = np.asarray(player.frame_image(18), int)[box]
+    after = np.asarray(player.frame_image(19), int)[box]
+    assert np.abs(after - before).max() > 100
+
+
+@pytest.fixture(scope="module")
+def at_minimum():
+    """x stays 0 and η = 0.5 takes y to 0 in one step: f − f_min is exactly 0 from step 1 on."""
+    traj = gdviz.run("SGD", start=(0, 2), steps=10, lr=0.5)
+    assert traj.losses[0] == 4 and not traj.losses[1:].any()
+    return traj
+
+
+def test_marks_at_the_minimum_appear_step_by_step(at_minimum):
+    player = animate(at_minimum)
+    (mark,) = scene_of(player.to_html())["marks"]
+    assert mark["steps"] == list(range(1, 11))
+    xy = np.array(mark["xy"]).reshape(-1, 2)
+    assert np.all(np.diff(xy[:, 0]) > 0) and np.ptp(xy[:, 1]) == 0
+    frame = player.frame_image(3)                 # ▼ at steps 1, 2, 3; not yet at 4
+    background = Image.fromarray(background_of(player.to_html()).astype(np.uint8))
+    for k, shown in ((1, True), (3, True), (4, False)):
+        drawn, empty = pixel(frame, *xy[k - 1]), pixel(background, *xy[k - 1])
+        assert (np.abs(drawn.mean() - empty.mean()) > 60) == shown, k
+
+
+def test_every_artist_plotting_draws_is_known_to_be_still_or_moving(diverged, at_minimum):
+    """A new time-dependent artist in gdviz.plotting must be taught to the animation (by gid);
+    otherwise it would show, finished, in every frame."""
+    trajs = [diverged, at_minimum, gdviz.run("AdamW", steps=30, lr=0.5)]
+    with plotting.style("notebook"):
+        _, panels, _, _ = _draw_still(trajs, 30, loss_panel=True, projector=False,
+                                      figsize=(6, 5), dpi=100, title="")
+    gids = {a.get_gid() for p in panels
+            for a in (*p.lines, *p.texts, *p.collections, *p.patches, *p.images)}
+    assert gids <= STILL_GIDS | MOVING_GIDS
+    assert {"path", "loss", "diverged", "at_minimum", "diverged_note"} <= gids
 
 
 @pytest.mark.parametrize("kwargs, error, words", [
