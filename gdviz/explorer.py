@@ -40,9 +40,9 @@ from PIL import Image
 from . import plotting
 from .optimizers import optimizer_class
 from .surfaces import SURFACES, Surface, get_surface
-from .trajectory import Trajectory, run
+from .trajectory import Trajectory, run, sweep
 
-__all__ = ["explore", "Explorer", "MAX_STEPS", "LOSS_FLOOR"]
+__all__ = ["explore", "stability_explorer", "Explorer", "MAX_STEPS", "LOSS_FLOOR"]
 
 #: The most steps the explorer's slider offers (runs stay well under a frame's time).
 MAX_STEPS = 1000
@@ -52,6 +52,9 @@ LOSS_FLOOR = 1e-8
 NOISE_MAX = 1.0
 
 _FIGSIZE = {False: (9.6, 4.0), True: (13.0, 5.4)}
+_FIGSIZE_WITH_MAP = {False: (13.5, 4.4), True: (18.0, 6.0)}
+#: Points per swept hyperparameter in the stability map.
+MAP_RESOLUTION = 100
 _DIVERGED_COLOR = plotting.OKABE_ITO["vermillion"]
 # Larger widget text when projecting; scoped to this explorer's class.
 _PROJECTOR_CSS = """<style>
@@ -62,7 +65,7 @@ _PROJECTOR_CSS = """<style>
 
 def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "elongated_bowl", *,
             steps: int = 30, start=None, noise: float = 0.0, seed: int | None = 0,
-            projector: bool = False, **hyperparameters) -> "Explorer":
+            projector: bool = False, stability_map=False, **hyperparameters) -> "Explorer":
     """Build an interactive explorer for one optimizer, or several overlaid on one contour.
 
     ``optimizer`` is a registered name (``"Adam"``) or a list of names; each optimizer gets
@@ -73,6 +76,12 @@ def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "el
     surface, the start (x₀, y₀), the number of steps and the gradient noise σ have controls
     too; ``seed`` fixes the noise, so one σ always gives the same path. ``projector=True``
     makes the figure and the text larger for a lecture hall.
+
+    ``stability_map=True`` (one optimizer only) adds a third panel: the final loss of a
+    whole grid of settings over the first two hyperparameters (η × α for Momentum, η alone
+    for SGD), with the theory's stability boundary where it is exact and the sliders'
+    current setting as a point; ``stability_map=("lr", "beta1")`` picks the axes. See also
+    :func:`stability_explorer`.
 
     Bad arguments raise the core's ``ValueError``/``TypeError`` (naming the value) before
     any widget is made. Display the result by ending a cell with it.
@@ -85,6 +94,7 @@ def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "el
         raise ValueError(f"steps must be in [1, {MAX_STEPS}] for the explorer, got {steps!r}")
     if not isinstance(projector, bool):
         raise TypeError(f"projector must be True or False, got {projector!r}")
+    map_axes = _map_axes(stability_map, names)
     taken = {hp.name for name in names for hp in optimizer_class(name).hyperparameters}
     unknown = sorted(set(hyperparameters) - taken)
     if unknown:
@@ -98,7 +108,33 @@ def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "el
     if seed is None:        # one random seed for this explorer's life: moves stay reproducible
         seed = int(np.random.SeedSequence().entropy % 2**32)
     return Explorer(names, surface_obj, steps=int(steps), start=start, noise=float(noise),
-                    seed=seed, projector=projector, hyperparameters=per_optimizer)
+                    seed=seed, projector=projector, hyperparameters=per_optimizer,
+                    stability_map=map_axes)
+
+
+def stability_explorer(optimizer: str = "Momentum", surface: str | Surface = "elongated_bowl",
+                       **options) -> "Explorer":
+    """:func:`explore` with the stability map: where each (η, α) converges or diverges, and
+    where the sliders are on it. Taught in ``notebooks/02_momentum_nesterov.ipynb``."""
+    return explore(optimizer, surface, stability_map=options.pop("stability_map", True), **options)
+
+
+def _map_axes(stability_map, names: list[str]) -> tuple[str, ...]:
+    """The hyperparameters the stability map sweeps: () for none."""
+    if stability_map is False or stability_map is None:
+        return ()
+    if len(names) != 1:
+        raise ValueError(f"stability_map needs exactly one optimizer, got {len(names)}: "
+                         f"{', '.join(names)}")
+    known = [hp.name for hp in optimizer_class(names[0]).hyperparameters]
+    if stability_map is True:
+        return tuple(known[:2])
+    chosen = (stability_map,) if isinstance(stability_map, str) else tuple(stability_map)
+    if not 1 <= len(chosen) <= 2 or len(set(chosen)) != len(chosen) or not all(
+            isinstance(name, str) and name in known for name in chosen):
+        raise ValueError(f"stability_map must be True or one or two different hyperparameters "
+                         f"of {names[0]} ({', '.join(known)}), got {stability_map!r}")
+    return chosen
 
 
 def _optimizer_names(optimizer) -> list[str]:
@@ -129,8 +165,12 @@ class Explorer:
     """
 
     def __init__(self, optimizers: list[str], surface: Surface, *, steps: int, start,
-                 noise: float, seed: int, projector: bool, hyperparameters: dict[str, dict]):
+                 noise: float, seed: int, projector: bool, hyperparameters: dict[str, dict],
+                 stability_map: tuple[str, ...] = ()):
         self.optimizers = list(optimizers)
+        self.stability_map = tuple(stability_map)
+        self.sweep_result = None
+        self._colorbar = None
         self.seed = seed
         self.projector = projector
         self.trajectories: list[Trajectory] = []
@@ -341,22 +381,20 @@ class Explorer:
                             markerfacecolor=color, markeredgecolor="white", zorder=4,
                             gid="current")
             lines = plotting.plot_loss(shown, lax, colors=colors, legend=False)
+            if self.map_axes is not None:
+                before |= set(self.map_axes.get_children())
+                self._mark_current_setting()
             self.loss_lines = dict(zip(self.optimizers, lines))
-            diverged = [t for t in shown if t.diverged]
-            if diverged:
-                ax.text(0.02, 0.97, "\n".join(f"{t.name} diverged at step {t.diverged_at}"
-                                              for t in diverged),
-                        transform=ax.transAxes, ha="left", va="top", color=_DIVERGED_COLOR,
-                        fontweight="bold", zorder=6, gid="diverged-note",
-                        bbox={"facecolor": "white", "edgecolor": _DIVERGED_COLOR, "alpha": 0.9})
-            for step in sorted({t.diverged_at for t in diverged}):
+            # plot_trajectory marks where a run diverged on the path; the loss panel says when
+            for step in sorted({t.diverged_at for t in shown if t.diverged}):
                 # the loss has left the axis by then: mark where the run ended
                 lax.axvline(step, color=_DIVERGED_COLOR, linestyle="--",
                             linewidth=mpl.rcParams["lines.linewidth"] * 0.6, gid="diverged-step")
                 lax.text(step, 0.97, f" diverged\n at step {step}",
                          transform=lax.get_xaxis_transform(), ha="left", va="top",
                          color=_DIVERGED_COLOR, fontsize="small", gid="diverged-note")
-        self._moving = [a for a in (*ax.get_children(), *lax.get_children()) if a not in before]
+        self._moving = [a for a in (*ax.get_children(), *lax.get_children(),
+                                    *self._map_children()) if a not in before]
         self.canvas.restore_region(self._background)
         for artist in sorted(self._moving, key=lambda a: a.get_zorder()):
             artist.set_animated(True)
@@ -401,9 +439,12 @@ class Explorer:
 
     def _make_figure(self):
         with plotting.style(self._style_name):
-            self.figure = Figure(figsize=_FIGSIZE[self.projector], dpi=100, layout="constrained")
+            sizes = _FIGSIZE_WITH_MAP if self.stability_map else _FIGSIZE
+            self.figure = Figure(figsize=sizes[self.projector], dpi=100, layout="constrained")
             self.canvas = FigureCanvasAgg(self.figure)
-            self.path_axes, self.loss_axes = self.figure.subplots(1, 2)
+            axes = self.figure.subplots(1, 3 if self.stability_map else 2)
+            self.path_axes, self.loss_axes = axes[:2]
+            self.map_axes = axes[2] if self.stability_map else None
 
     def _loss_limits(self) -> tuple[float, float]:
         """From LOSS_FLOOR to ten times the next power of ten above the initial gap.
@@ -416,7 +457,8 @@ class Explorer:
         return LOSS_FLOOR, top
 
     def _ensure_background(self):
-        key = (self.surface_dropdown.value, int(self.steps_slider.value), self._loss_limits())
+        key = (self.surface_dropdown.value, int(self.steps_slider.value), self._loss_limits(),
+               self._map_key())
         if key == self._background_key:
             return
         surface = self.surface
@@ -429,7 +471,8 @@ class Explorer:
             lax.clear()
             # a wide view (the elongated bowl) gets a wide panel, a square one less room
             aspect = (surface.xlim[1] - surface.xlim[0]) / (surface.ylim[1] - surface.ylim[0])
-            ax.get_gridspec().set_width_ratios([0.8 * min(max(aspect, 1.0), 2.0), 1.0])
+            ratios = [0.8 * min(max(aspect, 1.0), 2.0), 1.0] + ([1.1] if self.map_axes else [])
+            ax.get_gridspec().set_width_ratios(ratios)
             plotting.plot_contour(surface, ax)
             ax.set_title(surface.title)
             lax.set_yscale("log", nonpositive="mask")
@@ -440,15 +483,59 @@ class Explorer:
             handles = [Line2D([], [], color=plotting.optimizer_color(name), marker="o",
                               label=name) for name in self.optimizers]
             lax.legend(handles=handles, loc="lower left")
+            if self.map_axes is not None:
+                self._draw_map()
             self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         # static artists drawn above the paths (the legend, saddle points): where they are
         renderer = self.canvas.get_renderer()
         self._on_top = [_agg_box(a.get_window_extent(renderer), renderer.height)
-                        for a in (*ax.get_children(), *lax.get_children())
+                        for a in (*ax.get_children(), *lax.get_children(), *self._map_children())
                         if a.get_zorder() > 3 and a.get_visible() and a not in self._moving]
         self._background_key = key
         self.n_background_draws += 1
+
+    # --- the stability map ----------------------------------------------------------------
+    def _map_children(self) -> list:
+        return self.map_axes.get_children() if self.map_axes is not None else []
+
+    def _map_key(self):
+        """Everything the map depends on besides its own axes' sliders."""
+        if not self.stability_map:
+            return None
+        name = self.optimizers[0]
+        fixed = {k: v for k, v in self.hyperparameters(name).items() if k not in self.stability_map}
+        return (self.start, float(self.noise_slider.value), tuple(sorted(fixed.items())))
+
+    def _draw_map(self):
+        """Sweep the map's hyperparameters over their sliders' ranges and draw the result."""
+        name = self.optimizers[0]
+        grid = {}
+        for hp in optimizer_class(name).hyperparameters:
+            if hp.name in self.stability_map:
+                low, high = hp.slider
+                grid[hp.name] = (np.geomspace if hp.log else np.linspace)(low, high, MAP_RESOLUTION)
+        fixed = {k: v for k, v in self.hyperparameters(name).items() if k not in grid}
+        ordered = {n: grid[n] for n in self.stability_map}
+        self.sweep_result = sweep(name, self.surface, self.start, int(self.steps_slider.value),
+                                  noise=float(self.noise_slider.value), seed=self.seed,
+                                  **ordered, **fixed)
+        if self._colorbar is not None:
+            self._colorbar.remove()
+        self.map_axes.clear()
+        drawn = plotting.plot_stability_map(self.sweep_result, self.map_axes, colorbar=True)
+        self._colorbar = getattr(drawn, "colorbar", None)      # 2-D maps have one
+
+    def _mark_current_setting(self):
+        values = self.hyperparameters(self.optimizers[0])
+        point = [values[n] for n in self.stability_map]
+        style = {"color": plotting.OKABE_ITO["orange"], "gid": "current-setting", "zorder": 6}
+        if len(point) == 2:
+            self.map_axes.plot(*point, linestyle="none", marker="o",
+                               markersize=mpl.rcParams["lines.markersize"] * 2.2,
+                               markeredgecolor="black", **style)
+        else:
+            self.map_axes.axvline(point[0], linestyle=":", **style)
 
     # --- display and clean-up ----------------------------------------------------------------
     def _ipython_display_(self):

@@ -283,3 +283,71 @@ def test_learning_rate_limit_matches_theory(explorers):
     explorer.hyperparameter_sliders["SGD"]["lr"].value = limit * 1.05
     assert "diverged at step" in explorer.readout.value
     assert math.isclose(limit, 1.0)
+
+
+def test_the_picture_shows_the_path_in_the_optimizers_colour(explorers):
+    explorer = explorers("Momentum")
+    pixels = np.asarray(image_of(explorer.image.value).convert("RGB")).astype(int)
+    vermillion = np.array([0xD5, 0x5E, 0x00])             # Momentum's Okabe–Ito colour
+    assert (np.abs(pixels - vermillion).sum(axis=-1) < 30).sum() > 500
+
+
+def test_a_refused_value_is_said_in_the_readout_and_keeps_the_picture(explorers, monkeypatch):
+    explorer = explorers("SGD")
+    picture = explorer.image.value
+
+    def refuse(*args, **kwargs):
+        raise ValueError("lr (η, learning rate) must be in (0, inf), got -1")
+    monkeypatch.setattr("gdviz.explorer.run", refuse)
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.2
+    assert "must be in (0, inf), got -1" in explorer.readout.value
+    assert "Traceback" not in explorer.readout.value
+    assert explorer.image.value == picture
+
+
+# --- the stability map -------------------------------------------------------------------
+def test_stability_map_sweeps_the_slider_ranges_and_marks_the_setting(explorers):
+    explorer = explorers("Momentum", steps=40, lr=0.3, momentum=0.5, stability_map=True)
+    result = explorer.sweep_result
+    assert list(result.axes) == ["lr", "momentum"]
+    assert result.axes["lr"][[0, -1]] == pytest.approx([1e-3, 3.0])
+    assert result.axes["momentum"][[0, -1]] == pytest.approx([0.0, 0.99])
+    draws = explorer.n_background_draws
+    explorer.hyperparameter_sliders["Momentum"]["lr"].value = 0.05
+    explorer.hyperparameter_sliders["Momentum"]["momentum"].value = 0.8
+    assert explorer.n_background_draws == draws          # the map is kept
+    marks = [a for a in explorer.map_axes.get_children()
+             if a.get_gid() == "current-setting"]
+    assert len(marks) == 1
+    assert marks[0].get_xydata().tolist() == [[0.05, 0.8]]
+    explorer.start_sliders[0].value = -3.0                  # the map depends on it
+    assert explorer.n_background_draws == draws + 1
+    assert explorer.sweep_result.start == (-3.0, 2.0)
+    # one cell of the map, against an independent heavy-ball loop
+    i, j = 40, 50
+    lr, alpha = result.axes["lr"][i], result.axes["momentum"][j]
+    theta, velocity = np.array([-7.0, 2.0]), np.zeros(2)
+    for _ in range(40):
+        velocity = alpha * velocity - lr * np.array([theta[0] / 10, 2 * theta[1]])
+        theta = theta + velocity
+    assert result.final_loss[i, j] == pytest.approx(theta[0] ** 2 / 20 + theta[1] ** 2,
+                                                    rel=1e-9)
+
+
+def test_stability_map_needs_one_optimizer_and_its_own_hyperparameters():
+    with pytest.raises(ValueError, match="one optimizer"):
+        explore(["SGD", "Momentum"], stability_map=True)
+    with pytest.raises(ValueError, match="beta1"):
+        explore("Momentum", stability_map=("lr", "beta1"))
+
+
+def test_stability_explorer_over_one_hyperparameter():
+    from gdviz.explorer import stability_explorer
+    explorer = stability_explorer("SGD", steps=30)
+    try:
+        assert list(explorer.sweep_result.axes) == ["lr"]
+        explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.25
+        marks = [a for a in explorer.map_axes.get_children() if a.get_gid() == "current-setting"]
+        assert [list(mark.get_xdata()) for mark in marks] == [[0.25, 0.25]]   # a vertical line
+    finally:
+        explorer.close()
