@@ -15,9 +15,8 @@ End a notebook cell with ``;`` (or ``plt.show()``) so the returned artists are n
 """
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -36,7 +35,8 @@ __all__ = ["PALETTE", "OKABE_ITO", "OPTIMIZER_COLORS", "optimizer_color", "STYLE
            "use_style", "contour_levels", "plot_contour", "mark_minima", "plot_trajectory",
            "plot_trajectories", "plot_loss", "plot_comparison", "small_multiples",
            "classic_figure", "CLASSIC_SETTINGS", "plot_velocity", "plot_effective_lr",
-           "plot_adam_moments", "step_terms", "plot_step_anatomy", "plot_stability_map"]
+           "plot_adam_moments", "COORDINATE_STYLES", "StepTerms", "step_terms", "plot_step_anatomy",
+           "plot_stability_map"]
 
 # --- colours ---------------------------------------------------------------------------------
 #: The Okabe–Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision
@@ -519,9 +519,10 @@ def small_multiples(trajectories, axes=None, *, ncols: int | None = None, titles
         if traj.diverged:
             title = f"{title}\n{_diverged_note(traj)}"
         ax.set_title(title)
-        if not ax.get_subplotspec().is_last_row() if ax.get_subplotspec() else False:
+        spec = ax.get_subplotspec()
+        if spec is not None and not spec.is_last_row():      # shared axes: label the edges only
             ax.set_xlabel("")
-        if not ax.get_subplotspec().is_first_col() if ax.get_subplotspec() else False:
+        if spec is not None and not spec.is_first_col():
             ax.set_ylabel("")
     return fig, axes
 
