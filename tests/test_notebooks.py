@@ -205,3 +205,40 @@ def test_listed_in_readme(notebook):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"notebooks/{path.name}" in readme, f"README.md does not list notebooks/{path.name}"
 
+
+
+# --- the nbval rules in notebooks/conftest.py can fail ----------------------------------------------
+@pytest.mark.slow
+def test_nbval_conftest_fails_on_warnings_and_second_run_errors(tmp_path):
+    """Tiny notebooks, run the way the notebooks are: a warning, stderr text, or an error that
+    happens only on the second run in the same kernel each fail exactly the cell they should."""
+    import shutil
+    shutil.copy(NOTEBOOK_DIR / "conftest.py", tmp_path / "conftest.py")
+    cases = {
+        "ok": "x = 1\nassert x == 1",
+        "warn": "import warnings\nwarnings.warn('careful')",
+        "numpy_warning": "import numpy as np\nnp.log(np.zeros(1))",
+        "stderr": "import sys\nprint('oops', file=sys.stderr)",
+        "second_error": "if 'seen' in globals():\n    raise ValueError('second run')\nseen = True",
+        "second_warning": ("import warnings\nif 'seen2' in globals():\n"
+                           "    warnings.warn('again', RuntimeWarning)\nseen2 = True"),
+    }
+    for name, code in cases.items():
+        notebook = {"cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "execution_count": None,
+                               "outputs": [], "source": code}],
+                    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                "language": "python"}},
+                    "nbformat": 4, "nbformat_minor": 5}
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook))
+    result = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
+                             "-p", "no:cacheprovider", "-q", "-rf", str(tmp_path)],
+                            cwd=tmp_path, capture_output=True, text=True)
+    failed = set(re.findall(r"^FAILED (\S+\.ipynb::Cell 0(?: \(second run\))?)", result.stdout, re.M))
+    assert failed == {
+        "warn.ipynb::Cell 0", "warn.ipynb::Cell 0 (second run)",
+        "numpy_warning.ipynb::Cell 0", "numpy_warning.ipynb::Cell 0 (second run)",
+        "stderr.ipynb::Cell 0", "stderr.ipynb::Cell 0 (second run)",
+        "second_error.ipynb::Cell 0 (second run)",
+        "second_warning.ipynb::Cell 0 (second run)",
+    }, result.stdout[-4000:]
+    assert "4 passed" in result.stdout, result.stdout[-2000:]

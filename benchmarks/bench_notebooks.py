@@ -1,0 +1,87 @@
+"""How long each notebook takes to run under nbval. Prints ONE JSON object.
+
+    python benchmarks/bench_notebooks.py [--twice] [notebooks/01_gradient_descent.ipynb ...]
+
+Runs every notebook in notebooks/ (or the ones given) the way the test suite does,
+``pytest --nbval-lax --nbval-current-env``, in one pytest process, and reads the time of
+every cell from pytest's JUnit XML report. A notebook's time is the sum over its cells,
+including starting its fresh kernel (the setup of its first cell): what a student waits
+for after "Run all". By default each notebook runs once (``--nbval-once``); ``--twice``
+times the test suite's mode, a second run in the same kernel included.
+
+Output: ``{"01_gradient_descent.ipynb": seconds, ..., "total_seconds": ..., "wall_seconds":
+..., "target_total_seconds": 90, "within_target": true, "failed": []}``. Target: all
+notebooks together in at most 90 s, each in about 12 s. Exits 1 if a cell failed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_TOTAL_SECONDS = 90.0
+
+
+def notebook_of(case: ET.Element) -> str:
+    """The notebook file a JUnit test case (one cell) belongs to (xunit1 records its file)."""
+    return Path(case.get("file", "unknown")).name
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
+    parser.add_argument("--twice", action="store_true",
+                        help="include the second run in the same kernel (the test suite's mode)")
+    args = parser.parse_args(argv)
+    paths = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not paths:
+        print(json.dumps({"error": "no notebooks found"}))
+        return 1
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "junit.xml"
+        cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
+               "-p", "no:cacheprovider", "-q", f"--junitxml={report}",
+               "-o", "junit_family=xunit1",              # xunit1 records each case's file
+               *([] if args.twice else ["--nbval-once"]),
+               *(str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in paths)]
+        start = time.perf_counter()
+        completed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if not report.exists():
+            sys.stderr.write(completed.stdout + completed.stderr)
+            print(json.dumps({"error": f"pytest wrote no report (exit code {completed.returncode})"}))
+            return 1
+        cases = ET.parse(report).getroot().iter("testcase")
+        seconds, failed = defaultdict(float), []
+        for case in cases:
+            name = notebook_of(case)
+            seconds[name] += float(case.get("time", 0.0))
+            if case.find("failure") is not None or case.find("error") is not None:
+                failed.append(f"{name}::{case.get('name')}")
+
+    result = {name: round(seconds[name], 2) for name in sorted(seconds)}
+    total = sum(seconds.values())
+    result.update({
+        "total_seconds": round(total, 2),
+        "wall_seconds": round(wall, 2),
+        "mode": "twice in one kernel" if args.twice else "once, fresh kernel",
+        "target_total_seconds": TARGET_TOTAL_SECONDS,
+        "within_target": total <= TARGET_TOTAL_SECONDS * (2 if args.twice else 1),
+        "failed": failed,
+    })
+    print(json.dumps(result, indent=1))
+    if completed.returncode not in (0,) and not failed:
+        sys.stderr.write(completed.stdout[-3000:] + completed.stderr[-3000:])
+    return 1 if failed or completed.returncode != 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
