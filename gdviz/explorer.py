@@ -402,19 +402,24 @@ class Explorer:
         for box in self._on_top:    # paste the legend (and the like) back over the paths
             self.canvas.restore_region(self._background, bbox=box, xy=(0, 0))
 
+    def _canvas_image(self) -> Image.Image:
+        """The canvas' pixels as an RGB Pillow image (the alpha dropped in C, not numpy)."""
+        return Image.frombytes("RGB", self.canvas.get_width_height(),
+                               self.canvas.buffer_rgba(), "raw", "RGBX")
+
     def _encode(self) -> bytes:
-        """The canvas as a 256-colour PNG: about a third the bytes of full colour, as sharp."""
-        rgb = Image.fromarray(np.asarray(self.canvas.buffer_rgba())[..., :3])
+        """The canvas as a 256-colour PNG: a third of the bytes of full colour and as sharp
+        (flat colours and anti-aliased edges need few colours), so faster over the network."""
         buffer = io.BytesIO()
-        rgb.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, format="png",
-                                                                 compress_level=1)
+        self._canvas_image().quantize(256, method=Image.Quantize.FASTOCTREE).save(
+            buffer, format="png", compress_level=1)
         return buffer.getvalue()
 
     def render_png(self) -> bytes:
         """The current picture as a full-colour PNG (e.g. to save or to attach to a report)."""
         self._compose()
         buffer = io.BytesIO()
-        Image.fromarray(np.asarray(self.canvas.buffer_rgba())[..., :3]).save(buffer, format="png")
+        self._canvas_image().save(buffer, format="png")
         return buffer.getvalue()
 
     def _readout_html(self) -> str:

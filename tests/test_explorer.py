@@ -152,6 +152,24 @@ def test_a_given_value_beyond_the_slider_is_clipped_with_a_note(explorers):
     assert "beyond its slider" in explorer.readout.value
 
 
+def test_a_start_beyond_the_view_is_clipped_with_a_note(explorers):
+    explorer = explorers("SGD", steps=5, start=(50.0, 1.0))
+    assert [slider.value for slider in explorer.start_sliders] == [10.0, 1.0]
+    assert "x₀ = 50 is beyond its slider" in explorer.readout.value
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               sgd_on_elongated_bowl(0.1, (10.0, 1.0), 5), rtol=1e-12)
+
+
+def test_without_a_seed_one_noise_level_still_gives_one_path(explorers):
+    explorer = explorers("SGD", steps=10, noise=0.3, seed=None)
+    first = explorer.path_lines["SGD"].get_xydata().copy()
+    explorer.noise_slider.value = 0.0
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               sgd_on_elongated_bowl(0.1, (-7.0, 2.0), 10), rtol=1e-12)
+    explorer.noise_slider.value = 0.3
+    np.testing.assert_array_equal(explorer.path_lines["SGD"].get_xydata(), first)
+
+
 # --- the picture -------------------------------------------------------------------------
 def test_image_is_a_png_that_changes_with_the_learning_rate(explorers):
     explorer = explorers("SGD")
