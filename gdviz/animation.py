@@ -196,11 +196,21 @@ def _draw_still(trajs, last, *, loss_panel, projector, figsize, dpi, title):
     from matplotlib.figure import Figure
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
-    if loss_panel:
-        ax, loss_ax = fig.subplots(2, 1, gridspec_kw={"height_ratios": [2.3, 1]})
-    else:
-        ax, loss_ax = fig.subplots(), None
-    lines = [plotting.plot_trajectories(trajs, ax, legend="below")]
+    if _is_wide(trajs[0].surface):          # contour on top, legend below it, loss panel below
+        grid = fig.add_gridspec(2 if loss_panel else 1, 1, height_ratios=[2.3, 1] if loss_panel else None)
+        ax, legend_ax = fig.add_subplot(grid[0, 0]), None
+        loss_ax = fig.add_subplot(grid[1, 0]) if loss_panel else None
+    else:                                    # contour and loss panel side by side, legend below
+        grid = fig.add_gridspec(2, 2 if loss_panel else 1, height_ratios=[1, 0.01])
+        ax, legend_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, :])
+        loss_ax = fig.add_subplot(grid[0, 1]) if loss_panel else None
+    lines = [plotting.plot_trajectories(trajs, ax, legend="below" if legend_ax is None else False)]
+    if legend_ax is not None:
+        legend_ax.axis("off")
+        handles, labels = ax.get_legend_handles_labels()
+        columns = 2 if max(map(len, labels)) <= 50 or not loss_panel else 1
+        legend_ax.legend(handles, labels, loc="upper center", frameon=False, borderaxespad=0,
+                         ncol=columns)           # ncol, not ncols: matplotlib < 3.6 too
     ax.set_title(title, loc="left")
     # keeps room for the step counter, which the player and the GIF draw per frame
     counter = ax.set_title(f"step {last} / {last}", loc="right", color=(0, 0, 0, 0))
@@ -214,6 +224,12 @@ def _draw_still(trajs, last, *, loss_panel, projector, figsize, dpi, title):
             artist.set_visible(False)
     fig.canvas.draw()
     return fig, panels, lines, counter
+
+
+def _is_wide(surface) -> bool:
+    """Is the surface's view (drawn at equal scale) wide, like the elongated bowl's 20 × 10?"""
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    return (x1 - x0) / (y1 - y0) >= 1.4
 
 
 def _moving(panel) -> list:
@@ -586,9 +602,12 @@ def animate(trajs, *, frames: int | None = None, fps: float = 10, loss_panel: bo
     :data:`MAX_DEFAULT_FRAMES` steps are evenly subsampled (the first and last steps always
     shown) and the player says so. ``frames`` picks the number of frames yourself.
 
-    ``projector=True`` uses the large-text style for a lecture hall; ``figsize`` (inches) and
-    ``dpi`` default to 6×5 in (6×3.6 without the loss panel; 9×7.5 for the projector) at 100
-    dpi. ``title`` defaults to the surface's title; ``""`` leaves it out.
+    ``projector=True`` uses the large-text style for a lecture hall. The layout follows the
+    surface: a wide view (the elongated bowl) has the loss panel below the contours, a
+    squarish one (Rosenbrock, the saddle) beside them. ``figsize`` (inches) defaults to 6×5
+    (wide) or 8×4.2 (squarish), and 9×7.5 or 11×6 for the projector; ``dpi`` to 100, and the
+    player shows the picture at 100 pixels per inch whatever the dpi (a higher dpi is
+    sharper, not larger). ``title`` defaults to the surface's title; ``""`` leaves it out.
 
     Returns a :class:`Player`: the last expression of a cell shows it; ``.save_gif(path)``
     writes a GIF. Taught in ``notebooks/01_gradient_descent.ipynb``.
@@ -599,8 +618,13 @@ def animate(trajs, *, frames: int | None = None, fps: float = 10, loss_panel: bo
     fps = _check_fps(fps)
     loss_panel = _check_flag("loss_panel", loss_panel)
     projector = _check_flag("projector", projector)
-    default = (9.0, 7.5) if projector else (6.0, 5.0)
-    figsize = _check_figsize(figsize, default if loss_panel else (default[0], default[1] * 0.72))
+    if _is_wide(trajs[0].surface):
+        default = (9.0, 7.5 if loss_panel else 5.4) if projector else (6.0, 5.0 if loss_panel else 3.6)
+    elif loss_panel:
+        default = (11.0, 6.0) if projector else (8.0, 4.2)
+    else:
+        default = (7.5, 7.0) if projector else (5.0, 4.8)
+    figsize = _check_figsize(figsize, default)
     dpi = 100.0 if dpi is None else _number("dpi", dpi, 20, 400)
     if title is None:
         title = trajs[0].surface.title
