@@ -13,8 +13,9 @@ axes, labels, legend, the start squares and minima, an empty loss panel) **once*
 PNG. The moving parts (the paths, the current-position markers, the loss curves, the ✕ of a
 diverged run) are kept as pixel coordinates, computed from each artist's own ``transData``,
 and drawn per frame: by a few lines of JavaScript on a ``<canvas>`` over the PNG in the
-player, and by Pillow on copies of the PNG in the GIF. 60 frames take ~0.3 MB instead of the
-~20 MB of matplotlib's ``FuncAnimation.to_jshtml()`` (``benchmarks/bench_animation.py``).
+player, and by Pillow on copies of the PNG in the GIF. 60 frames take ~0.1 MB and ~0.3 s instead
+of the ~6 MB and ~10 s of matplotlib's ``FuncAnimation.to_jshtml()`` for the same picture
+(``benchmarks/bench_animation.py``).
 
 Player contract (for the browser tests and anyone scripting the page):
 
@@ -151,8 +152,9 @@ def _shape(marker, size_pt, face, edge, edge_pt, px_per_pt) -> dict:
             "edge": _color(edge), "lw": round(edge_pt * px_per_pt, 2)}
 
 
-def _line_shape(line, px_per_pt, scale=1.0, edge=None, edge_pt=None) -> dict:
-    return _shape(line.get_marker(), line.get_markersize() * scale, line.get_markerfacecolor(),
+def _line_shape(line, px_per_pt, edge=None, edge_pt=None) -> dict:
+    """The marker of a Line2D as :func:`_shape` (optionally with another edge)."""
+    return _shape(line.get_marker(), line.get_markersize(), line.get_markerfacecolor(),
                   line.get_markeredgecolor() if edge is None else edge,
                   line.get_markeredgewidth() if edge_pt is None else edge_pt, px_per_pt)
 
@@ -187,7 +189,7 @@ STILL_GIDS = frozenset({"contour", "minimum", "saddle", "start"})
 MOVING_GIDS = frozenset({"path", "loss", "diverged", "at_minimum", "diverged_note"})
 
 
-def _draw_still(trajs, last, *, loss_panel, projector, figsize, dpi, title):
+def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title):
     """The full static figure, then the moving artists hidden and the canvas drawn once.
 
     Call inside ``plotting.style(...)``. Returns (fig, panels, path lines per panel, counter).
@@ -208,7 +210,7 @@ def _draw_still(trajs, last, *, loss_panel, projector, figsize, dpi, title):
     if legend_ax is not None:
         legend_ax.axis("off")
         handles, labels = ax.get_legend_handles_labels()
-        columns = 2 if max(map(len, labels)) <= 50 or not loss_panel else 1
+        columns = 2 if max(map(len, labels)) <= (50 if loss_panel else 25) else 1
         legend_ax.legend(handles, labels, loc="upper center", frameon=False, borderaxespad=0,
                          ncol=columns)           # ncol, not ncols: matplotlib < 3.6 too
     ax.set_title(title, loc="left")
@@ -254,15 +256,37 @@ def _sprite_png(artist, width: int, height: int, dpi: float) -> tuple[str, float
     return base64.b64encode(buffer.getvalue()).decode("ascii"), float(left), float(top)
 
 
+def _path_style(line, cross, px_per_pt: float, add) -> dict:
+    """How a path is drawn: its line, outline and markers as matplotlib has them, a larger
+    marker at the current point, and the ✕ it ends with if it diverged. ``add`` stores a
+    marker shape and returns its index."""
+    import matplotlib as mpl
+    lw = line.get_linewidth()
+    has_markers = line.get_marker() not in (None, "None", "none", "", " ")
+    head_pt = line.get_markersize() * 2.4 if has_markers else mpl.rcParams["lines.markersize"] * 1.3
+    outline = _outline(line, px_per_pt)
+    return {
+        "color": _color(line.get_color()), "lw": round(lw * px_per_pt, 2), "outline": outline,
+        "marker": add(_line_shape(line, px_per_pt)) if has_markers else None,
+        "marker_outline": (add(_line_shape(line, px_per_pt, edge=outline["color"],
+                                           edge_pt=outline["lw"] / px_per_pt))
+                           if has_markers and outline else None),
+        "head": add(_shape("o", head_pt, line.get_color(), outline["color"] if outline else "white",
+                           lw * 0.6, px_per_pt)),
+        "cross": add(_line_shape(cross, px_per_pt)) if cross is not None else None,
+        "cross_clip": bool(cross.get_clip_on()) if cross is not None else True,
+    }
+
+
 def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
     """Draw the still parts with matplotlib; return (background PNG bytes, scene dict)."""
+    import matplotlib
     from PIL import Image
 
     last = int(steps[-1])
     with plotting.style("projector" if projector else "notebook"):
         fig, panels, lines, counter = _draw_still(trajs, last, loss_panel=loss_panel,
-                                                  projector=projector, figsize=figsize,
-                                                  dpi=dpi, title=title)
+                                                  figsize=figsize, dpi=dpi, title=title)
         rgba = np.asarray(fig.canvas.buffer_rgba())
         height, width = rgba.shape[:2]
         px_per_pt = fig.dpi / 72
@@ -275,25 +299,10 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
         for index, (panel, panel_lines) in enumerate(zip(panels, lines)):
             crosses = iter(a for a in panel.lines if a.get_gid() == "diverged")
             for traj, line in zip(trajs, panel_lines):
-                lw = line.get_linewidth()
-                has_markers = line.get_marker() not in (None, "None", "none", "", " ")
-                head_pt = (line.get_markersize() * 2.4 if has_markers
-                           else plotting.mpl.rcParams["lines.markersize"] * 1.3)
                 cross = next(crosses) if traj.diverged else None
-                outline = _outline(line, px_per_pt)
-                paths_out.append({
-                    "panel": index, "xy": _pixels(line, height),
-                    "color": _color(line.get_color()), "lw": round(lw * px_per_pt, 2),
-                    "outline": outline,
-                    "marker": add(_line_shape(line, px_per_pt)) if has_markers else None,
-                    "marker_outline": (add(_line_shape(line, px_per_pt, edge=outline["color"],
-                                                       edge_pt=outline["lw"] / px_per_pt))
-                                       if has_markers and outline else None),
-                    "head": add(_shape("o", head_pt, line.get_color(),
-                                       outline["color"] if outline else "white", lw * 0.6, px_per_pt)),
-                    "cross": add(_line_shape(cross, px_per_pt)) if cross is not None else None,
-                    "cross_clip": bool(cross.get_clip_on()) if cross is not None else True,
-                    "diverged_at": traj.diverged_at, "label": traj.label})
+                paths_out.append({"panel": index, "xy": _pixels(line, height),
+                                  "diverged_at": traj.diverged_at, "label": traj.label,
+                                  **_path_style(line, cross, px_per_pt, add)})
             lowest = min((line.get_zorder() for line in panel_lines), default=0)
             for artist in panel.lines:
                 gid = artist.get_gid()
@@ -314,7 +323,7 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
                     if png:
                         sprites.append({"png": png, "x": left, "y": top, "from": int(found.group(1))})
         x, y = counter.get_transform().transform(counter.get_position())
-        rc = plotting.mpl.rcParams
+        rc = matplotlib.rcParams
         scene = {
             "width": width, "height": height, "steps": [int(s) for s in steps], "last_step": last,
             "panels": [{"clip": _clip(p, height)} for p in panels],
@@ -514,7 +523,8 @@ class Player:
         return f"<Player {self._description}: {self.n_frames} frames at {self.fps:g} fps>"
 
     def frame_image(self, i: int):
-        """Frame ``i`` (0-based) as a PIL image, exactly as it goes into the GIF."""
+        """Frame ``i`` (0-based) as a PIL image: what the player shows, as the GIF stores it
+        (before the GIF's 255-colour palette)."""
         i = _number(f"i (a frame index, this player has {self.n_frames})", i, 0, self.n_frames - 1,
                     integer=True)
         return _Compositor(self._scene, self._png).frame(i)
@@ -525,15 +535,20 @@ class Player:
         ``fps`` defaults to the player's. The last frame is held for a second.
         """
         fps = self.fps if fps is None else _check_fps(fps)
-        if not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"path must be a file name (str or Path), got {type(path).__name__}")
-        path = Path(path)
-        if path.suffix.lower() != ".gif":
-            raise ValueError(f"path must end in .gif, got {str(path)!r}")
-        if not path.parent.is_dir():
-            raise FileNotFoundError(f"path: the folder {str(path.parent)!r} does not exist")
+        path = _check_gif_path(path)
         _write_gif(_Compositor(self._scene, self._png), self.n_frames, fps, path)
         return path
+
+
+def _check_gif_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or Path), got {type(path).__name__}")
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"path must end in .gif, got {str(path)!r}")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"path: the folder {str(path.parent)!r} does not exist")
+    return path
 
 
 def _write_gif(compositor: _Compositor, n_frames: int, fps: float, path: Path) -> None:
@@ -645,6 +660,7 @@ def save_gif(trajs, path, *, fps: float = 10, **options) -> Path:
 
     ``options`` are those of :func:`animate` (``frames``, ``loss_panel``, ``projector``, …).
     """
+    path = _check_gif_path(path)          # before the drawing, which takes a moment
     return animate(trajs, fps=fps, **options).save_gif(path)
 
 

@@ -264,7 +264,7 @@ def test_every_artist_plotting_draws_is_known_to_be_still_or_moving(diverged, at
     otherwise it would show, finished, in every frame."""
     trajs = [diverged, at_minimum, gdviz.run("AdamW", steps=30, lr=0.5)]
     with plotting.style("notebook"):
-        _, panels, _, _ = _draw_still(trajs, 30, loss_panel=True, projector=False,
+        _, panels, _, _ = _draw_still(trajs, 30, loss_panel=True,
                                       figsize=(6, 5), dpi=100, title="")
     gids = {a.get_gid() for p in panels
             for a in (*p.lines, *p.texts, *p.collections, *p.patches, *p.images)}
