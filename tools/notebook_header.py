@@ -106,12 +106,13 @@ def set_source(cell, text: str) -> None:
 
 
 def header_text(project, filename: str, old: str) -> str:
-    lines = old.strip("\n").splitlines()
+    lines = [line for line in old.splitlines() if BADGE_IMAGE not in line]   # any old badge goes
+    while lines and not lines[0].strip():
+        lines.pop(0)
     if not lines or not lines[0].startswith("# "):
         raise HeaderError(f"{filename}: the first cell must be markdown starting with '# <title>'")
     title = lines[0].rstrip()
-    rest = [line for line in lines[1:] if BADGE_IMAGE not in line]
-    body = "\n".join(rest).strip("\n")
+    body = "\n".join(lines[1:]).strip("\n")
     body = re.sub(r"\n{3,}", "\n\n", body)
     if not any(line.strip() == GOALS_HEADING for line in body.splitlines()):
         raise HeaderError(f"{filename}: the header cell needs a '{GOALS_HEADING}' heading "
