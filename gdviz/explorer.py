@@ -6,7 +6,7 @@ r"""The interactive explorer: move a slider, see the optimizer's path and loss c
     gdviz.explorer.explore("Momentum")                      # η and α sliders, Play, readout
     gdviz.explorer.explore(["SGD", "Momentum", "Adam"])     # overlaid, each with its own sliders
 
-Taught in ``notebooks/00_see_it_move.ipynb`` and used in every later notebook.
+First used in ``notebooks/01_gradient_descent.ipynb``, then in every notebook after it.
 
 Only core ipywidgets (the API common to 7.7, which Colab ships, and 8) and no interactive
 matplotlib backend: the explorer owns one figure, made with :class:`matplotlib.figure.Figure`
@@ -52,7 +52,7 @@ LOSS_FLOOR = 1e-8
 NOISE_MAX = 1.0
 
 _FIGSIZE = {False: (9.6, 4.0), True: (13.0, 5.4)}
-_FIGSIZE_WITH_MAP = {False: (13.5, 4.4), True: (18.0, 6.0)}
+_FIGSIZE_WITH_MAP = {False: (12.0, 4.2), True: (16.0, 5.6)}
 #: Points per swept hyperparameter in the stability map.
 MAP_RESOLUTION = 100
 _DIVERGED_COLOR = plotting.OKABE_ITO["vermillion"]
@@ -115,7 +115,7 @@ def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "el
 def stability_explorer(optimizer: str = "Momentum", surface: str | Surface = "elongated_bowl",
                        **options) -> "Explorer":
     """:func:`explore` with the stability map: where each (η, α) converges or diverges, and
-    where the sliders are on it. Taught in ``notebooks/02_momentum_nesterov.ipynb``."""
+    where the sliders are on it: the map of ``notebooks/02_momentum_nesterov.ipynb``, live."""
     return explore(optimizer, surface, stability_map=options.pop("stability_map", True), **options)
 
 
@@ -175,7 +175,7 @@ class Explorer:
         self.projector = projector
         self.trajectories: list[Trajectory] = []
         self.n_background_draws = 0
-        self._surfaces = {surface.name: surface}
+        self._surfaces = {_surface_key(surface): surface}
         self._notes: list[str] = []
         self._quiet = False
         self._background = None
@@ -209,15 +209,13 @@ class Explorer:
                 sliders[hp.name] = _hyperparameter_slider(hp, value, label, label_style)
             self.hyperparameter_sliders[name] = sliders
 
-        self.surface_dropdown = widgets.Dropdown(
-            options=[(cls.title or key, key) for key, cls in SURFACES.items()],
-            value=surface.name if surface.name in SURFACES else next(iter(SURFACES)),
-            description="surface")
+        options = [(cls.title or key, key) for key, cls in SURFACES.items()]
+        key = _surface_key(surface)
+        if key not in SURFACES:             # an unregistered surface object: offer it too
+            options.insert(0, (surface.title or key, key))
+        self.surface_dropdown = widgets.Dropdown(options=options, value=key,
+                                                 description="surface")
         _tooltip(self.surface_dropdown, "the function f(x, y) to descend")
-        if surface.name not in SURFACES:     # an unregistered surface object: offer it too
-            self.surface_dropdown.options = [(surface.title or surface.name, surface.name),
-                                             *self.surface_dropdown.options]
-            self.surface_dropdown.value = surface.name
         x0, y0 = surface.start if start is None else (float(start[0]), float(start[1]))
         self.start_sliders = (
             _float_slider("x₀", *surface.xlim, self._clip(x0, *surface.xlim, "x₀"),
@@ -561,6 +559,10 @@ class Explorer:
     def __repr__(self) -> str:
         return (f"<Explorer {', '.join(self.optimizers)} on {self.surface.name}: "
                 f"{'; '.join(t.message for t in self.trajectories)}>")
+
+
+def _surface_key(surface: Surface) -> str:
+    return surface.name or type(surface).__name__
 
 
 def _agg_box(extent, height: float) -> tuple[int, int, int, int]:

@@ -369,3 +369,22 @@ def test_stability_explorer_over_one_hyperparameter():
         assert [list(mark.get_xdata()) for mark in marks] == [[0.25, 0.25]]   # a vertical line
     finally:
         explorer.close()
+
+
+def test_a_surface_object_is_used_as_given(explorers):
+    turned = gdviz.get_surface("rotated_bowl", angle=30, condition=50)
+    explorer = explorers("SGD", turned, steps=10)
+    assert explorer.surface is turned
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               gdviz.run("SGD", turned, steps=10).points, rtol=1e-12)
+
+    class Tilted(gdviz.Quadratic, register=False):
+        hessian = np.array([[1.0, 0.5], [0.5, 2.0]])
+    explorer = explorers("SGD", Tilted(), steps=10)
+    assert explorer.surface_dropdown.value == "Tilted"
+    # by hand: θ ← (I − ηH) θ
+    theta, expected = np.array([0.5, 0.5]), [np.array([0.5, 0.5])]
+    for _ in range(10):
+        theta = theta - 0.1 * Tilted.hessian @ theta
+        expected.append(theta)
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(), expected, rtol=1e-12)
