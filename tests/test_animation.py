@@ -146,6 +146,14 @@ def test_loss_pixels_follow_the_log_scale_inside_the_loss_panel(sgd, sgd_player)
         assert np.abs(slope * value + intercept - coordinate).max() < 0.02
 
 
+@pytest.mark.parametrize("surface, beside", [("elongated_bowl", False), ("saddle", True)])
+def test_the_loss_panel_goes_below_a_wide_view_and_beside_a_square_one(surface, beside):
+    player = animate(gdviz.run("SGD", surface, steps=5, lr=0.1))
+    contour, loss = (p["clip"] for p in scene_of(player.to_html())["panels"])
+    assert (loss[0] > contour[2]) == beside          # starts right of the contours
+    assert (loss[1] > contour[3]) == (not beside)    # starts below them
+
+
 def test_sixty_frames_fit_in_one_megabyte():
     trajs = [gdviz.run("SGD", steps=59, lr=0.9),
              gdviz.run("Momentum", steps=59, lr=0.1, momentum=0.9),
