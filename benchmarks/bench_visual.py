@@ -53,20 +53,22 @@ def naive_render(lr: float, steps: int) -> bytes:
 def measure_updates(changes: int = 40, steps: int = 100) -> dict:
     explorer = explore("SGD", steps=steps)
     slider = explorer.hyperparameter_sliders["SGD"]["lr"]
-    values = np.geomspace(0.01, 0.9, changes)
+    values = [float(v) for v in np.geomspace(0.01, 0.9, changes)]
     update_ms, naive_ms, image_bytes, naive_bytes = [], [], [], []
     naive_render(0.1, steps)                       # warm caches (fonts, contour code)
     for value in values:
-        start = time.perf_counter()
-        slider.value = float(value)                # the observer runs update()
-        update_ms.append((time.perf_counter() - start) * 1e3)
+        update_ms += timed_moves(slider, [float(value)])     # the observer runs update()
         image_bytes.append(len(explorer.image.value))
         start = time.perf_counter()
-        naive_bytes.append(len(naive_render(float(value), steps)))
+        naive_bytes.append(len(naive_render(value, steps)))
         naive_ms.append((time.perf_counter() - start) * 1e3)
     background_draws = explorer.n_background_draws
     full_png = len(explorer.render_png())
+    step_ms = timed_moves(explorer.step_slider, range(steps - 1, steps - changes - 1, -1))
     explorer.close()
+    several = explore(["SGD", "Momentum", "Adam"], steps=steps)
+    several_ms = timed_moves(several.hyperparameter_sliders["Momentum"]["lr"], values)
+    several.close()
     update, naive = statistics.median(update_ms), statistics.median(naive_ms)
     return {
         "changes": changes, "steps": steps,
@@ -79,7 +81,19 @@ def measure_updates(changes: int = 40, steps: int = 100) -> dict:
         "full_colour_png_bytes": full_png,
         "naive_image_bytes": int(statistics.median(naive_bytes)),
         "background_draws": background_draws,
+        "play_step_ms_median": round(statistics.median(step_ms), 2),
+        "three_optimizers_update_ms_median": round(statistics.median(several_ms), 2),
     }
+
+
+def timed_moves(slider, values) -> list[float]:
+    """Milliseconds for each ``slider.value = v`` (its observer redraws the explorer)."""
+    times = []
+    for value in values:
+        start = time.perf_counter()
+        slider.value = value
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
 
 
 def measure_animation_numbers() -> dict:
