@@ -19,11 +19,9 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
-
-import gdviz  # noqa: E402
-from gdviz import plotting  # noqa: E402
-from gdviz.animation import animate  # noqa: E402
+import gdviz
+from gdviz import plotting
+from gdviz.animation import animate
 
 
 def scene(frames: int = 60) -> list:
