@@ -55,13 +55,17 @@ def measure_updates(changes: int = 40, steps: int = 100) -> dict:
     slider = explorer.hyperparameter_sliders["SGD"]["lr"]
     values = [float(v) for v in np.geomspace(0.01, 0.9, changes)]
     update_ms, naive_ms, image_bytes, naive_bytes = [], [], [], []
+    update_cpu, naive_cpu = [], []        # CPU time: steady when the machine is shared
     naive_render(0.1, steps)                       # warm caches (fonts, contour code)
     for value in values:
+        cpu = time.process_time()
         update_ms += timed_moves(slider, [float(value)])     # the observer runs update()
+        update_cpu.append((time.process_time() - cpu) * 1e3)
         image_bytes.append(len(explorer.image.value))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         naive_bytes.append(len(naive_render(value, steps)))
         naive_ms.append((time.perf_counter() - start) * 1e3)
+        naive_cpu.append((time.process_time() - cpu) * 1e3)
     background_draws = explorer.n_background_draws
     full_png = len(explorer.render_png())
     step_ms = timed_moves(explorer.step_slider, range(steps - 1, steps - changes - 1, -1))
@@ -76,6 +80,8 @@ def measure_updates(changes: int = 40, steps: int = 100) -> dict:
         "update_ms_max": round(max(update_ms), 2),
         "naive_update_ms_median": round(naive, 2),
         "update_speedup": round(naive / update, 2),
+        "update_cpu_ms_median": round(statistics.median(update_cpu), 2),
+        "naive_update_cpu_ms_median": round(statistics.median(naive_cpu), 2),
         "image_bytes": int(statistics.median(image_bytes)),
         "image_format": "png, 256 colours",
         "full_colour_png_bytes": full_png,
