@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,21 +64,23 @@ class Hyperparameter:
         (a sweep); every element must lie in the valid range.
         """
         where = f"{owner}: " if owner else ""
-        if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, str):
-            raise TypeError(f"{where}{self.name} ({self.symbol}) must be a number, got {value!r}")
-        try:
-            array = np.asarray(value, dtype=float)
-        except (TypeError, ValueError):
-            raise TypeError(f"{where}{self.name} ({self.symbol}) must be a number or an array of "
-                            f"numbers, got {value!r}") from None
-        if array.dtype == object:
-            raise TypeError(f"{where}{self.name} ({self.symbol}) must be a number, got {value!r}")
+        label = f"{where}{self.name} ({self.symbol})"
+        if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+            raise TypeError(f"{label} must be a number, got {value!r}")
+        raw = np.asarray(value)
+        if raw.dtype.kind not in "iuf":        # bools, strings, None inside a list, objects
+            items = list(value) if isinstance(value, (list, tuple)) else raw.ravel().tolist()
+            odd = next((v for v in items if isinstance(v, (bool, np.bool_, str, bytes))
+                        or not isinstance(v, numbers.Real)), value)
+            raise TypeError(f"{label} must be a number or an array of numbers, got {odd!r}"
+                            + ("" if raw.ndim == 0 else f" in {value!r}"))
+        array = np.array(raw, dtype=float)     # a copy: changing the caller's array later changes nothing
         ok = self.contains(array)
         if not np.all(ok):
-            bad = array[~ok].flat[0] if array.ndim else array.item()
-            shown = value if array.ndim == 0 else f"an array containing {bad!r}"
-            raise ValueError(f"{where}{self.name} ({self.symbol}, {self.meaning}) must be in "
-                             f"{self.range_text}, got {shown!r}")
+            bad = float(array[~ok].flat[0]) if array.ndim else float(array)
+            shown = f"{bad!r}" if array.ndim == 0 else f"an array containing {bad!r}"
+            raise ValueError(f"{label} must be in {self.range_text}, got {shown} ({self.meaning})")
+        array.flags.writeable = False
         return float(array) if array.ndim == 0 else array
 
 

@@ -152,6 +152,9 @@ class Optimizer:
                 raise TypeError(
                     f"{who}: params[{key!r}] has dtype {theta.dtype}, but must be a float array: "
                     f"an in-place update would truncate it; use .astype(float)")
+            if not theta.flags.writeable:
+                raise ValueError(f"{who}: params[{key!r}] is read-only, but parameters are updated "
+                                 f"in place; pass a writable copy (np.array(...))")
             g = grads[key]
             if isinstance(g, (str, bytes)) or np.asarray(g).dtype.kind not in "iuf":
                 raise TypeError(f"{who}: grads[{key!r}] must be a numeric array, got {g!r}")

@@ -113,6 +113,8 @@ def measured_rate(trajectory, first: int | None = None, last: int | None = None)
     if not 0 <= first < last < len(points):
         raise ValueError(f"need 0 <= first < last <= {len(points) - 1}, got first={first}, last={last}")
     target = minima[np.argmin(np.linalg.norm(minima - points[last], axis=1))]
-    d_first = np.linalg.norm(points[first] - target)
-    d_last = np.linalg.norm(points[last] - target)
+    d_first = np.hypot(*(points[first] - target))      # hypot: no underflow for tiny distances
+    d_last = np.hypot(*(points[last] - target))
+    if d_first == 0:
+        raise ValueError(f"the run is exactly at the minimum at step {first}; measure over earlier steps")
     return float((d_last / d_first) ** (1.0 / (last - first)))

@@ -261,16 +261,16 @@ def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elo
                         f"its hyperparameters are: {', '.join(known)}")
 
     axes, fixed = {}, {}
+    owner = f"sweep({cls.__name__})"
     for name, value in hyperparameters.items():
-        array = np.asarray(value, dtype=float) if not isinstance(value, (str, bool)) else value
-        if isinstance(array, np.ndarray) and array.ndim == 1:
-            if array.size == 0:
-                raise ValueError(f"{name}: an empty list of values to sweep")
-            axes[name] = known[name].validate(array, owner=f"sweep({cls.__name__})")
-        elif isinstance(array, np.ndarray) and array.ndim > 1:
-            raise ValueError(f"{name}: give a single number or a 1-D list of values, got shape {array.shape}")
-        else:
-            fixed[name] = value
+        if np.ndim(value) == 0:
+            fixed[name] = known[name].validate(value, owner=owner)
+            continue
+        values = known[name].validate(value, owner=owner)
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(f"{owner}: {name}: give a single number or a non-empty 1-D list of "
+                             f"values, got shape {values.shape}")
+        axes[name] = values
     grids = np.meshgrid(*axes.values(), indexing="ij") if axes else []
     shape = grids[0].shape if grids else ()
     opt = cls(**{**base, **fixed, **{name: grid.ravel() for name, grid in zip(axes, grids)}})

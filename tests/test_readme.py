@@ -1,0 +1,53 @@
+"""README.md agrees with the code: every notebook listed with badges pointing at the one
+repository address and release tag, and the symbol table equal to the hyperparameter registry."""
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import gdviz
+from gdviz._project import RELEASE_TAG, REPOSITORY_URL
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+OWNER_REPO = REPOSITORY_URL.removeprefix("https://github.com/")
+
+
+def section(title):
+    return README.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_notebook_has_a_row_with_its_colab_and_binder_badges():
+    table = section("Notebooks")
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        rows = [line for line in table.splitlines() if f"(notebooks/{path.name})" in line]
+        assert len(rows) == 1, f"README's notebook table needs exactly one row for {path.name}"
+        row = rows[0]
+        colab = f"https://colab.research.google.com/github/{OWNER_REPO}/blob/{RELEASE_TAG}/notebooks/{path.name}"
+        binder = (f"https://mybinder.org/v2/gh/{OWNER_REPO}/{RELEASE_TAG}"
+                  f"?labpath={quote('notebooks/' + path.name, safe='')}")
+        assert colab in row, f"{path.name}: Colab badge should link {colab}"
+        assert binder in row, f"{path.name}: Binder badge should link {binder}"
+
+
+def test_no_link_points_at_another_repository_or_tag():
+    for url in re.findall(r"https://colab\.research\.google\.com/github/([^)\s]+)", README):
+        assert url.startswith(f"{OWNER_REPO}/blob/{RELEASE_TAG}/"), url
+    for url in re.findall(r"https://mybinder\.org/v2/gh/([^)\s?]+)", README):
+        assert url == f"{OWNER_REPO}/{RELEASE_TAG}", url
+
+
+def test_symbol_table_matches_the_hyperparameter_registry():
+    rows = [line for line in section("Symbols").splitlines() if line.startswith("| ") and "`" in line]
+    table = {}
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        table[cells[1].strip("`")] = cells
+    assert set(table) == set(gdviz.HYPERPARAMETERS), "one row per hyperparameter in gdviz/hyperparams.py"
+    for name, hp in gdviz.HYPERPARAMETERS.items():
+        symbol, _, meaning, valid, users = table[name]
+        assert symbol == hp.symbol and meaning == hp.meaning and valid == hp.range_text, name
+        expected_users = [n for n, cls in gdviz.OPTIMIZERS.items()
+                          if any(h.name == name for h in cls.hyperparameters)]
+        assert users.split(", ") == expected_users, name
