@@ -71,12 +71,14 @@ class Trajectory:
 
     @property
     def label(self) -> str:
-        """A legend label such as ``"Momentum (η=0.1, α=0.9)"``."""
+        """A legend label such as ``"Momentum (η=0.1, α=0.9)"`` (with σ when gradients are noisy)."""
         parts = []
         for hp in self.optimizer.hyperparameters:
             value = getattr(self.optimizer, hp.name)
             if np.ndim(value) == 0:
                 parts.append(f"{hp.symbol}={float(value):.3g}")
+        if self.noise:
+            parts.append(f"σ={self.noise:.3g}")
         return f"{self.name} ({', '.join(parts)})"
 
     @property

@@ -27,6 +27,8 @@ class TextbookAdam(Adam, register=False):
     form (3.2e-6 at t = 1 for ε = 1e-7). Shown in ``notebooks/05_adam_adamw.ipynb``.
     """
 
+    summary = "the textbook's Adam: bias correction folded into η"
+
     def step(self, theta, g, state):
         t = state["step"]
         lr_t = self.lr * np.sqrt(1 - self.beta2 ** t) / (1 - self.beta1 ** t)   # ηₜ ← η√(1−β₂ᵗ)/(1−β₁ᵗ)
@@ -47,6 +49,8 @@ class AdamWithoutBiasCorrection(Adam, register=False):
     Shown in ``notebooks/05_adam_adamw.ipynb``.
     """
 
+    summary = "Adam without bias correction"
+
     def step(self, theta, g, state):
         state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g         # m ← β₁m + (1−β₁)g
         state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g     # v ← β₂v + (1−β₂)g⊙g
@@ -65,6 +69,8 @@ class NesterovOldOrder(Momentum, register=False):
     Shown in ``notebooks/02_momentum_nesterov.ipynb``.
     """
 
+    summary = "an older Nesterov order that is not NAG"
+
     def step(self, theta, g, state):
         state["v"] = self.momentum * state["v"] - self.lr * g                                   # v ← αv − ηg
         return theta + self.momentum ** 2 * state["v"] - (1 + self.momentum) * self.lr * g      # θ ← θ + α²v − (1+α)ηg
@@ -80,6 +86,8 @@ class AdaGradEpsInsideRoot(AdaGrad, register=False):
     With ε = 1e-7 and tiny gradients this caps the first step at η|g|/√ε instead of ≈ η.
     Shown in ``notebooks/03_adagrad.ipynb``.
     """
+
+    summary = "AdaGrad with ε inside the square root"
 
     def step(self, theta, g, state):
         state["h"] = state["h"] + g * g                                   # h ← h + g⊙g
