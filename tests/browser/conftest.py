@@ -66,7 +66,7 @@ def browser_context(browser):
 
 
 @pytest.fixture(scope="session")
-def jupyterlab(tmp_path_factory, playwright_api):
+def jupyterlab(tmp_path_factory, browser):  # the browser first: skip/fail before starting a server
     """JupyterLab serving copies of notebooks/ plus the harness's own fixture notebooks."""
     server = h.JupyterLabServer(tmp_path_factory.mktemp("jupyterlab"))
     if NOTEBOOKS_DIR.is_dir():

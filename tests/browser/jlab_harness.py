@@ -625,6 +625,12 @@ class NotebookSession:
         # ipywidgets 7: [play, pause, stop, repeat].
         buttons = explorer.locator(".widget-play button")
         (buttons.nth(1) if buttons.count() >= 4 else buttons.nth(0)).click()
+        # Then press End on the slider beside the Play (the step shown), so the screenshot
+        # shows the whole path again, as the explorer first opened.
+        beside = explorer.locator(".widget-play + .widget-slider, .widget-slider:has(+ .widget-play)")
+        if beside.count():
+            self.slider_handle(beside.first).focus()
+            self.page.keyboard.press("End")
         return changes
 
     # -- animation player -----------------------------------------------------------
