@@ -170,7 +170,7 @@ def colab_stages(stages):
 def cmd_test(_args):
     def body(stages):
         python = stages("set up .venv", dev_venv)
-        stages("tests", pytest, python, ["tests"], "tests")
+        stages("tests", pytest, python, ["tests", "--durations=10"], "tests")
         stages("notebooks (nbval)", run_notebooks, python, "notebooks")
         colab_stages(stages)
     staged(body)
