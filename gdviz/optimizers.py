@@ -327,7 +327,7 @@ class Adadelta(Optimizer):
     hyperparameters = (LR.given(1.0, slider=(1e-2, 100.0)), RHO.given(0.9), EPS.given(1e-6))
     state_names = ("v", "u")
     notebook = "04_rmsprop_adadelta.ipynb"
-    summary = "unit-free steps from running means of g² and of past steps"
+    summary = "steps sized by the running mean of past steps, so η can stay at 1"
 
     def step(self, theta, g, state):
         state["v"] = self.rho * state["v"] + (1 - self.rho) * g * g                     # v ← ρv + (1−ρ)g⊙g
