@@ -20,7 +20,8 @@ from .trajectory import SweepResult, Trajectory, run, sweep
 
 __version__ = "0.1.0"
 
-_LAZY = ("plotting", "animation", "explorer", "theory", "variants", "exercises", "notebook")
+_LAZY = ("plotting", "animation", "explorer", "theory", "variants", "exercises", "notebook",
+         "comparison")
 
 
 def __getattr__(name):
