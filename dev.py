@@ -82,6 +82,11 @@ def ensure_venv(venv, installs, inputs):
     if not python.exists():
         if venv.exists():
             shutil.rmtree(venv)  # a half-made environment
+        try:
+            import ensurepip  # noqa: F401  (Debian and Ubuntu split it out of python3)
+        except ImportError:
+            raise SystemExit("[dev.py] this Python cannot make virtual environments: "
+                             "install python3-venv (sudo apt-get install python3-venv)")
         check([sys.executable, "-m", "venv", venv])
     stamp.unlink(missing_ok=True)
     for args in installs:
