@@ -591,7 +591,8 @@ def _write_gif(compositor: _Compositor, n_frames: int, fps: float, path: Path) -
         if previous is not None:
             stored[indices == previous] = transparent
         previous = indices
-        frame = Image.fromarray(stored, "P")
+        # frombytes, not fromarray(..., "P"): the mode argument is deprecated since Pillow 11.3
+        frame = Image.frombytes("P", stored.shape[::-1], np.ascontiguousarray(stored, dtype=np.uint8).tobytes())
         frame.putpalette(palette.ravel().tolist() + [0] * (3 * (transparent - len(palette))) + [255, 0, 255])
         frames.append(frame)
     period = max(20, round(1000 / fps / 10) * 10)      # GIF delays are in 1/100 s

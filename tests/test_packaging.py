@@ -94,7 +94,30 @@ def test_runtime_requirements_never_force_an_upgrade():
             assert str(req.specifier) in (">=7.6,<9", "<9,>=7.6"), req
         else:
             assert operators == [">="], f"{req}: runtime requirements take a lower bound only"
-    assert names == {"numpy", "matplotlib", "ipywidgets"}
+    assert names == imported_distributions(), "declare exactly what gdviz imports"
+
+
+# Import name -> distribution name, for the packages whose names differ.
+DISTRIBUTION_OF = {"PIL": "pillow"}
+
+
+def imported_distributions():
+    """The third-party distributions gdviz/*.py imports (absolute imports outside the stdlib)."""
+    import ast
+    found = set()
+    for path in (ROOT / "gdviz").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "gdviz":
+                    found.add(canonicalize_name(DISTRIBUTION_OF.get(top, top)))
+    return found
 
 
 def colab_pins():

@@ -492,7 +492,8 @@ def test_multi_panel_functions_make_one_figure_each():
     assert [lines[0].axes for lines in drawn.values()] == list(axes)
 
 
-@pytest.mark.filterwarnings("error")
+@pytest.mark.filterwarnings("error", "ignore::DeprecationWarning:matplotlib",
+                            "ignore::DeprecationWarning:pyparsing")
 def test_long_titles_are_not_cut_off(tmp_path):
     with gp.style("projector"):
         fig, axes = gp.classic_figure()
