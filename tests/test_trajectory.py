@@ -1,0 +1,263 @@
+"""run and sweep: closed forms, hand-run optimizers, clean divergence, seeded noise, and
+sweeps that equal the same configurations run one by one."""
+import copy
+import importlib.util
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gdviz
+from gdviz import OPTIMIZERS, SURFACES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def assert_close(actual, expected, rtol=1e-13, what=""):
+    """Relative error ≤ rtol against max(1, |expected|): absolute where values are O(1), since
+    a vectorized and a scalar evaluation of, e.g., y³ − y near y = 1 differ by an ulp of 1."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    err = np.abs(actual - expected) / np.maximum(1.0, np.abs(expected))
+    assert np.all(err <= rtol), f"{what}: worst error {np.nanmax(err):.3g} > {rtol:g}"
+
+
+def bound_of(surface):
+    """The documented divergence box: 100 times the largest coordinate of the view."""
+    return 100.0 * max(abs(v) for v in (*surface.xlim, *surface.ylim))
+
+
+def gd_closed_form(lr, k):
+    """Gradient descent on x²/20 + y² from (−7, 2): x_k = (1 − η/10)^k (−7), y_k = (1 − 2η)^k 2."""
+    k = np.asarray(k, dtype=float)
+    return (1 - lr / 10) ** k * -7.0, (1 - 2 * lr) ** k * 2.0
+
+
+# --- run ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lr", [0.05, 0.3, 0.7, 0.95])
+def test_gradient_descent_follows_the_closed_form(lr):
+    traj = gdviz.run("SGD", "elongated_bowl", steps=50, lr=lr)
+    x, y = gd_closed_form(lr, np.arange(51))
+    assert not traj.diverged and traj.n_steps == 50
+    np.testing.assert_allclose(traj.points[:, 0], x, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(traj.points[:, 1], y, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(traj.losses, x * x / 20 + y * y, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(traj.grads, np.column_stack([x / 10, 2 * y]), rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(traj.used_grads, traj.grads[:-1])
+
+
+def hand_run(cls, surface, steps, bound):
+    """The loop a student would write: the optimizer's face, the surface's gradient, the box."""
+    opt = cls()
+    params = {"x": np.array(float(surface.start[0])), "y": np.array(float(surface.start[1]))}
+    points, states, diverged_at = [tuple(surface.start)], {n: [(0.0, 0.0)] for n in cls.state_names}, None
+    for k in range(1, steps + 1):
+        gx, gy = surface.grad(float(params["x"]), float(params["y"]))
+        opt.update(params, {"x": np.array(gx), "y": np.array(gy)})
+        x, y = float(params["x"]), float(params["y"])
+        finite = all(math.isfinite(v) for v in (x, y, surface.f(x, y), *surface.grad(x, y)))
+        if not finite or max(abs(x), abs(y)) > bound:
+            diverged_at = k
+            break
+        points.append((x, y))
+        for name in cls.state_names:
+            states[name].append((float(opt.state["x"][name]), float(opt.state["y"][name])))
+    return np.array(points), {n: np.array(v) for n, v in states.items()}, diverged_at
+
+
+@pytest.mark.parametrize("surface_name", list(SURFACES))
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_recorded_run_matches_a_hand_run_optimizer(name, surface_name):
+    surface = gdviz.get_surface(surface_name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = gdviz.run(name, surface, steps=25)
+        points, states, diverged_at = hand_run(OPTIMIZERS[name], surface, 25, bound_of(surface))
+    assert traj.diverged_at == diverged_at
+    assert_close(traj.points, points, what="points")
+    x, y = points.T
+    assert_close(traj.losses, surface.f(x, y), what="losses")
+    assert_close(traj.grads, np.column_stack(np.broadcast_arrays(*surface.grad(x, y))), what="grads")
+    np.testing.assert_array_equal(traj.used_grads, traj.grads[:-1])
+    assert set(traj.states) == set(OPTIMIZERS[name].state_names)
+    for state_name, values in states.items():
+        assert_close(traj.states[state_name], values, what=state_name)
+
+
+@pytest.mark.parametrize("lr", [1.05, 1.2, 3.0, 50.0])
+def test_divergence_stops_at_the_first_bad_step_without_warnings(lr, recwarn):
+    bound = bound_of(gdviz.get_surface("elongated_bowl"))
+    x, y = gd_closed_form(lr, np.arange(1, 100))
+    expected = 1 + int(np.argmax(np.maximum(np.abs(x), np.abs(y)) > bound))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = gdviz.run("SGD", "elongated_bowl", steps=100, lr=lr)
+    assert len(recwarn) == 0
+    assert traj.diverged and traj.diverged_at == expected
+    assert traj.n_steps == expected - 1 and len(traj.points) == len(traj.losses) == len(traj.grads) == expected
+    assert len(traj.used_grads) == expected - 1
+    cx, cy = gd_closed_form(lr, np.arange(expected))
+    np.testing.assert_allclose(traj.points, np.column_stack([cx, cy]), rtol=1e-12)
+    assert np.all(np.abs(traj.points) <= bound)
+    assert f"step {expected}" in traj.message
+
+
+@pytest.mark.parametrize("k, margin", [(30, 0.999), (30, 1.001), (5, 0.9999)])
+def test_divergence_box_is_exact(k, margin):
+    """A box just inside |y_k| stops the run at step k; just outside it, at step k + 1."""
+    lr = 1.2
+    bound = margin * abs(gd_closed_form(lr, k)[1])
+    traj = gdviz.run("SGD", "elongated_bowl", steps=100, lr=lr, bound=bound)
+    assert traj.diverged_at == (k if margin < 1 else k + 1)
+    assert f"{bound:g}" in traj.divergence_reason
+
+
+def test_overflow_is_divergence_too():
+    """With no box (bound = inf) the run stops where the loss first overflows, η = 10."""
+    lr = 10.0
+    with np.errstate(over="ignore"):
+        x, y = gd_closed_form(lr, np.arange(1, 400))
+        expected = 1 + int(np.argmax(~np.isfinite(x * x / 20 + y * y)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traj = gdviz.run("SGD", "elongated_bowl", steps=300, lr=lr, bound=math.inf)
+    assert traj.diverged_at == expected and np.all(np.isfinite(traj.losses))
+    assert "overflow" in traj.divergence_reason
+
+
+def test_same_seed_same_run_different_seed_different_run():
+    a = gdviz.run("Adam", "rosenbrock", steps=40, noise=0.3, seed=7)
+    b = gdviz.run("Adam", "rosenbrock", steps=40, noise=0.3, seed=7)
+    c = gdviz.run("Adam", "rosenbrock", steps=40, noise=0.3, seed=8)
+    np.testing.assert_array_equal(a.points, b.points)
+    np.testing.assert_array_equal(a.used_grads, b.used_grads)
+    assert np.all(a.points[1:] != c.points[1:])
+    s1 = gdviz.sweep("Momentum", steps=20, noise=0.3, seed=3, lr=[0.01, 0.1])
+    s2 = gdviz.sweep("Momentum", steps=20, noise=0.3, seed=3, lr=[0.01, 0.1])
+    s3 = gdviz.sweep("Momentum", steps=20, noise=0.3, seed=4, lr=[0.01, 0.1])
+    np.testing.assert_array_equal(s1.final_points, s2.final_points)
+    assert np.all(s1.final_points != s3.final_points)
+
+
+def test_noise_is_gaussian_with_standard_deviation_sigma():
+    sigma, steps = 0.5, 4000
+    traj = gdviz.run("SGD", "elongated_bowl", steps=steps, lr=0.01, noise=sigma, seed=11)
+    noise = traj.used_grads - traj.grads[:-1]
+    n = noise.size
+    assert abs(noise.mean()) < 4 * sigma / math.sqrt(n)
+    assert noise.std() == pytest.approx(sigma, rel=0.03)
+    kurtosis = np.mean((noise / noise.std()) ** 4)
+    assert kurtosis == pytest.approx(3.0, abs=0.25)          # Gaussian, not uniform (1.8)
+    assert abs(np.corrcoef(noise[:, 0], noise[:, 1])[0, 1]) < 4 / math.sqrt(steps)
+    assert abs(np.corrcoef(noise[:-1, 0], noise[1:, 0])[0, 1]) < 4 / math.sqrt(steps)
+
+
+def test_run_does_not_change_the_optimizer_passed_in():
+    opt = gdviz.Momentum(lr=0.05, momentum=0.8)
+    opt.update({"p": np.ones(2)}, {"p": np.ones(2)})
+    before = (copy.deepcopy(opt.state), opt.hyperparameter_values)
+    traj = gdviz.run(opt, "elongated_bowl", steps=15)
+    other = gdviz.run(opt, "elongated_bowl", steps=15, lr=0.01)
+    assert traj.optimizer is not opt and other.optimizer is not opt
+    assert set(opt.state) == {"p"} and opt.state["p"]["step"] == before[0]["p"]["step"]
+    np.testing.assert_array_equal(opt.state["p"]["v"], before[0]["p"]["v"])
+    assert opt.hyperparameter_values == before[1]
+    fresh = gdviz.run("Momentum", "elongated_bowl", steps=15, lr=0.05, momentum=0.8)
+    np.testing.assert_array_equal(traj.points, fresh.points)
+    assert other.optimizer.lr == 0.01 and other.optimizer.momentum == 0.8
+
+
+# --- sweep ----------------------------------------------------------------------------------
+def _axes(cls):
+    """A small grid for ``cls``: five learning rates across its slider (some diverge) and,
+    if it has another hyperparameter, three values of that one."""
+    hps = {hp.name: hp for hp in cls.hyperparameters}
+    axes = {"lr": np.geomspace(*hps["lr"].slider, 5)}
+    other = next((hp for name, hp in hps.items() if name != "lr"), None)
+    if other is not None:
+        low, high = other.slider
+        axes[other.name] = np.geomspace(low, high, 3) if other.log else np.linspace(low, high, 3)
+    return axes
+
+
+@pytest.mark.parametrize("surface_name", ["elongated_bowl", "rotated_bowl"])
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_sweep_equals_the_configurations_run_one_by_one(name, surface_name):
+    cls, steps, tol = OPTIMIZERS[name], 60, 1e-3
+    axes = _axes(cls)
+    result = gdviz.sweep(name, surface_name, steps=steps, tol=tol, **axes)
+    assert result.shape == tuple(len(v) for v in axes.values()) and list(result.axes) == list(axes)
+    surface = gdviz.get_surface(surface_name)
+    assert result.initial_loss == surface.f(*surface.start)
+    for index in np.ndindex(result.shape):
+        config = {axis: float(values[i]) for (axis, values), i in zip(axes.items(), index)}
+        traj = gdviz.run(name, surface_name, steps=steps, **config)
+        where = f"{name}{config} on {surface_name}"
+        assert result.diverged[index] == traj.diverged, where
+        assert result.diverged_at[index] == (traj.diverged_at if traj.diverged else -1), where
+        if traj.diverged:
+            assert result.final_loss[index] == math.inf and result.steps_to_tol[index] == -1, where
+            continue
+        np.testing.assert_allclose(result.final_points[index], traj.final_point, rtol=1e-12, atol=1e-300,
+                                   err_msg=where)
+        np.testing.assert_allclose(result.final_loss[index], traj.final_loss, rtol=1e-12, atol=1e-300,
+                                   err_msg=where)
+        reached = np.flatnonzero(traj.losses - surface.min_value <= tol)
+        assert result.steps_to_tol[index] == (reached[0] if reached.size else -1), where
+    if name in ("SGD", "Momentum", "Nesterov"):
+        assert result.diverged.any(), "the grid should exercise divergence too"
+
+
+def fd_lambda_max(surface):
+    """The largest curvature, from central differences of the gradient (independent of .hessian)."""
+    h = 1e-4
+    columns = [(np.array(surface.grad(*(e * h))) - np.array(surface.grad(*(-e * h)))) / (2 * h)
+               for e in np.eye(2)]
+    hessian = np.column_stack(columns)
+    return np.linalg.eigvalsh((hessian + hessian.T) / 2)
+
+
+def assert_boundary(result, limit, what):
+    """η < 0.99·limit converges (final loss below the start's); η > 1.01·limit does not."""
+    lr = np.broadcast_to(result.axes["lr"].reshape(-1, *([1] * (result.final_loss.ndim - 1))), result.shape)
+    decreased = result.final_loss < result.initial_loss
+    below, above = lr < 0.99 * limit, lr > 1.01 * limit
+    assert below.any() and above.any()
+    assert np.all(decreased[below]), f"{what}: η = {lr[below & ~decreased]} below the limit did not converge"
+    assert not np.any(decreased[above]), f"{what}: η = {lr[above & decreased]} above the limit converged"
+
+
+@pytest.mark.parametrize("surface_name", ["elongated_bowl", "bowl", "rotated_bowl"])
+def test_gradient_descent_is_stable_exactly_below_two_over_lambda_max(surface_name):
+    surface = gdviz.get_surface(surface_name)
+    lam_min, lam_max = fd_lambda_max(surface)
+    top = np.linalg.eigh(surface.hessian)[1][:, 1]
+    assert abs(np.dot(surface.start, top)) > 1.0, "the start must have a component across the valley"
+    limit = 2 / lam_max
+    lr = limit * np.concatenate([np.linspace(0.3, 0.99, 30), np.linspace(1.01, 1.6, 30)])
+    assert_boundary(gdviz.sweep("SGD", surface, steps=300, lr=lr), limit, f"SGD on {surface_name}")
+
+
+@pytest.mark.parametrize("surface_name", ["elongated_bowl", "rotated_bowl"])
+def test_momentum_is_stable_exactly_below_two_times_one_plus_alpha_over_lambda_max(surface_name):
+    surface = gdviz.get_surface(surface_name)
+    lam_max = fd_lambda_max(surface)[1]
+    momentum = np.array([0.0, 0.3, 0.6, 0.9])
+    lr = np.geomspace(0.2, 4.5, 80) * 2 / lam_max
+    result = gdviz.sweep("Momentum", surface, steps=300, lr=lr, momentum=momentum)
+    assert_boundary(result, 2 * (1 + momentum[None, :]) / lam_max, f"Momentum on {surface_name}")
+
+
+# --- the benchmark --------------------------------------------------------------------------
+def test_bench_core_runs():
+    spec = importlib.util.spec_from_file_location("bench_core", ROOT / "benchmarks" / "bench_core.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = bench.main(n_lr=4, n_momentum=3, steps=5, loop_sample=3, repeats=1)
+    assert report["sweep_configs"] == 12 and report["sweep_steps"] == 5
+    for key in ("sweep_seconds", "loop_seconds_per_config", "speedup"):
+        assert isinstance(report[key], float) and report[key] > 0, key
+    assert report["speedup"] == pytest.approx(
+        report["loop_seconds_per_config"] / (report["sweep_seconds"] / report["sweep_configs"]))
