@@ -98,6 +98,8 @@ class Optimizer:
                 state = ({"step": 0, **self.init_state(theta)} if old is None else dict(old))
                 state["step"] += 1
                 new_theta[key] = self.step(np.asarray(theta, dtype=np.float64), grads[key], state)
+                for name in self.state_names:        # 0-d parameters give numpy scalars: keep arrays
+                    state[name] = np.asarray(state[name])
                 new_state[key] = state
         for key, theta in params.items():      # commit only when every parameter has its step
             theta[...] = new_theta[key]

@@ -127,15 +127,21 @@ def _check_start(start, surface: Surface) -> tuple[float, float]:
 def _check_bound(bound, surface: Surface) -> float:
     if bound is None:
         return surface.divergence_bound
-    if isinstance(bound, bool) or not isinstance(bound, numbers.Real) or not bound > 0:
-        raise ValueError(f"bound must be a positive number, got {bound!r}")
+    if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
+        raise TypeError(f"bound (the box |x|, |y| <= bound that counts as diverged) must be a number, got {bound!r}")
+    if not bound > 0:
+        raise ValueError(f"bound (the box |x|, |y| <= bound that counts as diverged) must be in (0, inf], got {bound!r}")
     return float(bound)
 
 
 def _check_seed(seed):
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
-        raise ValueError(f"seed must be None or a non-negative whole number, got {seed!r}")
-    return seed
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be None or a whole number >= 0, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be None or a whole number >= 0, got {seed!r}")
+    return int(seed)
 
 
 def _optimizer(optimizer, hyperparameters) -> Optimizer:
@@ -254,8 +260,10 @@ def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elo
     seed = _check_seed(seed)
     x0, y0 = _check_start(start, surface)
     bound = _check_bound(bound, surface)
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
-        raise ValueError(f"tol must be a number in [0, inf), got {tol!r}")
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
+        raise TypeError(f"tol (the loss gap f − f_min that counts as converged) must be a number, got {tol!r}")
+    if not tol >= 0:
+        raise ValueError(f"tol (the loss gap f − f_min that counts as converged) must be in [0, inf), got {tol!r}")
     known = {hp.name: hp for hp in cls.hyperparameters}
     unknown = sorted(set(hyperparameters) - set(known))
     if unknown:

@@ -124,7 +124,7 @@ CASES = [
     Bad("noise=nan", lambda c: gdviz.sweep(noise=NAN, steps=2, lr=[0.1]), ValueError, ("noise",), "nan", "[0, inf)"),
     Bad("noise='x'", lambda c: gdviz.run(c.opt, noise="x"), TypeError, ("noise",), "'x'"),
     Bad("seed<0", lambda c: gdviz.run(c.opt, seed=-1), ValueError, ("seed",), "-1"),
-    Bad("seed=1.5", lambda c: gdviz.run(c.opt, noise=0.1, seed=1.5), (TypeError, ValueError), ("seed",), "1.5"),
+    Bad("seed=1.5", lambda c: gdviz.run(c.opt, noise=0.1, seed=1.5), TypeError, ("seed",), "1.5"),
     Bad("tol<0", lambda c: gdviz.sweep(tol=-1.0, steps=2, lr=[0.1]), ValueError, ("tol",), "-1.0", "[0, inf)"),
     Bad("tol=nan", lambda c: gdviz.sweep(tol=NAN, steps=2, lr=[0.1]), ValueError, ("tol",), "nan", "[0, inf)"),
     Bad("bound=0", lambda c: gdviz.run(c.opt, bound=0), ValueError, ("bound",), "0"),
@@ -252,3 +252,29 @@ def test_core_module_imports_only_numpy_and_the_standard_library(module):
         for name in names:
             top = name.split(".")[0]
             assert top == "numpy" or top in sys.stdlib_module_names, f"gdviz/{module}.py imports {name}"
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: gdviz.run("SGD", noise=0.1, seed="a"), TypeError, ("seed", "'a'")),
+    (lambda: gdviz.run("SGD", noise=0.1, seed=-1), ValueError, ("seed", "-1")),
+    (lambda: gdviz.run("SGD", bound="x"), TypeError, ("bound", "'x'")),
+    (lambda: gdviz.run("SGD", bound=-1.0), ValueError, ("bound", "-1.0", "(0, inf]")),
+    (lambda: gdviz.sweep("SGD", steps=2, tol=True), TypeError, ("tol", "True")),
+    (lambda: gdviz.sweep("SGD", steps=2, tol=-1.0), ValueError, ("tol", "-1.0", "[0, inf)")),
+])
+def test_wrong_type_is_a_type_error_and_wrong_value_a_value_error(call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    assert type(info.value) is error
+    for word in words:
+        assert word in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_state_of_a_zero_dimensional_parameter_is_arrays(name):
+    """A 0-d parameter (one coordinate) keeps its state as 0-d arrays, like any other shape."""
+    opt = gdviz.get_optimizer(name)
+    params = {"x": np.array(1.5)}
+    opt.update(params, {"x": np.array(0.3)})
+    for key in opt.state_names:
+        assert type(opt.state["x"][key]) is np.ndarray and opt.state["x"][key].shape == ()
