@@ -972,6 +972,15 @@ def _theory_lines(result: SweepResult, names: list[str]):
             alpha = result.fixed.get("momentum", _hyper(result, "momentum").default)
             lines.append((r"theory: $\eta = 2(1+\alpha)/\lambda_{\max}$",
                           {"lr": np.full(2, float(theory.momentum_lr_limit(alpha, surface)))}))
+    elif cls is Nesterov:
+        label = r"theory: $\eta = 2(1+\alpha)/((1+2\alpha)\lambda_{\max})$"
+        if set(names) == {"lr", "momentum"}:
+            alphas = result.axes["momentum"]
+            alpha = np.linspace(alphas.min(), min(alphas.max(), 1.0), 200)
+            lines.append((label, {"lr": theory.nesterov_lr_limit(alpha, surface), "momentum": alpha}))
+        elif names == ["lr"]:
+            alpha = result.fixed.get("momentum", _hyper(result, "momentum").default)
+            lines.append((label, {"lr": np.full(2, float(theory.nesterov_lr_limit(alpha, surface)))}))
     return lines, best
 
 

@@ -5,7 +5,10 @@ With λ_min ≤ λ_max the Hessian's eigenvalues and κ = λ_max/λ_min:
 * gradient descent multiplies the error along each eigen-direction by (1 − ηλ) per step, so it
   converges iff 0 < η < 2/λ_max; the best fixed η = 2/(λ_min + λ_max) gives the rate (κ−1)/(κ+1);
 * heavy-ball momentum converges iff 0 ≤ α < 1 and 0 < ηλ < 2(1 + α) for every λ; the best
-  α = ((√κ − 1)/(√κ + 1))² and η = (2/(√λ_min + √λ_max))² give the rate (√κ − 1)/(√κ + 1).
+  α = ((√κ − 1)/(√κ + 1))² and η = (2/(√λ_min + √λ_max))² give the rate (√κ − 1)/(√κ + 1);
+* Nesterov's method (NAG) converges iff 0 ≤ α < 1 and 0 < ηλ < 2(1 + α)/(1 + 2α): its
+  look-ahead makes it less tolerant of a large η than heavy ball (Jury's criterion on its
+  characteristic polynomial z² − (1 − ηλ)(1 + α)z + (1 − ηλ)α).
 
 Taught in ``notebooks/01_gradient_descent.ipynb`` and ``notebooks/02_momentum_nesterov.ipynb``.
 Every function accepts a quadratic surface (or its name) and works elementwise on arrays.
@@ -18,7 +21,7 @@ from .surfaces import Quadratic, Surface, get_surface
 
 __all__ = ["eigenvalues", "condition_number", "gd_lr_limit", "gd_optimal_lr", "gd_rate",
            "gd_optimal_rate", "momentum_lr_limit", "momentum_optimal", "momentum_rate",
-           "momentum_optimal_rate", "measured_rate"]
+           "momentum_optimal_rate", "nesterov_lr_limit", "nesterov_rate", "measured_rate"]
 
 
 def _quadratic(surface) -> Quadratic:
@@ -97,6 +100,25 @@ def momentum_rate(lr, momentum, surface="elongated_bowl"):
         disc = np.sqrt((b * b - 4 * momentum).astype(complex))
         radius = np.maximum(np.abs((b + disc) / 2), np.abs((b - disc) / 2))
         worst = np.maximum(worst, radius)
+    return worst
+
+
+def nesterov_lr_limit(momentum, surface="elongated_bowl"):
+    """2(1 + α)/((1 + 2α)λ_max): Nesterov's method converges for η below it (with 0 ≤ α < 1)."""
+    momentum = np.asarray(momentum, dtype=float)
+    return 2.0 * (1 + momentum) / ((1 + 2 * momentum) * eigenvalues(surface)[1])
+
+
+def nesterov_rate(lr, momentum, surface="elongated_bowl"):
+    """The spectral radius of Nesterov's step: the roots of z² − (1 − ηλ)(1 + α)z + (1 − ηλ)α."""
+    lr = np.asarray(lr, dtype=float)
+    momentum = np.asarray(momentum, dtype=float)
+    worst = np.zeros(np.broadcast_shapes(lr.shape, momentum.shape))
+    for lam in eigenvalues(surface):
+        shrink = 1 - lr * lam
+        b, c = shrink * (1 + momentum), shrink * momentum
+        disc = np.sqrt((b * b - 4 * c).astype(complex))
+        worst = np.maximum(worst, np.maximum(np.abs((b + disc) / 2), np.abs((b - disc) / 2)))
     return worst
 
 

@@ -420,13 +420,15 @@ def test_steps_to_tol_map_and_no_theory_where_none_exists():
                          steps=60, tol=1e-4)
     mesh = gp.plot_stability_map(result, quantity="steps_to_tol")
     ax = mesh.axes
-    assert not _by_gid(ax, "theory")                       # heavy-ball theory is not NAG's
+    assert len(_by_gid(ax, "theory")) == 1                 # NAG's own boundary (see the test below)
     never = (result.steps_to_tol < 0) & ~result.diverged
     assert never.any() and result.diverged.any()
     np.testing.assert_array_equal(np.ma.getmaskarray(mesh.get_array()), (result.steps_to_tol < 0).T)
     assert len(_by_gid(ax, "not_converged")) == 1
     assert not _by_gid(gp.plot_stability_map(gdviz.sweep("SGD", "rosenbrock", lr=[1e-4, 1e-3])).axes,
                        "theory")
+    adam = gdviz.sweep("Adam", lr=np.geomspace(1e-2, 3, 4), beta1=[0.0, 0.9], steps=10)
+    assert not _by_gid(gp.plot_stability_map(adam).axes, "theory")   # no exact theory for Adam
 
 
 def test_stability_map_rejects_bad_arguments():
@@ -512,3 +514,16 @@ def test_long_titles_are_not_cut_off(tmp_path):
         exact = gdviz.run("SGD", "bowl", start=(0.0, 1.0), steps=5, lr=0.25)
         lines = gp.plot_loss([gdviz.run("SGD", steps=60, lr=1.2), exact, gdviz.run("AdamW", steps=5)])
         lines[0].figure.savefig(tmp_path / "loss.png")     # no "constrained_layout not applied"
+
+
+def test_nesterov_stability_map_draws_its_own_boundary():
+    """NAG's limit 2(1+α)/((1+2α)λ_max), not heavy ball's: derived from NAG's characteristic
+    polynomial (Jury's criterion), with λ_max from the Hessian here."""
+    result = gdviz.sweep("Nesterov", steps=60, lr=np.geomspace(0.01, 3, 12), momentum=np.linspace(0, 0.9, 7))
+    mesh = gp.plot_stability_map(result)
+    (boundary,) = _by_gid(mesh.axes, "theory")
+    alpha = boundary.get_ydata()
+    np.testing.assert_allclose(boundary.get_xdata(),
+                               2 * (1 + alpha) / ((1 + 2 * alpha) * _lambda_max("elongated_bowl")))
+    assert "1+2" in "".join(_legend_texts(mesh.axes))
+    plt.close(mesh.axes.figure)

@@ -138,3 +138,40 @@ def test_measured_rate_does_not_underflow_for_tiny_distances():
 def test_theory_refuses_surfaces_that_are_not_quadratic(name):
     with pytest.raises(TypeError, match=name):
         theory.gd_lr_limit(name)
+
+
+def nesterov_step_matrix(lr, momentum, lam):
+    """gdviz's Nesterov on f = λθ²/2, as a linear map of (θ, v), read off one step of the optimizer.
+
+    Independent of theory.py: the columns are gdviz.Nesterov applied to the unit states.
+    """
+    columns = []
+    for theta0, v0 in ((1.0, 0.0), (0.0, 1.0)):
+        opt = gdviz.Nesterov(lr=lr, momentum=momentum)
+        params = {"t": np.array(theta0)}
+        opt.state["t"] = {"step": 1, "v": np.array(v0)}
+        opt.update(params, {"t": np.array(lam * theta0)})
+        columns.append((float(params["t"]), float(opt.state["t"]["v"])))
+    return np.array(columns).T
+
+
+@pytest.mark.parametrize("surface", SURFACE_CASES, ids=IDS)
+def test_nesterov_rate_and_limit_match_the_step_matrix_of_gdviz_nesterov(surface):
+    _, lam_max = curvatures(surface)
+    rng = np.random.default_rng(3)
+    for momentum in np.linspace(0, 0.95, 6):
+        limit = float(theory.nesterov_lr_limit(momentum, surface))
+        for lr in (0.97 * limit, 1.03 * limit, *rng.uniform(0.01, 1.2 * limit, 3)):
+            radius = max(np.abs(np.linalg.eigvals(nesterov_step_matrix(lr, momentum, lam))).max()
+                         for lam in curvatures(surface))
+            assert theory.nesterov_rate(lr, momentum, surface) == pytest.approx(radius, rel=1e-6, abs=1e-9)
+            assert (radius < 1) == (lr < limit), (momentum, lr, limit, radius)
+        assert limit == pytest.approx(2 * (1 + momentum) / ((1 + 2 * momentum) * lam_max), rel=1e-6)
+
+
+def test_nesterov_sweep_boundary_matches_the_limit():
+    alphas = np.linspace(0, 0.95, 12)
+    for alpha in alphas:
+        limit = 2 * (1 + alpha) / ((1 + 2 * alpha) * 2.0)         # λ_max = 2 on the elongated bowl
+        result = gdviz.sweep("Nesterov", steps=400, lr=[0.98 * limit, 1.02 * limit], momentum=float(alpha))
+        assert result.final_loss[0] < result.initial_loss < result.final_loss[1], alpha
