@@ -144,6 +144,13 @@ def _check_seed(seed):
     return int(seed)
 
 
+def _settings(surface, steps, noise, seed, start, bound):
+    """The checked settings shared by run and sweep (a clear error before anything runs)."""
+    surface = get_surface(surface)
+    return (surface, _check_steps(steps), _check_noise(noise), _check_seed(seed),
+            _check_start(start, surface), _check_bound(bound, surface))
+
+
 def _optimizer(optimizer, hyperparameters) -> Optimizer:
     if isinstance(optimizer, Optimizer) and not hyperparameters:
         return optimizer.clone()
@@ -164,12 +171,7 @@ def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_
     or whose point leaves the box ``|x|, |y| ≤ bound`` (by default 100× the surface's view).
     """
     opt = _optimizer(optimizer, hyperparameters)
-    surface = get_surface(surface)
-    steps = _check_steps(steps)
-    noise = _check_noise(noise)
-    seed = _check_seed(seed)
-    x0, y0 = _check_start(start, surface)
-    bound = _check_bound(bound, surface)
+    surface, steps, noise, seed, (x0, y0), bound = _settings(surface, steps, noise, seed, start, bound)
     rng = np.random.default_rng(seed)
 
     params = {"x": np.array(x0), "y": np.array(y0)}
@@ -254,12 +256,7 @@ def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elo
     """
     cls = optimizer_class(type(optimizer) if isinstance(optimizer, Optimizer) else optimizer)
     base = optimizer.hyperparameter_values if isinstance(optimizer, Optimizer) else {}
-    surface = get_surface(surface)
-    steps = _check_steps(steps)
-    noise = _check_noise(noise)
-    seed = _check_seed(seed)
-    x0, y0 = _check_start(start, surface)
-    bound = _check_bound(bound, surface)
+    surface, steps, noise, seed, (x0, y0), bound = _settings(surface, steps, noise, seed, start, bound)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
         raise TypeError(f"tol (the loss gap f − f_min that counts as converged) must be a number, got {tol!r}")
     if not tol >= 0:
