@@ -90,7 +90,11 @@ class Optimizer:
         Overflow is not an error here: a diverging run is detected and reported by
         :func:`gdviz.run`, so numpy's warnings are silenced inside the step.
         """
-        grads = self._check_inputs(params, grads)
+        self._apply(params, self._check_inputs(params, grads))
+
+    def _apply(self, params, grads) -> None:
+        """The step itself, on inputs already checked: :func:`gdviz.run` checks its first step
+        through :meth:`update` and then calls this directly, as its inputs cannot change kind."""
         new_theta, new_state = {}, {}
         with np.errstate(all="ignore"):
             for key, theta in params.items():

@@ -184,7 +184,8 @@ def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_
             g = np.array(grads[-1])
             if noise:
                 g = g + noise * rng.standard_normal(2)
-            opt.update(params, {"x": g[0], "y": g[1]})
+            step = opt.update if k == 1 else opt._apply      # inputs checked once, then trusted
+            step(params, {"x": g[0], "y": g[1]})
             x, y = float(params["x"]), float(params["y"])
             loss = float(surface.f(x, y))
             gradient = tuple(map(float, surface.grad(x, y)))
