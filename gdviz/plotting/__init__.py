@@ -1,0 +1,45 @@
+r"""Figures: contours with paths, loss curves, small multiples, the optimizers' inner state,
+the anatomy of one step, and stability maps.
+
+Every function takes an optional ``ax`` (or ``axes``) and returns what it drew, so a notebook
+can compose figures freely; with ``ax=None`` it makes its own figure with
+``plt.subplots(layout="constrained")``. Two styles, both with the colour-blind-safe Okabe–Ito
+palette::
+
+    from gdviz import plotting as gp
+    gp.use_style("projector")              # larger fonts and lines, for the lecture hall
+    with gp.style("notebook"):
+        fig, axes = gp.classic_figure()    # "Deep Learning from Scratch", ch. 6, in one call
+
+The modules by topic: :mod:`~gdviz.plotting.styles` (palette, optimizer colours, styles),
+:mod:`~gdviz.plotting.paths` (contours, paths, loss, panels), :mod:`~gdviz.plotting.state`
+(velocity, effective rates, Adam's moments), :mod:`~gdviz.plotting.anatomy` (one step taken
+apart) and :mod:`~gdviz.plotting.stability` (stability maps); every public name is here.
+
+End a notebook cell with ``;`` (or ``plt.show()``) so the returned artists are not printed.
+"""
+from __future__ import annotations
+
+from .anatomy import StepTerms, plot_step_anatomy, step_terms
+from .paths import (
+                    CLASSIC_SETTINGS,
+                    classic_figure,
+                    contour_levels,
+                    mark_minima,
+                    plot_comparison,
+                    plot_contour,
+                    plot_loss,
+                    plot_trajectories,
+                    plot_trajectory,
+                    small_multiples,
+)
+from .stability import plot_stability_map
+from .state import COORDINATE_STYLES, plot_adam_moments, plot_effective_lr, plot_velocity
+from .styles import OKABE_ITO, OPTIMIZER_COLORS, PALETTE, STYLES, optimizer_color, style, use_style
+
+__all__ = ["PALETTE", "OKABE_ITO", "OPTIMIZER_COLORS", "optimizer_color", "STYLES", "style",
+           "use_style", "contour_levels", "plot_contour", "mark_minima", "plot_trajectory",
+           "plot_trajectories", "plot_loss", "plot_comparison", "small_multiples",
+           "classic_figure", "CLASSIC_SETTINGS", "plot_velocity", "plot_effective_lr",
+           "plot_adam_moments", "COORDINATE_STYLES", "StepTerms", "step_terms", "plot_step_anatomy",
+           "plot_stability_map"]

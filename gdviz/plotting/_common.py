@@ -1,0 +1,108 @@
+"""Small helpers the figure modules share: new axes sized by the style, line widths and
+marker sizes relative to it, input checks, titles and legend handles."""
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+
+from ..surfaces import Surface
+from ..trajectory import Trajectory
+
+
+# --- small helpers ---------------------------------------------------------------------------
+def _new_axes(ax, figsize=None):
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _figsize(height_ratio: float, width_scale: float = 1.0) -> tuple[float, float]:
+    """A figure size relative to the style's width (so the projector style scales it)."""
+    width = mpl.rcParams["figure.figsize"][0] * width_scale
+    return (width, width * height_ratio)
+
+
+def _plain_log_ticks(axis) -> None:
+    """Label a log axis that spans less than about two decades with plain numbers (0.4, 2)
+    instead of 4×10⁻¹, 2×10⁰; wider ranges keep matplotlib's powers of ten."""
+    low, high = axis.get_view_interval()
+    if low > 0 and high / low < 150:
+        formatter = mpl.ticker.FuncFormatter(lambda value, _: f"{value:.3g}")
+        axis.set_major_formatter(formatter)
+        axis.set_minor_formatter(formatter if high / low < 12 else mpl.ticker.NullFormatter())
+
+
+def _lw(scale: float = 1.0) -> float:
+    return mpl.rcParams["lines.linewidth"] * scale
+
+
+def _ms(scale: float = 1.0) -> float:
+    return mpl.rcParams["lines.markersize"] * scale
+
+
+def _as_trajectories(trajectories) -> list[Trajectory]:
+    if isinstance(trajectories, Trajectory):
+        return [trajectories]
+    items = list(trajectories)
+    if not items:
+        raise ValueError("no trajectories given: pass a Trajectory or a list of them "
+                         "(e.g. gdviz.run('SGD', lr=0.1))")
+    for item in items:
+        if not isinstance(item, Trajectory):
+            raise TypeError(f"expected Trajectory objects (from gdviz.run), got {type(item).__name__}")
+    return items
+
+
+def _same_surface(a: Surface, b: Surface) -> bool:
+    return a is b or (type(a) is type(b) and a.parameters == b.parameters)
+
+
+def _name_and_settings(traj: Trajectory) -> tuple[str, str]:
+    """("Momentum", "η=0.1, α=0.9"): the label split for two-line titles."""
+    label = traj.label
+    name, _, rest = label.partition(" (")
+    return name, rest[:-1] if rest.endswith(")") else rest
+
+
+def _two_line_title(traj: Trajectory) -> str:
+    name, settings = _name_and_settings(traj)
+    return f"{name}\n{settings}" if settings else name
+
+
+def _diverged_note(traj: Trajectory) -> str:
+    return f"diverged at step {traj.diverged_at}"
+
+
+
+def _given_axes(axes, n: int) -> np.ndarray:
+    flat = np.array(axes, dtype=object).ravel() if not isinstance(axes, mpl.axes.Axes) \
+        else np.array([axes], dtype=object)
+    if len(flat) < n:
+        raise ValueError(f"need {n} axes (one per panel), got {len(flat)}")
+    return flat[:n]
+
+
+
+def _check_traj(traj, who: str) -> Trajectory:
+    if not isinstance(traj, Trajectory):
+        raise TypeError(f"{who} needs a Trajectory (from gdviz.run), got {type(traj).__name__}")
+    return traj
+
+
+
+def _arrow_handle(color, linestyle="-"):
+    """A legend handle that looks like an arrow."""
+    return Line2D([], [], color=color, linestyle=linestyle, linewidth=_lw(1.0), marker=">",
+                  markersize=_ms(1.2), markevery=[-1])
+
+
+
+def _state_at(traj: Trajectory, k) -> dict:
+    """The optimizer's state after k steps (k may be an array of steps), as ``effective_lr`` reads it."""
+    k = np.asarray(k)
+    state = {name: values[k] for name, values in traj.states.items()}
+    state["step"] = k[..., None] if k.ndim else k
+    return state

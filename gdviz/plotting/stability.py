@@ -1,0 +1,241 @@
+"""Stability maps: where a sweep over hyperparameters converged, how fast, and where it diverged."""
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib import colors as mcolors
+from matplotlib import patheffects
+from matplotlib.patches import Patch
+
+from ..optimizers import SGD, Momentum, Nesterov, optimizer_class
+from ..surfaces import Quadratic
+from ..trajectory import SweepResult
+from ._common import _figsize, _lw, _ms, _new_axes
+from .styles import _DIVERGED_COLOR, OKABE_ITO, optimizer_color
+
+# --- stability maps --------------------------------------------------------------------------
+_QUANTITIES = ("final_loss", "steps_to_tol")
+_NOT_CONVERGED_COLOR = "#D9D9D9"
+
+
+def _axis_label(hp) -> str:
+    return f"{hp.symbol} ({hp.name})"
+
+
+def _edges(values: np.ndarray, log: bool) -> np.ndarray:
+    """Cell edges around grid values (midpoints; geometric midpoints on a log axis)."""
+    v = np.log(values) if log else np.asarray(values, dtype=float)
+    if len(v) == 1:
+        half = 0.1 if log else max(abs(v[0]) * 0.1, 0.5)
+        e = np.array([v[0] - half, v[0] + half])
+    else:
+        mid = (v[1:] + v[:-1]) / 2
+        e = np.concatenate([[v[0] - (mid[0] - v[0])], mid, [v[-1] + (v[-1] - mid[-1])]])
+    return np.exp(e) if log else e
+
+
+def _quantity(result: SweepResult, quantity: str):
+    """(values with NaN where nothing to show, colour label, log colour scale?)."""
+    if quantity == "final_loss":
+        with np.errstate(invalid="ignore"):
+            values = np.where(result.diverged, np.nan, result.final_loss - result.surface.min_value)
+        label = f"$f - f_{{\\min}}$ after {result.steps} steps"
+        return values.astype(float), label, True
+    values = np.where(result.steps_to_tol >= 0, result.steps_to_tol, np.nan).astype(float)
+    return values, f"steps to reach $f - f_{{\\min}} \\leq$ {result.tol:g}", False
+
+
+def _hyper(result: SweepResult, name: str):
+    return {hp.name: hp for hp in optimizer_class(result.optimizer).hyperparameters}[name]
+
+
+def _theory_lines(result: SweepResult, names: list[str]):
+    """[(label, {name: values}), …] of the theoretical stability boundary in hyperparameter
+    space, and the optimal point (or None), where the theory is exact."""
+    from .. import theory
+    surface = result.surface
+    if not isinstance(surface, Quadratic):
+        return [], None
+    lines, best = [], None
+    cls = optimizer_class(result.optimizer)
+    if cls is SGD and names == ["lr"]:
+        lines.append((r"theory: $\eta = 2/\lambda_{\max}$", {"lr": np.full(2, theory.gd_lr_limit(surface))}))
+    elif cls is Momentum:
+        if set(names) == {"lr", "momentum"}:
+            alphas = result.axes["momentum"]
+            alpha = np.linspace(alphas.min(), min(alphas.max(), 1.0), 200)
+            lines.append((r"theory: $\eta = 2(1+\alpha)/\lambda_{\max}$",
+                          {"lr": theory.momentum_lr_limit(alpha, surface), "momentum": alpha}))
+            lr, momentum = theory.momentum_optimal(surface)
+            best = (r"fastest $(\eta^*, \alpha^*)$", {"lr": lr, "momentum": momentum})
+        elif names == ["lr"]:
+            alpha = result.fixed.get("momentum", _hyper(result, "momentum").default)
+            lines.append((r"theory: $\eta = 2(1+\alpha)/\lambda_{\max}$",
+                          {"lr": np.full(2, float(theory.momentum_lr_limit(alpha, surface)))}))
+    elif cls is Nesterov:
+        label = r"theory: $\eta = 2(1+\alpha)/((1+2\alpha)\lambda_{\max})$"
+        if set(names) == {"lr", "momentum"}:
+            alphas = result.axes["momentum"]
+            alpha = np.linspace(alphas.min(), min(alphas.max(), 1.0), 200)
+            lines.append((label, {"lr": theory.nesterov_lr_limit(alpha, surface), "momentum": alpha}))
+        elif names == ["lr"]:
+            alpha = result.fixed.get("momentum", _hyper(result, "momentum").default)
+            lines.append((label, {"lr": np.full(2, float(theory.nesterov_lr_limit(alpha, surface)))}))
+    return lines, best
+
+
+def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_loss",
+                       theory: bool = True, current=None, x: str | None = None,
+                       colorbar: bool = True, legend: bool = True):
+    """Where a sweep converged, how fast, and where it diverged, over its hyperparameters.
+
+    ``result`` comes from :func:`gdviz.sweep`. With two swept hyperparameters: a heatmap
+    (the first one on x unless ``x`` names the other), log axes for log-scaled ones (η),
+    colour = ``quantity``: ``"final_loss"`` (f − f_min after the last step, log colour scale)
+    or ``"steps_to_tol"``. Diverged cells are masked out of the colour scale and painted
+    vermillion ("diverged" in the legend); with ``"steps_to_tol"``, cells that never reached
+    the tolerance are grey. With one swept hyperparameter: the quantity as a line against it,
+    diverged settings marked × along the top.
+
+    ``theory`` overlays the exact boundary on a quadratic surface: for SGD over η the line
+    η = 2/λ_max, for Momentum over (η, α) the curve η = 2(1 + α)/λ_max with the fastest
+    (η*, α*) as a star (over η alone, the line at the fixed α). There is no such line for
+    other optimizers. ``current`` — (x, y), or x for one hyperparameter — is drawn as a point
+    (a dotted line in 1-D). Returns the ``QuadMesh`` (2-D; its array is the grid transposed to
+    rows = y, columns = x) or the ``Line2D`` (1-D).
+    """
+    if not isinstance(result, SweepResult):
+        raise TypeError(f"plot_stability_map needs a SweepResult (from gdviz.sweep), got {type(result).__name__}")
+    if quantity not in _QUANTITIES:
+        raise ValueError(f"quantity must be one of {', '.join(map(repr, _QUANTITIES))}, got {quantity!r}")
+    names = list(result.axes)
+    if len(names) not in (1, 2):
+        raise ValueError(f"plot_stability_map draws a sweep over one or two hyperparameters; "
+                         f"this one swept {len(names)} ({', '.join(names) or 'none'}): give the "
+                         f"others as single numbers")
+    if x is not None:
+        if x not in names:
+            raise ValueError(f"x must be one of the swept hyperparameters ({', '.join(names)}), got {x!r}")
+        names = [x] + [n for n in names if n != x]
+    values, qlabel, log_color = _quantity(result, quantity)
+    order = [list(result.axes).index(n) for n in names]
+    values = np.transpose(values, order)            # axes now in (x[, y]) order
+    diverged = np.transpose(result.diverged, order)
+    hps = [_hyper(result, n) for n in names]
+    lines, best = _theory_lines(result, names) if theory else ([], None)
+    if len(names) == 1:
+        return _stability_line(result, ax, names[0], hps[0], values, diverged, qlabel, log_color,
+                               lines, current, legend)
+
+    ax = _new_axes(ax, figsize=_figsize(0.72))
+    xs, ys = result.axes[names[0]], result.axes[names[1]]
+    grid = values.T                                  # rows = y, columns = x
+    shown = np.ma.masked_invalid(grid)
+    if log_color:
+        positive = grid[np.isfinite(grid) & (grid > 0)]
+        vmax = float(positive.max()) if positive.size else 1.0
+        vmin = max(float(positive.min()), vmax * 1e-16) if positive.size else vmax * 1e-3
+        shown = np.ma.masked_invalid(np.where(~(grid <= 0), grid, vmin))   # NaN stays NaN
+        norm = mcolors.LogNorm(vmin=vmin, vmax=max(vmax, vmin * 10))
+    else:
+        norm = mcolors.Normalize(vmin=0, vmax=max(result.steps, 1))
+    xe, ye = _edges(xs, hps[0].log), _edges(ys, hps[1].log)
+    mesh = ax.pcolormesh(xe, ye, shown, norm=norm, cmap="viridis", shading="flat", gid="quantity")
+    handles = []
+    div = diverged.T
+    if div.any():
+        ax.pcolormesh(xe, ye, np.ma.masked_where(~div, np.ones_like(grid)),
+                      cmap=mcolors.ListedColormap([_DIVERGED_COLOR]), shading="flat", gid="diverged")
+        handles.append(Patch(facecolor=_DIVERGED_COLOR, label="diverged"))
+    never = ~div & ~np.isfinite(grid)
+    if never.any():
+        ax.pcolormesh(xe, ye, np.ma.masked_where(~never, np.ones_like(grid)),
+                      cmap=mcolors.ListedColormap([_NOT_CONVERGED_COLOR]), shading="flat",
+                      gid="not_converged")
+        handles.append(Patch(facecolor=_NOT_CONVERGED_COLOR,
+                             label=f"not within {result.tol:g} after {result.steps} steps"))
+    if hps[0].log:
+        ax.set_xscale("log")
+    if hps[1].log:
+        ax.set_yscale("log")
+    ax.set_xlim(xe[0], xe[-1])
+    ax.set_ylim(ye[0], ye[-1])
+    for label, curve in lines:
+        (line,) = ax.plot(curve[names[0]], curve[names[1]], color="white", linewidth=_lw(1.0),
+                          linestyle="--", label=label, gid="theory")
+        line.set_path_effects([patheffects.Stroke(linewidth=_lw(1.8), foreground="black"),
+                               patheffects.Normal()])
+        handles.append(line)
+    if best is not None:
+        label, point = best
+        handles.append(ax.plot([point[names[0]]], [point[names[1]]], linestyle="none",
+                               marker="*", markersize=_ms(3.0), markerfacecolor="white",
+                               markeredgecolor="black", label=label, gid="optimal")[0])
+    if current is not None:
+        cx, cy = _current_point(current, 2)
+        handles.append(ax.plot([cx], [cy], linestyle="none", marker="o", markersize=_ms(2.0),
+                               markerfacecolor=OKABE_ITO["orange"], markeredgecolor="black",
+                               markeredgewidth=_lw(0.5), label="current", gid="current",
+                               zorder=5)[0])
+    ax.set_xlabel(_axis_label(hps[0]))
+    ax.set_ylabel(_axis_label(hps[1]))
+    ax.set_title(_map_title(result))
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, label=qlabel)
+    if legend and handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                  ncols=min(len(handles), 2), frameon=False)
+    return mesh
+
+
+def _current_point(current, n: int):
+    try:
+        point = np.asarray(current, dtype=float).ravel()
+    except (TypeError, ValueError):
+        point = np.array([])
+    if point.size != n or not np.all(np.isfinite(point)):
+        shape = "(x, y)" if n == 2 else "a number x"
+        raise ValueError(f"current must be {shape} in the map's axes, got {current!r}")
+    return tuple(point)
+
+
+def _map_title(result: SweepResult) -> str:
+    fixed = ", ".join(f"{_hyper(result, k).symbol}={v:g}" for k, v in result.fixed.items())
+    title = f"{result.optimizer} on {result.surface.title or result.surface.name}, {result.steps} steps"
+    return f"{title}\n{fixed}" if fixed else title
+
+
+def _stability_line(result, ax, name, hp, values, diverged, qlabel, log_color, lines, current,
+                    legend):
+    ax = _new_axes(ax, figsize=_figsize(0.55))
+    xs = result.axes[name]
+    (line,) = ax.plot(xs, values, color=optimizer_color(result.optimizer), marker="o",
+                      markersize=_ms(0.7), label=qlabel, gid="quantity")
+    transform = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
+    if diverged.any():
+        ax.plot(xs[diverged], np.full(int(diverged.sum()), 0.97), transform=transform,
+                linestyle="none", marker="x", color=_DIVERGED_COLOR, markersize=_ms(1.2),
+                label="diverged", gid="diverged", clip_on=False)
+    never = ~diverged & ~np.isfinite(values)
+    if never.any():
+        ax.plot(xs[never], np.full(int(never.sum()), 0.03), transform=transform,
+                linestyle="none", marker="o", markerfacecolor="none", color="0.5",
+                markersize=_ms(0.9), label=f"not within {result.tol:g} after {result.steps} steps",
+                gid="not_converged", clip_on=False)
+    if hp.log:
+        ax.set_xscale("log")
+    if log_color and np.any(values > 0):
+        ax.set_yscale("log", nonpositive="mask")
+    for label, curve in lines:
+        ax.axvline(curve[name][0], color="black", linestyle="--", linewidth=_lw(0.7),
+                   label=label, gid="theory")
+    if current is not None:
+        (cx,) = _current_point(current, 1)
+        ax.axvline(cx, color=OKABE_ITO["orange"], linestyle=":", linewidth=_lw(0.9),
+                   label="current", gid="current")
+    ax.set_xlabel(_axis_label(hp))
+    ax.set_ylabel(qlabel)
+    ax.set_title(_map_title(result))
+    if legend:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, frameon=False)
+    return line
