@@ -36,6 +36,33 @@ __all__ = ["Optimizer", "OPTIMIZERS", "get_optimizer", "optimizer_class",
 OPTIMIZERS: dict[str, type["Optimizer"]] = {}
 
 
+class _Validated:
+    """A hyperparameter attribute: assignment runs the same check as the constructor.
+
+    ``opt.lr = -1`` raises the constructor's ``ValueError`` before anything changes; a number
+    is stored as a float and an array as a read-only float64 copy. On the class
+    (``SGD.lr``) it gives the :class:`~gdviz.hyperparams.Hyperparameter` record itself.
+    """
+
+    def __init__(self, record: Hyperparameter):
+        self.record = record
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.record
+        try:
+            return instance.__dict__[self.record.name]
+        except KeyError:
+            raise AttributeError(f"{type(instance).__name__} has no {self.record.name} yet") from None
+
+    def __set__(self, instance, value) -> None:
+        instance.__dict__[self.record.name] = self.record.validate(value, owner=type(instance).__name__)
+
+    def __delete__(self, instance) -> None:
+        raise AttributeError(f"{type(instance).__name__}: the hyperparameter {self.record.name} "
+                             f"cannot be deleted; assign a new value instead")
+
+
 class Optimizer:
     """Base class: validation, lazy per-parameter state, step counting, the in-place write.
 
@@ -53,6 +80,8 @@ class Optimizer:
 
     def __init_subclass__(cls, register: bool = True, **kwargs):
         super().__init_subclass__(**kwargs)
+        for hp in cls.hyperparameters:             # every hyperparameter is checked when assigned
+            setattr(cls, hp.name, _Validated(hp))
         cls.__signature__ = inspect.Signature([
             inspect.Parameter(hp.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=hp.default)
             for hp in cls.hyperparameters])
@@ -68,8 +97,7 @@ class Optimizer:
         bound.apply_defaults()
         values = {hp.name: hp.validate(bound.arguments[hp.name], owner=type(self).__name__)
                   for hp in self.hyperparameters}        # all checked before any is set
-        for name, value in values.items():
-            setattr(self, name, value)
+        self.__dict__.update(values)             # already checked, as the descriptors would
         self.state: dict[str, dict] = {}
 
     # --- what each subclass writes -------------------------------------------------------

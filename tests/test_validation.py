@@ -90,6 +90,17 @@ CASES = [
     Bad("lr=complex", lambda c: gdviz.SGD(lr=1j), TypeError, ("lr",), "1j"),
     Bad("lr=bool array", lambda c: gdviz.SGD(lr=np.array([True, True])), TypeError, ("lr",), "True"),
     Bad("unknown keyword", lambda c: gdviz.SGD(learning_rate=0.1), TypeError, ("learning_rate", "lr")),
+    # hyperparameters assigned after construction: the constructor's checks, nothing changed
+    Bad("assign lr=-1", lambda c: setattr(c.opt, "lr", -1), ValueError, ("lr",), "-1", "(0, inf)"),
+    Bad("assign lr='0.1'", lambda c: setattr(c.opt, "lr", "0.1"), TypeError, ("lr",), "'0.1'"),
+    Bad("assign lr=True", lambda c: setattr(c.opt, "lr", True), TypeError, ("lr",), "True"),
+    Bad("assign lr=None", lambda c: setattr(c.opt, "lr", None), TypeError, ("lr",), "None"),
+    Bad("assign momentum=1", lambda c: setattr(c.opt, "momentum", 1.0), ValueError, ("momentum",), "1.0", "[0, 1)"),
+    Bad("assign momentum=nan", lambda c: setattr(c.opt, "momentum", NAN), ValueError, ("momentum",), "nan"),
+    Bad("assign an array with a bad value", lambda c: setattr(c.array_opt, "lr", np.array([0.1, 0.2, -0.3, 0.4])),
+        ValueError, ("lr",), "-0.3", "(0, inf)"),
+    Bad("assign an array of strings", lambda c: setattr(c.array_opt, "momentum", np.array(["a", "b"])),
+        TypeError, ("momentum",), "'a'"),
     Bad("too many positional", lambda c: gdviz.Momentum(0.1, 0.9, 0.5), TypeError, ("lr", "momentum")),
     # update: params and grads
     Bad("grads missing a key", lambda c: _u(c, drop_grads=["b"]), ValueError, ("'b'", "grads")),
@@ -226,6 +237,69 @@ def test_every_hyperparameter_rejects_values_outside_its_range(name):
         if hp.low_closed:
             assert getattr(OPTIMIZERS[name](**{hp.name: hp.low}), hp.name) == hp.low
         assert hp.contains(hp.default) and hp.low <= hp.slider[0] <= hp.slider[1] <= hp.high
+
+
+# --- hyperparameters assigned after construction ------------------------------------------
+def _bad_values(hp):
+    """Values each hyperparameter must refuse: outside each bound, NaN, bool, text, None."""
+    values = [NAN, hp.low - 1e-9 if hp.low_closed else hp.low, True, "0.1", None, [0.1, "x"]]
+    if math.isfinite(hp.high):
+        values.append(hp.high if not hp.high_closed else hp.high + 1e-9)
+    return values
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_assignment_raises_exactly_what_the_constructor_raises_and_changes_nothing(name):
+    cls = OPTIMIZERS[name]
+    for hp in cls.hyperparameters:
+        for value in _bad_values(hp):
+            with pytest.raises((TypeError, ValueError)) as constructed:
+                cls(**{hp.name: value})
+            opt = cls()
+            before = opt.hyperparameter_values
+            with pytest.raises(constructed.type) as assigned:
+                setattr(opt, hp.name, value)
+            assert str(assigned.value) == str(constructed.value), f"{name}.{hp.name} = {value!r}"
+            assert opt.hyperparameter_values == before
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_assigned_values_are_stored_like_the_constructor_stores_them(name):
+    """A number becomes a float, an array a read-only float copy; clone and repr follow."""
+    cls = OPTIMIZERS[name]
+    for hp in cls.hyperparameters:
+        inside = hp.slider[1] if hp.contains(hp.slider[1]) else hp.slider[0]
+        opt = cls()
+        setattr(opt, hp.name, int(inside) if float(inside).is_integer() else inside)
+        assert type(getattr(opt, hp.name)) is float and getattr(opt, hp.name) == float(inside)
+        assert opt.hyperparameter_values[hp.name] == float(inside)
+        assert f"{hp.name}={float(inside):g}" in repr(opt)
+        assert getattr(opt.clone(), hp.name) == float(inside)
+        values = [hp.slider[0], inside]
+        setattr(opt, hp.name, values)
+        values[0] = NAN                          # the caller's list changing later changes nothing
+        stored = getattr(opt, hp.name)
+        assert isinstance(stored, np.ndarray) and stored.dtype == np.float64 and not stored.flags.writeable
+        np.testing.assert_array_equal(stored, [hp.slider[0], inside])
+        assert f"{hp.name}=array{stored.shape}" in repr(opt) and stored.shape == (2,)
+        np.testing.assert_array_equal(getattr(opt.clone(), hp.name), stored)
+
+
+def test_an_assigned_learning_rate_is_the_one_used():
+    """After opt.lr = 0.5 the next SGD step is θ − 0.5 g (and a refused value leaves η alone)."""
+    opt = gdviz.SGD(lr=0.1)
+    params = {"x": np.array([2.0, -4.0])}
+    opt.lr = 0.5
+    with pytest.raises(ValueError):
+        opt.lr = -1
+    opt.update(params, {"x": np.array([1.0, 2.0])})
+    np.testing.assert_array_equal(params["x"], [1.5, -5.0])
+
+
+def test_the_class_attribute_is_the_hyperparameter_record():
+    """``SGD.lr`` documents the knob (name, symbol, range, default) instead of hiding it."""
+    assert gdviz.SGD.lr.name == "lr" and gdviz.SGD.lr.default == 0.1
+    assert gdviz.Adadelta.lr.default == 1.0 and gdviz.Adadelta.lr.slider == (1e-2, 100.0)
 
 
 # --- what the core depends on ---------------------------------------------------------------
