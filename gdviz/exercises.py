@@ -1,16 +1,63 @@
-"""Exercises that check themselves, with feedback that names the first thing that differs.
+"""Exercises that make students think, with hints on demand and feedback that names the mistake.
 
-Two kinds:
+This module is the one exercise framework of every notebook; the exercises themselves are
+registered in :mod:`gdviz.exercise_bank`, one section per notebook. Three kinds, each
+recognised by the call its notebook cell ends with:
 
-* **Write the update yourself** — :func:`check_update` runs your class (the classic
-  ``update(params, grads)`` face) and gdviz's optimizer side by side on the same random
-  gradients and reports the first step, parameter, index and values that differ. An
-  unfinished class gets "not finished yet", never a crash, so the notebook still runs to the end.
-* **Questions with a number (or a name) for an answer** — :func:`check_answer` compares with
-  the value theory (or a gdviz run) gives, and says "too large"/"too small" without revealing it.
+* **Predict, then run** — the student commits to a prediction *before* the experiment::
 
-:func:`solution` shows a worked solution on demand. Used in every notebook's "Exercises".
-This module needs numpy only; the feedback displays as HTML in Jupyter and as text elsewhere.
+      # Before you run the next cell: ...question in words...
+      my_prediction = ...        # "half", "quarter" or "same"
+      predict("sgd_noise_half_eta", my_prediction)            # ✔ recorded (or … not made yet)
+
+  The next cell runs the experiment and ends with ``reveal(key, measured)``: it compares the
+  measured value with the prediction and explains, naming the usual wrong guess
+  ("most people expect a quarter: ..."). ``measured`` must agree with the answer registered
+  for ``key`` (to 1e-6 relative, or exactly for a choice), else ``reveal`` raises
+  :class:`~gdviz.checks.ClaimFailed`: the notebook's numbers and the registry cannot drift apart.
+  ``reveal(key)`` without ``measured`` uses the registered answer.
+* **Implement a rule that is not on the page** — a class in the seed's classic face,
+  checked step by step against a reference by :func:`check_update`. The stub is the same in
+  every notebook: ``__init__`` stores the hyperparameters (and sets the state to ``None``),
+  ``update`` makes the state arrays at the first call and then raises
+  ``NotImplementedError("your turn")`` inside its loop; the cell's last line is
+  ``check_update(MyName)``, which answers "not finished" until the student writes the lines.
+  The notebook shows that rule's code (``show_rule``) only *after* the exercise.
+* **Questions whose answer is printed nowhere** — ``check_answer(key, my_answer)`` with a
+  number, a name (a string) or a point ``(x, y)``. A wrong answer hears "too large"/"too small",
+  or, if it is a registered common mistake, what the mistake probably was ("that is 2/λ_min:
+  the flat direction does not limit the step"); it never hears the answer.
+
+For every question and every implement exercise, ``hint(key)`` gives the idea, ``hint(key, 2)``
+the formula, and ``solution(key)`` the worked solution (for implement exercises: the class in
+:mod:`gdviz.solutions`). Notebooks offer them as commented-out lines below the exercise::
+
+    # hint("bowl_lr_limit")        # the idea;  hint("bowl_lr_limit", 2): the formula
+    # solution("bowl_lr_limit")    # the worked solution
+
+Registering an exercise (in :mod:`gdviz.exercise_bank`, in its notebook's section)::
+
+    @question("key", "the question", "the explanation shown once it is right", NB1,
+              hints=("the idea", "the formula"),
+              mistakes=((wrong_value, "what that wrong value probably means"), ...))
+    def _key():
+        return ...            # computed by gdviz (a run, gdviz.theory); tests compare with a closed form
+
+    @prediction("key", "the question", "why the answer is what it is", NB1,
+                choices=("a", "b"), mistakes=(("a", "why people guess a, and why it is wrong"),))
+    def _key():
+        return "b"            # or a number; then rtol says how close counts as a good prediction
+
+    implement("key", ReferenceOptimizer, "what to write", NB1, hints=("idea", "formula"),
+              settings={...}, mistakes=((VariantClass, "what that class got wrong"),))
+
+Values in ``mistakes`` may be callables (computed when first needed). The tests in
+``tests/test_exercises.py`` and ``tests/test_notebook_teaching.py`` run every hint and
+solution through its own checker, check that no explanation, hint or mistake text gives the
+answer away, that every notebook has at least three exercises of two kinds, and that no
+notebook prints a numeric answer (at the precision its checker accepts) anywhere.
+
+Feedback displays as HTML in Jupyter and as text elsewhere. Needs numpy only.
 """
 from __future__ import annotations
 
@@ -18,17 +65,21 @@ import html
 import inspect
 import math
 import numbers
-from dataclasses import dataclass
-from typing import Callable
+import re
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar
 
 import numpy as np
 
-from . import solutions, theory
-from .optimizers import OPTIMIZERS, get_optimizer, optimizer_class
-from .trajectory import run
+from . import solutions
+from .checks import ClaimFailed
+from .optimizers import OPTIMIZERS, Optimizer, get_optimizer, optimizer_class
 from .variants import VARIANTS
 
-__all__ = ["Feedback", "check_update", "check_answer", "solution", "QUESTIONS", "Question"]
+__all__ = ["Feedback", "check_update", "check_answer", "hint", "solution", "predict", "reveal",
+           "question", "prediction", "implement", "Exercise", "Question", "Prediction",
+           "Implementation", "EXERCISES", "QUESTIONS", "PREDICTIONS", "IMPLEMENTATIONS",
+           "exercises_in", "NOT_YET"]
 
 
 @dataclass
@@ -41,7 +92,7 @@ class Feedback:
 
     passed: bool
     message: str
-    status: str = ""            # "passed", "not finished", "different", "error"
+    status: str = ""    # "passed", "not finished", "different", "error", "recorded" (a prediction)
 
     def __bool__(self) -> bool:
         return self.passed
@@ -52,7 +103,8 @@ class Feedback:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = "#117733" if self.passed else ("#996600" if self.status == "not finished" else "#aa3377")
+        colour = ("#225588" if self.status == "recorded" else "#117733" if self.passed
+                  else "#996600" if self.status == "not finished" else "#aa3377")
         mark = "✔" if self.passed else ("…" if self.status == "not finished" else "✘")
         body = html.escape(self.message).replace("\n", "<br>")
         return (f'<div class="gdviz-feedback" style="border-left:4px solid {colour};padding:4px 10px;'
@@ -117,11 +169,11 @@ def check_update(student_class, optimizer: str | None = None, *, steps: int = 10
                                f"{type(student_class).__name__} {student_class!r}.", "error")
     name = optimizer or student_class.__name__.removeprefix("My")
     try:
-        cls = optimizer_class(name)
+        cls, check_settings = _reference(name)
     except ValueError as exc:
         return Feedback(False, f"{exc}. Pass the optimizer to match, e.g. "
                                f"check_update({student_class.__name__}, \"Momentum\").", "error")
-    settings = {**CHECK_SETTINGS.get(cls.__name__, {}), **hyperparameters}
+    settings = {**check_settings, **hyperparameters}
     reference = get_optimizer(cls, **settings)
     start, grads = _problem(seed, steps)
     expected = _run_reference(reference, start, grads)
@@ -181,98 +233,321 @@ def _recognise_variant(student_class, cls, settings, start, grads) -> str:
             got.append(_copy(params))
     except Exception:
         return ""
-    for variant in VARIANTS.get(cls.__name__, ()):
-        want = _run_reference(variant(**settings), start, grads)
+    known = [(variant, f"your update matches gdviz.variants.{variant.__name__}: "
+                       f"{inspect.getdoc(variant).splitlines()[0]}") for variant in VARIANTS.get(cls.__name__, ())]
+    known += [(wrong, why) for exercise in IMPLEMENTATIONS.values() if exercise.reference is cls
+              for wrong, why in exercise.mistakes]
+    for variant, why in known:
+        try:
+            want = _run_reference(variant(**settings), start, grads)
+        except TypeError:              # a variant that takes other keywords cannot be this one
+            continue
         if all(_close(a[key], b[key]).all() for a, b in zip(got, want) for key in a):
-            first_line = inspect.getdoc(variant).splitlines()[0]
-            return f"your update matches gdviz.variants.{variant.__name__}: {first_line}"
+            return why
     return ""
 
 
 # ---------------------------------------------------------------------------------------------
-# Questions with a numeric (or named) answer
+# The registry: every exercise by its key
+
+#: What a stub leaves in place of an answer: ``...`` (or ``None``).
+NOT_YET = (None, Ellipsis)
+
+
+def _missing(answer) -> bool:
+    return answer is None or answer is Ellipsis
+
+
+def _value(v):
+    """A registered value, computed if it is a callable."""
+    return v() if callable(v) and not inspect.isclass(v) else v
+
 
 @dataclass
-class Question:
-    """A question whose answer gdviz can compute; ``rtol`` is how close counts as right."""
+class Exercise:
+    """What every exercise has: its key, the question in words, its notebook and its hints."""
 
     key: str
     text: str
-    answer: Callable[[], object]
-    explanation: str
     notebook: str
+    explanation: str = ""
+    hints: tuple[str, ...] = ()
+    kind: ClassVar[str] = ""
+    #: the call a notebook cell uses for this kind of exercise (how tests recognise the kind)
+    call: ClassVar[str] = ""
+
+
+@dataclass
+class Question(Exercise):
+    """A question whose answer gdviz computes; ``rtol`` is how close counts as right."""
+
+    answer: Callable[[], object] = None
     rtol: float = 1e-3
+    mistakes: tuple = ()          # ((wrong value or callable, what it probably means), ...)
+    kind: ClassVar[str] = "question"
+    call: ClassVar[str] = "check_answer"
+
+    def accepts(self, value) -> bool:
+        """Would :func:`check_answer` call ``value`` right?"""
+        return _same(self.answer(), value, self.rtol)
 
 
+@dataclass
+class Prediction(Exercise):
+    """A prediction the student commits to before an experiment; ``rtol``: a good guess."""
+
+    answer: Callable[[], object] = None
+    choices: tuple[str, ...] | None = None
+    rtol: float = 0.25
+    mistakes: tuple = ()
+    kind: ClassVar[str] = "prediction"
+    call: ClassVar[str] = "predict"
+
+
+@dataclass
+class Implementation(Exercise):
+    """Write a rule as a class; :func:`check_update` compares it with ``reference`` step by step."""
+
+    reference: type[Optimizer] = None
+    settings: dict = field(default_factory=dict)     # hyperparameters for the check ({} → CHECK_SETTINGS)
+    mistakes: tuple = ()          # ((a class with the same keywords, what it got wrong), ...)
+    kind: ClassVar[str] = "implement"
+    call: ClassVar[str] = "check_update"
+
+    @property
+    def solution_class(self):
+        """The worked solution in :mod:`gdviz.solutions` (named like the reference)."""
+        return getattr(solutions, self.reference.__name__, None)
+
+
+#: Every exercise by key (keys are unique across kinds), and one registry per kind.
+EXERCISES: dict[str, Exercise] = {}
 QUESTIONS: dict[str, Question] = {}
+PREDICTIONS: dict[str, Prediction] = {}
+IMPLEMENTATIONS: dict[str, Implementation] = {}
 
 
-def question(key: str, text: str, explanation: str, notebook: str, rtol: float = 1e-3):
+def _register(exercise: Exercise, registry: dict) -> None:
+    if exercise.key in EXERCISES and type(EXERCISES[exercise.key]) is not type(exercise):
+        raise ValueError(f"exercise key {exercise.key!r} is already used by a {EXERCISES[exercise.key].kind}")
+    EXERCISES[exercise.key] = registry[exercise.key] = exercise
+
+
+def question(key: str, text: str, explanation: str, notebook: str, rtol: float = 1e-3, *,
+             hints: tuple[str, ...] = (), mistakes: tuple = ()):
     """Register a question; the decorated function computes its answer."""
     def register(answer):
-        QUESTIONS[key] = Question(key, text, answer, explanation, notebook, rtol)
+        _register(Question(key, text, notebook, explanation, tuple(hints), answer, rtol, tuple(mistakes)),
+                  QUESTIONS)
         return answer
     return register
 
 
-def _question(key: str) -> Question:
-    if key not in QUESTIONS:
-        raise ValueError(f"unknown exercise {key!r}; choose one of: {', '.join(QUESTIONS)}")
-    return QUESTIONS[key]
+def prediction(key: str, text: str, explanation: str, notebook: str, *, choices=None,
+               rtol: float = 0.25, hints: tuple[str, ...] = (), mistakes: tuple = ()):
+    """Register a predict-then-run exercise; the decorated function computes the outcome."""
+    def register(answer):
+        _register(Prediction(key, text, notebook, explanation, tuple(hints), answer,
+                             None if choices is None else tuple(choices), rtol, tuple(mistakes)),
+                  PREDICTIONS)
+        return answer
+    return register
 
+
+def implement(key: str, reference, text: str, notebook: str, *, hints: tuple[str, ...] = (),
+              settings: dict | None = None, mistakes: tuple = ()) -> Implementation:
+    """Register an implement-it exercise checked against ``reference`` (an optimizer class or name)."""
+    exercise = Implementation(key, text, notebook, "", tuple(hints), optimizer_class(reference),
+                              dict(settings or {}), tuple(mistakes))
+    _register(exercise, IMPLEMENTATIONS)
+    return exercise
+
+
+def exercises_in(notebook: str) -> list[Exercise]:
+    """The exercises registered for a notebook (its file name), in registration order."""
+    return [ex for ex in EXERCISES.values() if ex.notebook == notebook]
+
+
+def _exercise(key: str, registry: dict | None = None) -> Exercise:
+    registry = EXERCISES if registry is None else registry
+    if key in registry:
+        return registry[key]
+    for name, exercise in registry.items():
+        if name.lower() == str(key).lower():
+            return exercise
+    raise ValueError(f"unknown exercise {key!r}; choose one of: {', '.join(registry)}")
+
+
+def _question(key: str) -> Question:
+    return _exercise(key, QUESTIONS)
+
+
+def _reference(name):
+    """The class :func:`check_update` compares with, and its check settings.
+
+    ``name`` is an implement exercise's key, its reference class's name, or a registered optimizer.
+    """
+    for exercise in IMPLEMENTATIONS.values():
+        if isinstance(name, str) and name.lower() in (exercise.key.lower(), exercise.reference.__name__.lower()):
+            return exercise.reference, exercise.settings or CHECK_SETTINGS.get(exercise.reference.__name__, {})
+    cls = optimizer_class(name)
+    return cls, CHECK_SETTINGS.get(cls.__name__, {})
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing answers: a number, a name (or choice), or a point (x, y)
+
+class _Unreadable(ValueError):
+    """The answer has the wrong form (a number was expected, got a string, ...)."""
+
+
+def _kind(expected) -> str:
+    return "name" if isinstance(expected, str) else "point" if isinstance(expected, tuple) else "number"
+
+
+def _read(expected, answer):
+    """``answer`` in the form of ``expected``, or :class:`_Unreadable` saying what is wanted."""
+    kind = _kind(expected)
+    if kind == "name":
+        if not isinstance(answer, str):
+            raise _Unreadable(f"Answer with a name (a string), e.g. \"SGD\"; got {answer!r}.")
+        return answer.strip().lower()
+    if kind == "point":
+        try:
+            got = np.asarray(answer, dtype=float)
+        except (TypeError, ValueError):
+            got = None
+        if got is None or got.shape != (2,) or not np.all(np.isfinite(got)):
+            raise _Unreadable(f"Answer with a point (x, y); got {answer!r}.")
+        return got
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real) or not math.isfinite(answer):
+        raise _Unreadable(f"Answer with a finite number; got {answer!r}.")
+    return float(answer)
+
+
+def _same(expected, answer, rtol: float) -> bool:
+    """Does ``answer`` count as ``expected`` at relative tolerance ``rtol``?"""
+    try:
+        got = _read(expected, answer)
+    except _Unreadable:
+        return False
+    kind = _kind(expected)
+    if kind == "name":
+        return got == expected.strip().lower()
+    if kind == "point":
+        return bool(np.allclose(got, expected, rtol=rtol, atol=rtol))
+    return math.isclose(got, expected, rel_tol=rtol, abs_tol=1e-12)
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, tuple):
+        return f"({value[0]:.4g}, {value[1]:.4g})"
+    return f"{value:.6g}"
+
+
+def _mistake(exercise, answer) -> str:
+    """The explanation of a registered common mistake that ``answer`` matches, or ``""``."""
+    for wrong, why in exercise.mistakes:
+        if _same(_value(wrong), answer, exercise.rtol):
+            return why
+    return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions
 
 def check_answer(key: str, answer) -> Feedback:
     """Check an answer to the question ``key`` (see :data:`QUESTIONS`) without revealing it."""
     q = _question(key)
-    if answer is None or answer is Ellipsis:
+    if _missing(answer):
         return Feedback(False, f"Not answered yet: {q.text}", "not finished")
     expected = q.answer()
-    if isinstance(expected, str):
-        if not isinstance(answer, str):
-            return Feedback(False, f"Answer with a name (a string), e.g. \"SGD\"; got {answer!r}.", "different")
-        if answer.strip().lower() == expected.lower():
-            return Feedback(True, f"Right: {expected}. {q.explanation}", "passed")
-        return Feedback(False, f"Not {answer!r}. Run the experiment and look again.", "different")
-    if isinstance(expected, tuple):
+    try:
+        got = _read(expected, answer)
+    except _Unreadable as exc:
+        return Feedback(False, str(exc), "different")
+    if _same(expected, answer, q.rtol):
+        return Feedback(True, f"Right: {_show(expected)}. {q.explanation}", "passed")
+    more = f' hint("{q.key}") gives a first hint.' if q.hints else ""
+    why = _mistake(q, answer)
+    if why:
+        return Feedback(False, f"Not quite: {_show(answer)}. {why}{more}", "different")
+    if _kind(expected) == "name":
+        return Feedback(False, f"Not {answer!r}. Run the experiment and look again.{more}", "different")
+    if _kind(expected) == "point":
+        return Feedback(False, f"Not ({got[0]:.4g}, {got[1]:.4g}). Look at where the path ends.{more}",
+                        "different")
+    direction = "too large" if got > expected else "too small"
+    return Feedback(False, f"Not quite: {got:.6g} is {direction}.{more}", "different")
+
+
+# ---------------------------------------------------------------------------------------------
+# Predict, then run
+
+_PREDICTED: dict[str, object] = {}         # what the student predicted, by key (this kernel only)
+
+
+def predict(key: str, value) -> Feedback:
+    """Record the student's prediction for the experiment ``key`` (before it runs)."""
+    p = _exercise(key, PREDICTIONS)
+    if _missing(value):
+        _PREDICTED.pop(p.key, None)
+        return Feedback(False, f"No prediction yet: {p.text}", "not finished")
+    if p.choices is not None:
+        if not isinstance(value, str) or value.strip().lower() not in [c.lower() for c in p.choices]:
+            options = " or ".join(repr(c) for c in p.choices)
+            return Feedback(False, f"Predict one of {options}; got {value!r}.", "different")
+        value = next(c for c in p.choices if c.lower() == value.strip().lower())
+    else:
         try:
-            got = np.asarray(answer, dtype=float)
-        except (TypeError, ValueError):
-            return Feedback(False, f"Answer with a point (x, y); got {answer!r}.", "different")
-        if got.shape != (2,):
-            return Feedback(False, f"Answer with a point (x, y); got {answer!r}.", "different")
-        if np.allclose(got, expected, rtol=q.rtol, atol=q.rtol):
-            return Feedback(True, f"Right: ({expected[0]:.4g}, {expected[1]:.4g}). {q.explanation}", "passed")
-        return Feedback(False, f"Not ({got[0]:.4g}, {got[1]:.4g}). Look at where the path ends.", "different")
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Real) or not math.isfinite(answer):
-        return Feedback(False, f"Answer with a finite number; got {answer!r}.", "different")
-    if math.isclose(answer, expected, rel_tol=q.rtol, abs_tol=1e-12):
-        return Feedback(True, f"Right: {expected:.6g}. {q.explanation}", "passed")
-    direction = "too large" if answer > expected else "too small"
-    return Feedback(False, f"Not quite: {answer:.6g} is {direction}.", "different")
+            value = _read(p.answer(), value)
+        except _Unreadable as exc:
+            return Feedback(False, str(exc), "different")
+    _PREDICTED[p.key] = value
+    return Feedback(True, f"Prediction recorded: {_show(value)}. Now run the next cell.", "recorded")
 
 
-def solution(key: str) -> "Solution":
-    """The worked solution of an exercise: an optimizer's name (``"momentum"``) or a question key.
+def reveal(key: str, measured=None) -> Feedback:
+    """Compare the recorded prediction with what the experiment ``key`` measured, and explain.
 
-    Displays as code (update exercises) or as the answer with its explanation (questions).
+    ``measured`` (from the notebook's own run) must agree with the registered answer, else
+    :class:`~gdviz.checks.ClaimFailed` is raised; without it, the registered answer is used.
     """
-    for name in OPTIMIZERS:
-        if name.lower() == str(key).lower():
-            solved = getattr(solutions, name, None)
-            if solved is None:
-                return Solution(f"No written solution for {name} yet; read gdviz.{name}.step instead.")
-            return Solution(inspect.getsource(solved), code=True)
-    q = _question(key)
-    expected = q.answer()
-    shown = expected if isinstance(expected, str) else (
-        f"({expected[0]:.6g}, {expected[1]:.6g})" if isinstance(expected, tuple) else f"{expected:.6g}")
-    return Solution(f"{q.text}\nAnswer: {shown}\n{q.explanation}")
+    p = _exercise(key, PREDICTIONS)
+    expected = p.answer()
+    if measured is not None and not _same(expected, measured, 0.0 if isinstance(expected, str) else 1e-6):
+        raise ClaimFailed(f"✗ {p.key}: the experiment measured {_show(measured)}, but the exercise "
+                          f"expects {_show(expected)}; the notebook and gdviz.exercise_bank disagree")
+    outcome = expected if measured is None else measured
+    if p.key not in _PREDICTED:
+        return Feedback(False, f"Measured: {_show(outcome)}. {p.explanation}\n(You made no prediction: "
+                               f"next time commit to one first; that is where the learning happens.)",
+                        "not finished")
+    guess = _PREDICTED[p.key]
+    if _same(expected, guess, p.rtol):
+        return Feedback(True, f"You predicted {_show(guess)}; measured {_show(outcome)}. "
+                              f"{p.explanation}", "passed")
+    why = _mistake(p, guess)
+    if _kind(expected) == "number" and guess != 0:
+        off = f" (the measured value is {outcome / guess:.3g} times your prediction)"
+    else:
+        off = ""
+    return Feedback(False, f"You predicted {_show(guess)}; measured {_show(outcome)}{off}. "
+                           + (f"{why} " if why else "") + p.explanation, "different")
 
+
+# ---------------------------------------------------------------------------------------------
+# Hints and worked solutions
 
 @dataclass
-class Solution:
+class Shown:
+    """Text shown in the notebook: a hint or a worked solution (code shows as a code block)."""
+
     text: str
     code: bool = False
+    answer: object = None          # a solution's answer (a value, or the solution class)
 
     def __str__(self) -> str:
         return self.text
@@ -285,92 +560,48 @@ class Solution:
         return f'<{tag} class="gdviz-solution" style="padding:4px 10px">{body}</{tag}>'
 
 
-# --- the questions, by notebook ----------------------------------------------------------------
-NB1, NB2, NB3 = "01_gradient_descent.ipynb", "02_momentum_nesterov.ipynb", "03_adagrad.ipynb"
-NB4, NB5, NB6 = "04_rmsprop_adadelta.ipynb", "05_adam_adamw.ipynb", "06_comparison.ipynb"
+Solution = Hint = Shown
+_LEVELS = ("the idea", "the formula")
 
 
-@question("bowl_lr_limit", "What is the largest learning rate η for which gradient descent "
-          "converges on the bowl f = 0.1x² + 2y²?",
-          "The Hessian is diag(0.2, 4), so λ_max = 4 and η must stay below 2/λ_max = 0.5.", NB1)
-def _bowl_lr_limit():
-    return theory.gd_lr_limit("bowl")
+def hint(key: str, level: int = 1) -> Shown:
+    """Hint number ``level`` for exercise ``key``: 1 the idea, 2 the formula; then :func:`solution`."""
+    exercise = _exercise(key)
+    if isinstance(level, bool) or not isinstance(level, numbers.Integral) or level < 1:
+        raise ValueError(f"hint level must be 1, 2, ...; got {level!r}")
+    if not exercise.hints:
+        return Shown(f"No hints for {exercise.key}: {exercise.text}")
+    if level > len(exercise.hints):
+        return Shown(f"That was the last hint for {exercise.key}. "
+                     f'solution("{exercise.key}") shows the worked solution.')
+    name = _LEVELS[level - 1] if level <= len(_LEVELS) else f"hint {level}"
+    more = (f' hint("{exercise.key}", {level + 1}) gives the next.' if level < len(exercise.hints)
+            else f' solution("{exercise.key}") shows the worked solution.')
+    return Shown(f"Hint {level} of {len(exercise.hints)} ({name}): {exercise.hints[level - 1]}\n{more.strip()}")
 
 
-@question("gd_x10", "Gradient descent with η = 0.5 on x²/20 + y² starts at (−7, 2). What is x after "
-          "10 steps?", "Each step multiplies x by (1 − η/10) = 0.95, so x₁₀ = 0.95¹⁰ · (−7).", NB1)
-def _gd_x10():
-    return float(run("SGD", "elongated_bowl", steps=10, lr=0.5).points[10, 0])
+def solution(key: str) -> Shown:
+    """The worked solution of an exercise: a key, or an optimizer's name (``"momentum"``).
+
+    Displays as code (implement exercises) or as the answer with its explanation.
+    """
+    try:
+        exercise = _exercise(key)
+    except ValueError:
+        cls = next((c for name, c in OPTIMIZERS.items() if name.lower() == str(key).lower()), None)
+        if cls is None:
+            raise
+        exercise = Implementation(cls.__name__.lower(), f"write {cls.__name__}", "", reference=cls)
+    if isinstance(exercise, Implementation):
+        solved = exercise.solution_class
+        if solved is None:
+            return Shown(f"No written solution for {exercise.reference.__name__} yet; "
+                         f"read gdviz.{exercise.reference.__name__}.step instead.")
+        return Shown(inspect.getsource(solved), code=True, answer=solved)
+    expected = exercise.answer()
+    return Shown(f"{exercise.text}\nAnswer: {_show(expected).strip(chr(39))}\n{exercise.explanation}",
+                 answer=expected)
 
 
-@question("momentum_effective_lr", "With η = 0.01 and α = 0.9, how large is momentum's effective "
-          "step size η/(1 − α) once the velocity has built up along a constant slope?",
-          "Along a constant gradient v settles where v = αv − ηg, i.e. v = −ηg/(1 − α): ten times a plain step.",
-          NB2)
-def _momentum_effective_lr():
-    return 0.01 / (1 - 0.9)
-
-
-@question("momentum_lr_limit", "Heavy-ball momentum with α = 0.5 on x²/20 + y²: what is the largest "
-          "stable η?", "Momentum is stable for ηλ_max < 2(1 + α): η < 2 · 1.5 / 2 = 1.5.", NB2)
-def _momentum_lr_limit():
-    return float(theory.momentum_lr_limit(0.5, "elongated_bowl"))
-
-
-@question("adagrad_first_step", "AdaGrad with η = 1.5 (ε ≈ 0) starts at (−7, 2) on x²/20 + y². How far "
-          "does x move in the first step?",
-          "With h = g² after one step, the step is ηg/|g| = η in every coordinate, whatever the gradient.", NB3)
-def _adagrad_first_step():
-    path = run("AdaGrad", "elongated_bowl", steps=1, lr=1.5, eps=1e-10).points
-    return float(abs(path[1, 0] - path[0, 0]))
-
-
-@question("adagrad_step_100", "AdaGrad with η = 1 meets the same gradient g at every step. How large "
-          "is its step at step 100, in units of sign(g)?",
-          "After k equal gradients h = k·g², so the step is ηg/(√k |g|) = η/√k = 0.1: it dies away like 1/√k.", NB3)
-def _adagrad_step_100():
-    return 1 / math.sqrt(100)
-
-
-@question("rmsprop_memory", "RMSprop with ρ = 0.99: after how many steps has the weight of the "
-          "starting value of h decayed to 1/e (about 37%)?",
-          "The old h is multiplied by ρ each step: ρᵏ = 1/e at k = −1/ln ρ ≈ 1/(1 − ρ) = 100 steps.", NB4,
-          rtol=0.02)
-def _rmsprop_memory():
-    return -1 / math.log(0.99)
-
-
-@question("rmsprop_h_limit", "RMSprop meets the constant gradient g = 2 for a long time. What value "
-          "does h settle at?", "The running mean of g² of a constant gradient is g² = 4.", NB4)
-def _rmsprop_h_limit():
-    return 4.0
-
-
-@question("adam_no_bias_first_step", "Without bias correction (β₁ = 0.9, β₂ = 0.999, ε = 0), how many "
-          "times larger than η is Adam's first step?",
-          "m = 0.1g and v = 0.001g², so m/√v = 0.1/√0.001 ≈ 3.16: the uncorrected first step is 3.16η.", NB5)
-def _adam_no_bias_first_step():
-    return (1 - 0.9) / math.sqrt(1 - 0.999)
-
-
-@question("adamw_decay_factor", "AdamW with η = 0.1 and weight decay λ = 0.01: by which factor does "
-          "the decay alone multiply θ each step?", "θ ← θ − ηλθ = (1 − ηλ)θ = 0.999θ.", NB5)
-def _adamw_decay_factor():
-    return 1 - 0.1 * 0.01
-
-
-@question("classic_fastest", "In the classic figure (x²/20 + y² from (−7, 2), η: SGD 0.95, Momentum 0.1, "
-          "AdaGrad 1.5, Adam 0.3), which optimizer has the lowest loss after 30 steps?",
-          "AdaGrad's per-coordinate steps suit this axis-aligned valley.", NB6)
-def _classic_fastest():
-    settings = {"SGD": {"lr": 0.95}, "Momentum": {"lr": 0.1}, "AdaGrad": {"lr": 1.5}, "Adam": {"lr": 0.3}}
-    finals = {name: run(name, "elongated_bowl", steps=30, **hp).final_loss for name, hp in settings.items()}
-    return min(finals, key=finals.get)
-
-
-@question("himmelblau_sgd_minimum", "Gradient descent with η = 0.01 starts at (0, 0) on Himmelblau's "
-          "function. At which minimum (x, y) does it end (run 500 steps)?",
-          "From the origin the slope leads to the minimum at (3, 2).", NB6, rtol=1e-2)
-def _himmelblau_sgd_minimum():
-    x, y = run("SGD", "himmelblau", start=(0, 0), steps=500, lr=0.01).final_point
-    return (float(x), float(y))
+# The exercises themselves, one section per notebook (imported last: it registers with the above).
+from . import exercise_bank  # noqa: E402,F401

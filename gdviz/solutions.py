@@ -3,7 +3,8 @@
 Each class is written the way a student would write it (``self.v`` dicts, a loop over the
 keys, ``update(params, grads)`` changing the arrays in place), independently of
 :mod:`gdviz.optimizers`; ``gdviz.exercises.check_update`` proves each one matches gdviz.
-A student sees one with ``gdviz.exercises.solution("momentum")``.
+A student sees one with ``gdviz.exercises.solution("momentum")`` (or the exercise's key,
+``solution("sgd_step_decay")``); a class here is named like the reference it must match.
 """
 import numpy as np
 
@@ -15,6 +16,18 @@ class SGD:
     def update(self, params, grads):
         for key in params:
             params[key] -= self.lr * grads[key]                  # θ ← θ − ηg
+
+
+class SGDStepDecay:
+    def __init__(self, lr=0.1, every=10, factor=0.5):
+        self.lr, self.every, self.factor = lr, every, factor
+        self.t = 0
+
+    def update(self, params, grads):
+        self.t += 1
+        lr_t = self.lr * self.factor ** ((self.t - 1) // self.every)   # ηₜ = η γ^⌊(t−1)/T⌋
+        for key in params:
+            params[key] -= lr_t * grads[key]                             # θ ← θ − ηₜg
 
 
 class Momentum:

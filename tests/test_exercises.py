@@ -85,19 +85,72 @@ def _himmelblau_minimum():
     return _gd_loop(grad, (0.0, 0.0), 0.01, 500)
 
 
+def _rotated_best_losses(angle_degrees=45.0, steps=30):
+    """Best loss after 30 steps over 80 learning rates, SGD and AdaGrad, on the turned valley."""
+    c, s = math.cos(math.radians(angle_degrees)), math.sin(math.radians(angle_degrees))
+    rotation = np.array([[c, -s], [s, c]])
+    hessian = rotation @ np.diag([0.1, 2.0]) @ rotation.T
+    lrs = np.geomspace(0.01, 10, 80)[:, None]
+    best = {}
+    for name in ("SGD", "AdaGrad"):
+        theta, h = np.tile([-7.0, 2.0], (80, 1)), np.zeros((80, 2))
+        for _ in range(steps):
+            g = theta @ hessian
+            if name == "SGD":
+                theta = theta - lrs * g
+            else:
+                h = h + g * g
+                theta = theta - lrs * g / (np.sqrt(h) + 1e-10)
+        with np.errstate(all="ignore"):
+            loss = 0.5 * np.einsum("ij,jk,ik->i", theta, hessian, theta)
+        best[name] = np.nanmin(np.where(np.isfinite(loss), loss, np.nan))
+    return best
+
+
+def _heavy_ball_final_loss(lr, alpha, steps):
+    theta, v = np.array([-7.0, 2.0]), np.zeros(2)
+    for _ in range(steps):
+        v = alpha * v - lr * np.array([theta[0] / 10, 2 * theta[1]])
+        theta = theta + v
+    return theta[0] ** 2 / 20 + theta[1] ** 2
+
+
+def _first_exit_step(lr, bound=1000.0):
+    """y_k = 2(1 − 2η)^k and x_k shrink or grow geometrically: the first k with a coordinate past the box."""
+    for k in range(1, 1000):
+        if abs(2 * (1 - 2 * lr) ** k) > bound or abs(-7 * (1 - lr / 10) ** k) > bound:
+            return k
+    return None
+
+
+def _settled_loss(lr, sigma=1.0):                  # Var = (1 − ηλ)²Var + η²σ²,  E f = Σ ½λ Var
+    return sum(0.5 * lam * lr ** 2 * sigma ** 2 / (1 - (1 - lr * lam) ** 2) for lam in (0.1, 2.0))
+
+
 CLOSED_FORMS = {
-    "bowl_lr_limit": lambda: 2 / 4.0,                              # H = diag(0.2, 4): 2/λ_max
+    "quadratic_lr_limit": lambda: 2 / 3.0,                         # H = diag(3, 0.1): 2/λ_max
     "gd_x10": lambda: (1 - 0.5 / 10) ** 10 * -7,                  # x_k = (1 − η/10)^k x_0
-    "momentum_effective_lr": lambda: 0.01 / (1 - 0.9),             # η/(1 − α)
-    "momentum_lr_limit": lambda: 2 * (1 + 0.5) / 2.0,              # 2(1 + α)/λ_max
-    "adagrad_first_step": lambda: 1.5 * 0.7 / (0.7 + 1e-10),       # η|g|/(√(g²) + ε), g_x = −0.7
-    "adagrad_step_100": lambda: 1 / math.sqrt(100),                # η/√k
+    "momentum_effective_lr": lambda: 0.03 / (1 - 0.8),             # η/(1 − α)
+    "momentum_lr_limit": lambda: 2 * (1 + 0.6) / 2.0,              # 2(1 + α)/λ_max
+    "adagrad_first_point": lambda: (3 - 0.7 * 0.3 / (0.3 + 1e-10), -5 + 0.7 * 10 / (10 + 1e-10)),
+    "adagrad_step_k": lambda: 0.5 / math.sqrt(400),                # η/√k
     "rmsprop_memory": lambda: -1 / math.log(0.99),                 # ρ^k = 1/e
     "rmsprop_h_limit": lambda: 2.0 ** 2,                           # h → g²
     "adam_no_bias_first_step": lambda: 0.1 / math.sqrt(0.001),     # (1 − β₁)/√(1 − β₂)
     "adamw_decay_factor": lambda: 1 - 0.1 * 0.01,                  # 1 − ηλ
     "classic_fastest": _classic_fastest,
     "himmelblau_sgd_minimum": _himmelblau_minimum,
+    "bowl_lr_limit": lambda: 2 / 4.0,                              # until notebook 01 is rewritten
+    "adagrad_first_step": lambda: 1.5 * 0.7 / (0.7 + 1e-10),
+    "adagrad_step_100": lambda: 1 / math.sqrt(100),
+}
+
+PREDICTION_CLOSED_FORMS = {
+    "divergence_speed": lambda: ("after dozens of steps" if 10 <= _first_exit_step(1.05) < 100 else "?"),
+    "noise_half_eta": lambda: {0.5: "half", 0.25: "a quarter", 1.0: "the same"}[
+        min((0.25, 0.5, 1.0), key=lambda r: abs(_settled_loss(0.1) / _settled_loss(0.2) - r))],
+    "momentum_slippery": lambda: "above" if _heavy_ball_final_loss(0.1, 0.99, 100) > 0.01 else "below",
+    "rotated_adagrad": lambda: min(_rotated_best_losses(), key=_rotated_best_losses().get),
 }
 
 
@@ -271,3 +324,117 @@ class RaisingMomentum:
 def test_unfinished_classes_are_not_finished(cls, name):
     feedback = check_update(cls, name)
     assert feedback.status == "not finished" and not feedback.passed
+
+
+# --- the framework: hints, mistakes, predictions, implement-it exercises --------------------------
+from gdviz import exercises  # noqa: E402
+from gdviz.checks import ClaimFailed  # noqa: E402
+from gdviz.exercises import (IMPLEMENTATIONS, PREDICTIONS, hint, predict, reveal)  # noqa: E402
+
+OLD_KEYS = {"bowl_lr_limit", "adagrad_first_step", "adagrad_step_100"}
+GRADED = sorted(key for key in {**QUESTIONS, **IMPLEMENTATIONS}
+                if QUESTIONS.get(key, IMPLEMENTATIONS.get(key)).notebook[:2] in ("01", "02", "03")
+                and key not in OLD_KEYS)
+
+
+@pytest.mark.parametrize("key", GRADED)
+def test_two_graded_hints_then_the_solution(key):
+    first, second, beyond = hint(key), hint(key, 2), hint(key, 3)
+    assert str(first).startswith("Hint 1 of 2 (the idea): ") and f'hint("{key}", 2)' in str(first)
+    assert str(second).startswith("Hint 2 of 2 (the formula): ") and f'solution("{key}")' in str(second)
+    assert f'solution("{key}")' in str(beyond) and "last hint" in str(beyond)
+    assert first._repr_html_().startswith("<div")
+    with pytest.raises(ValueError, match="hint level"):
+        hint(key, 0)
+
+
+@pytest.mark.parametrize("key", sorted(k for k in QUESTIONS if k not in OLD_KEYS))
+def test_the_worked_solution_passes_its_own_checker(key):
+    shown = solution(key)
+    assert check_answer(key, shown.answer).passed
+    assert QUESTIONS[key].text in str(shown)
+
+
+@pytest.mark.parametrize("key", sorted(k for k, q in QUESTIONS.items() if q.mistakes))
+def test_each_common_mistake_is_named_not_answered(key):
+    q = QUESTIONS[key]
+    for wrong, why in q.mistakes:
+        wrong = exercises._value(wrong)
+        assert not q.accepts(wrong), f"{key}: the mistake {wrong!r} would be accepted"
+        feedback = check_answer(key, wrong)
+        assert not feedback.passed and feedback.status == "different"
+        assert why in feedback.message
+
+
+@pytest.mark.parametrize("key", sorted(IMPLEMENTATIONS))
+def test_implement_exercise_solution_passes_and_mistakes_are_named(key):
+    exercise = IMPLEMENTATIONS[key]
+    assert exercise.solution_class is not None, f"gdviz.solutions has no {exercise.reference.__name__}"
+    assert check_update(exercise.solution_class, key).status == "passed"
+    student_name = "My" + exercise.reference.__name__
+    assert check_update(type(student_name, (exercise.solution_class,), {})).status == "passed", \
+        "check_update(MyX) must find the reference from the class name"
+    shown = solution(key)
+    assert shown.code and f"class {exercise.reference.__name__}" in str(shown)
+    for wrong, why in exercise.mistakes:
+        feedback = check_update(wrong, key)
+        assert feedback.status == "different" and why in feedback.message, feedback.message
+
+
+def test_an_unregistered_reference_needs_its_settings():
+    """SGD with step decay is checked with T = 3 (so 10 steps see three decays), not its defaults."""
+    exercise = IMPLEMENTATIONS["sgd_step_decay"]
+    assert exercise.settings["every"] < 10 / 3
+    assert "every=3" in check_update(exercises.exercise_bank._NoDecay, "sgd_step_decay").message
+
+
+@pytest.mark.parametrize("key", sorted(PREDICTIONS))
+def test_prediction_answer_matches_closed_form(key):
+    assert PREDICTIONS[key].answer() == PREDICTION_CLOSED_FORMS[key]()
+
+
+def test_every_prediction_has_a_closed_form_here():
+    assert set(PREDICTIONS) == set(PREDICTION_CLOSED_FORMS)
+
+
+@pytest.mark.parametrize("key", sorted(PREDICTIONS))
+def test_predict_then_reveal(key):
+    p = PREDICTIONS[key]
+    answer = p.answer()
+    assert predict(key, ...).status == "not finished"
+    unpredicted = reveal(key)
+    assert unpredicted.status == "not finished" and "no prediction" in unpredicted.message
+    assert predict(key, answer.upper() if isinstance(answer, str) else answer).status == "recorded"
+    right = reveal(key, answer)
+    assert right.passed and p.explanation in right.message
+    for wrong, why in p.mistakes:
+        assert predict(key, wrong).status == "recorded"
+        told = reveal(key)
+        assert not told.passed and why in told.message and p.explanation in told.message
+    if p.choices:
+        assert predict(key, "none of these").status == "different"
+        with pytest.raises(ClaimFailed, match="disagree"):
+            reveal(key, "none of these")
+    predict(key, ...)
+
+
+def test_numeric_prediction_says_how_far_off():
+    exercises.prediction("_test_numeric", "How many?", "Because.", "none.ipynb", rtol=0.1,
+                         mistakes=((lambda: 20.0, "You doubled it."),))(lambda: 10.0)
+    try:
+        predict("_test_numeric", 10.5)
+        assert reveal("_test_numeric", 10.0).passed
+        predict("_test_numeric", 20)
+        told = reveal("_test_numeric", 10.0)
+        assert "0.5 times your prediction" in told.message and "You doubled it." in told.message
+        with pytest.raises(ClaimFailed):
+            reveal("_test_numeric", 10.1)
+        assert predict("_test_numeric", "ten").status == "different"
+    finally:
+        for registry in (exercises.EXERCISES, exercises.PREDICTIONS):
+            registry.pop("_test_numeric", None)
+
+
+def test_keys_are_unique_across_kinds():
+    with pytest.raises(ValueError, match="already used"):
+        exercises.prediction("gd_x10", "?", "", "none.ipynb")(lambda: 1.0)

@@ -1,0 +1,345 @@
+"""The exercises of every notebook, registered with :mod:`gdviz.exercises` (read its docstring).
+
+One section per notebook. Each answer is computed by gdviz (a run, :mod:`gdviz.theory`); the
+tests compare it with a closed form written independently in ``tests/test_exercises.py``.
+Hints never contain the answer; a mistake's text says what the wrong value probably means
+without saying the right one. Reference rules that are not registered optimizers (e.g. SGD
+with a step-decay schedule) are defined here, beside their exercise.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import theory
+from .exercises import implement, prediction, question
+from .hyperparams import LR, Hyperparameter
+from .optimizers import SGD, Momentum, RMSprop
+from .trajectory import run, sweep
+
+NB1, NB2, NB3 = "01_gradient_descent.ipynb", "02_momentum_nesterov.ipynb", "03_adagrad.ipynb"
+NB4, NB5, NB6 = "04_rmsprop_adadelta.ipynb", "05_adam_adamw.ipynb", "06_comparison.ipynb"
+NB7 = "07_neural_network.ipynb"
+
+
+# --- 01 gradient descent ------------------------------------------------------------------------
+def _quadratic_limit(a: float, c: float) -> float:
+    """2/λ_max for f = a·x² + c·y² (Hessian diag(2a, 2c))."""
+    return 2.0 / max(np.linalg.eigvalsh(np.diag([2.0 * a, 2.0 * c])))
+
+
+@question("quadratic_lr_limit", "What is the largest learning rate η for which gradient descent "
+          "converges on f = 1.5x² + 0.05y²?",
+          "The Hessian is diag(3, 0.1): λ_max = 3, so η must stay below 2/λ_max = 2/3.", NB1,
+          hints=("Which curvature limits the step: the steep direction or the flat one? A step is "
+                 "stable when the factor (1 − ηλ) stays between −1 and 1 for every curvature λ.",
+                 "η < 2/λ_max, where the curvatures λ are the second derivatives: for a·x² that is 2a."),
+          mistakes=((2 / 1.5, "That uses λ = 1.5, the coefficient of x²: the curvature of a·x² is its second "
+                     "derivative 2a (the forgotten factor 2)."),
+                    (2 / 0.1, "That is 2/λ_min: the flat direction does not limit the step, the steep one does."),
+                    (1 / 3.0, "That is 1/λ_max: the factor (1 − ηλ) may go down to −1 before the run "
+                              "diverges, which allows twice that.")))
+def _quadratic_lr_limit():
+    return _quadratic_limit(1.5, 0.05)
+
+
+@question("gd_x10", "Gradient descent with η = 0.5 on x²/20 + y² starts at (−7, 2). What is x after "
+          "10 steps?", "Each step multiplies x by (1 − η/10) = 0.95, so x₁₀ = 0.95¹⁰ · (−7).", NB1,
+          hints=("On this surface x and y evolve separately: every step multiplies x by the same "
+                 "factor, whatever y does.",
+                 "The gradient in x is x/10, so x_{k+1} = (1 − η/10)·x_k and x_k = (1 − η/10)ᵏ·x₀."),
+          mistakes=((0.975 ** 10 * -7, "That uses the gradient x/20: the derivative of x²/20 is x/10 "
+                                       "(the forgotten factor 2)."),
+                    (0.95 ** 9 * -7, "That is x after 9 steps: x₀ is the start, x₁₀ has ten factors."),
+                    (0.95 ** 11 * -7, "That is x after 11 steps: x₀ is the start, x₁₀ has ten factors."),
+                    (0.0, "That is y's factor (1 − 2η) = 0 applied to x: x has its own factor, 1 − η/10.")))
+def _gd_x10():
+    return float(run("SGD", "elongated_bowl", steps=10, lr=0.5).points[10, 0])
+
+
+EVERY = Hyperparameter("every", "T", "T", "the learning rate is multiplied by γ every T steps",
+                       low=1.0, slider=(1.0, 100.0))
+FACTOR = Hyperparameter("factor", "γ", r"\gamma", "the factor that multiplies the learning rate every T steps",
+                        low=0.0, high=1.0, low_closed=False, high_closed=True, slider=(0.1, 1.0))
+
+
+class SGDStepDecay(SGD, register=False):
+    r"""SGD with a step-decay schedule: η is multiplied by γ every T steps (torch's StepLR).
+
+    .. math::
+        \eta_t \leftarrow \eta \, \gamma^{\lfloor (t - 1) / T \rfloor} \\
+        \theta \leftarrow \theta - \eta_t \, g
+
+    The reference of the exercise "sgd_step_decay" (notebook 1); ``gdviz.run(..., schedule=
+    gdviz.schedules.step(T, γ))`` steps the same way with any optimizer.
+    """
+
+    hyperparameters = (LR.given(0.1), EVERY.given(10), FACTOR.given(0.5))
+    summary = "SGD whose η is multiplied by γ every T steps"
+
+    def step(self, theta, g, state):
+        lr_t = self.lr * self.factor ** ((state["step"] - 1) // self.every)    # ηₜ ← η γ^⌊(t−1)/T⌋
+        return theta - lr_t * g                                                  # θ ← θ − ηₜ g
+
+
+class _DecayOneStepEarly(SGDStepDecay, register=False):
+    def step(self, theta, g, state):
+        return theta - self.lr * self.factor ** (state["step"] // self.every) * g
+
+
+class _NoDecay(SGDStepDecay, register=False):
+    def step(self, theta, g, state):
+        return theta - self.lr * g
+
+
+class _DecayEveryStep(SGDStepDecay, register=False):
+    def step(self, theta, g, state):
+        return theta - self.lr * self.factor ** (state["step"] - 1) * g
+
+
+implement("sgd_step_decay", SGDStepDecay,
+          "Write SGD with a step-decay schedule: steps 1 … T use η, steps T+1 … 2T use γη, then γ²η, ...",
+          NB1, settings={"lr": 0.05, "every": 3, "factor": 0.7},
+          hints=("Count the steps yourself (e.g. self.t, starting at 0, plus 1 at every update) and work "
+                 "out this step's learning rate from the count before you move θ.",
+                 "η_t = η·γ^⌊(t − 1)/T⌋ for t = 1, 2, … (in Python: (t - 1) // T), then θ ← θ − η_t·g."),
+          mistakes=((_DecayOneStepEarly, "Your η drops one step too early: step T must still use the "
+                                         "undecayed η (count t from 1 and use ⌊(t − 1)/T⌋)."),
+                    (_DecayEveryStep, "Your η is multiplied by γ at every step: it should change only "
+                                      "every T steps."),
+                    (_NoDecay, "Your class never changes η: it is plain SGD. Multiply η by γ every T steps.")))
+
+
+@prediction("divergence_speed", "η = 1.05 is just above the stability limit η < 1 of x²/20 + y². "
+            "When does gdviz report that the run has left the picture?",
+            "The factor across the valley is 1 − 2η = −1.1: each bounce is only 10% larger than the "
+            "last, so |y| needs dozens of steps to grow from 2 to the edge of the box (1.1ᵏ · 2 > 500).",
+            NB1, choices=("within 5 steps", "after dozens of steps", "never"),
+            mistakes=(("within 5 steps", "Divergence just above the limit is slow: a factor of 1.1 per "
+                                         "step takes a while to add up."),
+                      ("never", "Any factor larger than 1 in size makes a geometric sequence grow "
+                                "without bound; it only takes time.")))
+def _divergence_speed():
+    at = run("SGD", "elongated_bowl", steps=200, lr=1.05).diverged_at
+    return "never" if at is None else "within 5 steps" if at <= 5 else "after dozens of steps"
+
+
+def _settled_loss_theory(lr: float, sigma: float = 1.0) -> float:
+    """E[f] once settled, for SGD with N(0, σ²) gradient noise on x²/20 + y²."""
+    return lr * sigma ** 2 / 2 * sum(1 / (2 - lr * lam) for lam in theory.eigenvalues("elongated_bowl"))
+
+
+@prediction("noise_half_eta", "SGD with noisy gradients (σ fixed) hovers around the minimum of "
+            "x²/20 + y². Halve η from 0.2 to 0.1: the settled average loss becomes about what "
+            "fraction of what it was?",
+            "Each kick is ησ, so a step adds η²σ² of variance; but the pull back, a factor (1 − ηλ), "
+            "also weakens with η and removes only about 2ηλ of it. The balance is a variance "
+            "∝ ησ²/λ: the loss is proportional to η, and halving η halves it.", NB1,
+            choices=("the same", "half", "a quarter"),
+            mistakes=(("a quarter", "A quarter is what you get if the cloud's size were proportional "
+                                    "to η (the size of a kick); but a smaller η also pulls back more "
+                                    "weakly, so the cloud shrinks less than that."),
+                      ("the same", "The noise σ is the same, but its kicks ησ are not.")))
+def _noise_half_eta():
+    ratio = _settled_loss_theory(0.1) / _settled_loss_theory(0.2)
+    return min(("the same", "half", "a quarter"), key=lambda c: abs(ratio - {"the same": 1.0, "half": 0.5,
+                                                                            "a quarter": 0.25}[c]))
+
+
+# --- 02 momentum and Nesterov -----------------------------------------------------------------------
+@question("momentum_effective_lr", "With η = 0.03 and α = 0.8, how large is momentum's effective "
+          "step size once the velocity has built up along a constant slope?",
+          "Along a constant gradient v settles where v = αv − ηg, i.e. v = −ηg/(1 − α) = −0.15g: "
+          "five times a plain step.", NB2,
+          hints=("On a constant slope the velocity stops changing: the v that comes out of the update "
+                 "is the v that went in.",
+                 "Solve v = αv − ηg for v; the step is v, so the effective learning rate is η/(1 − α)."),
+          mistakes=((0.03 * (1 - 0.8), "That multiplies η by (1 − α); the velocity piles up, so η is "
+                                       "divided by (1 − α)."),
+                    (0.03 / 0.8, "That divides by α; the friction is 1 − α."),
+                    (0.03 * 0.8, "That is one decayed step, αη; the velocity keeps all past steps.")))
+def _momentum_effective_lr():
+    return 0.03 / (1 - 0.8)
+
+
+@question("momentum_lr_limit", "Heavy-ball momentum with α = 0.6 on x²/20 + y²: what is the largest "
+          "stable η?", "Momentum is stable for ηλ_max < 2(1 + α): η < 2 · 1.6 / 2.", NB2,
+          hints=("Momentum raises gradient descent's limit 2/λ_max by a factor that grows with α; the "
+                 "steep direction (λ_max = 2) still decides.",
+                 "η < 2(1 + α)/λ_max."),
+          mistakes=((1.0, "That is gradient descent's limit 2/λ_max: momentum raises it by (1 + α)."),
+                    (0.8, "That is (1 + α)/λ_max: the limit has a factor 2, as for gradient descent."),
+                    (32.0, "That uses λ_min: the steep direction, λ_max = 2, limits the step."),
+                    (2 / 2 / (1 - 0.6), "That divides by (1 − α), the effective step: stability needs "
+                                       "(1 + α) instead.")))
+def _momentum_lr_limit():
+    return float(theory.momentum_lr_limit(0.6, "elongated_bowl"))
+
+
+implement("nesterov", "Nesterov",
+          "Write Nesterov's accelerated gradient in torch's form: update v like momentum, then move "
+          "θ by the step momentum would take next.", NB2,
+          hints=("The velocity update is momentum's. The move is not θ ← θ + v: it looks one step "
+                 "ahead, using the new velocity once more decayed by α, plus the gradient step.",
+                 "v ← αv − ηg, then θ ← θ + αv − ηg (with the v you just updated)."),
+          mistakes=((Momentum, "Your class is heavy-ball momentum (θ ← θ + v): the look-ahead is "
+                               "missing; move by αv − ηg with the new v."),))
+
+
+@prediction("momentum_slippery", "Momentum with η = 0.1 on x²/20 + y², 100 steps from (−7, 2): with "
+            "α = 0.99 instead of 0.9, will the final loss be below or above 0.01?",
+            "With α = 0.99 only 1% of the velocity is lost per step: the ball rolls through the minimum "
+            "and back for hundreds of steps (its swing shrinks like √α ≈ 0.995 per step).", NB2,
+            choices=("below", "above"),
+            mistakes=(("below", "More momentum is not always faster: with almost no friction the ball "
+                                "overshoots again and again."),))
+def _momentum_slippery():
+    return "below" if run("Momentum", "elongated_bowl", steps=100, lr=0.1, momentum=0.99).final_loss < 0.01 \
+        else "above"
+
+
+# --- 03 AdaGrad ------------------------------------------------------------------------------------
+@question("adagrad_first_point", "AdaGrad with η = 0.7 (ε ≈ 0) starts at (3, −5) on x²/20 + y². "
+          "Where is it after the first step? Answer with the point (x, y).",
+          "At the first step h = g², so the step is ηg/|g| = η·sign(g) in every coordinate: "
+          "(3 − 0.7, −5 + 0.7).", NB3, rtol=1e-3,
+          hints=("After one step h holds one squared gradient per coordinate. What is g/√(g²)?",
+                 "θ₁ = θ₀ − η·g/√(g²) = θ₀ − η·sign(g), coordinate by coordinate."),
+          mistakes=(((3 - 0.7 * 0.3, -5 + 0.7 * 10), "That is gradient descent's step −ηg: AdaGrad "
+                                                      "divides each coordinate by √h = |g|."),
+                    ((3 + 0.7, -5 - 0.7), "That moves up the slope: the step is −η·sign(g).")))
+def _adagrad_first_point():
+    x, y = run("AdaGrad", "elongated_bowl", start=(3, -5), steps=1, lr=0.7, eps=1e-10).points[1]
+    return (float(x), float(y))
+
+
+@question("adagrad_step_k", "AdaGrad with η = 0.5 meets the same gradient g at every step. How long "
+          "is its step at step 400, in units of sign(g)?",
+          "After k equal gradients h = k·g², so the step is ηg/(√k |g|) = η/√k = 0.5/20: it dies away "
+          "like 1/√k.", NB3,
+          hints=("h adds g² at every step: after k equal gradients, what is h, and what is √h?",
+                 "h = k·g², so the step is η·g/√(k·g²) = η/√k."),
+          mistakes=((0.5 / 400, "That is η/k: the step divides by √h = √k·|g|, so it falls like "
+                                "1/√k, not 1/k."),
+                    (0.5, "That is the first step: h keeps growing, so later steps are shorter.")))
+def _adagrad_step_k():
+    from .optimizers import AdaGrad
+    opt, params = AdaGrad(lr=0.5, eps=0.0), {"w": np.zeros(1)}
+    for _ in range(400):
+        before = float(params["w"][0])
+        opt.update(params, {"w": np.ones(1)})
+    return before - float(params["w"][0])
+
+
+class _RMSpropWithoutOneMinusRho(RMSprop, register=False):
+    def step(self, theta, g, state):
+        state["h"] = self.decay_rate * state["h"] + g * g
+        return theta - self.lr * g / (np.sqrt(state["h"]) + self.eps)
+
+
+class _RMSpropEpsInsideRoot(RMSprop, register=False):
+    def step(self, theta, g, state):
+        state["h"] = self.decay_rate * state["h"] + (1 - self.decay_rate) * g * g
+        return theta - self.lr * g / np.sqrt(state["h"] + self.eps)
+
+
+implement("rmsprop", "RMSprop",
+          "Let AdaGrad forget: keep a running mean of g⊙g instead of its sum, h ← ρh + (1 − ρ)g⊙g "
+          "(ρ = decay_rate), and step as AdaGrad does. This is RMSprop, notebook 4's subject.", NB3,
+          hints=("Only the line that updates h changes: the old h is multiplied by ρ (it fades), and "
+                 "the new g⊙g enters with weight 1 − ρ. The step divides by √h + ε, as in AdaGrad.",
+                 "h ← ρh + (1 − ρ)·g⊙g, then θ ← θ − ηg/(√h + ε)."),
+          mistakes=((_RMSpropWithoutOneMinusRho, "Your h adds the whole g⊙g: the new term has weight "
+                                                 "(1 − ρ), so that h is a mean, not a sum."),
+                    (_RMSpropEpsInsideRoot, "Your ε sits inside the square root: torch adds it to √h.")))
+
+
+def _best_final_loss(name: str, angle: float, lrs=np.geomspace(0.01, 10, 80), steps: int = 30) -> float:
+    """The lowest loss after ``steps`` steps over a sweep of learning rates on the rotated bowl."""
+    from .surfaces import get_surface
+    return float(np.min(sweep(name, get_surface("rotated_bowl", angle=angle), steps=steps, lr=lrs).final_loss))
+
+
+@prediction("rotated_adagrad", "Turn the valley x²/20 + y² by 45°. Give gradient descent and AdaGrad "
+            "each its best η (out of 80): which has the lower loss after 30 steps?",
+            "AdaGrad rescales the coordinates x and y, not the valley's own directions: turned by 45°, "
+            "every coordinate sees the steep and the flat curvature mixed, so there is nothing for "
+            "per-coordinate scaling to undo.", NB3, choices=("AdaGrad", "SGD"),
+            mistakes=(("AdaGrad", "AdaGrad wins by many orders of magnitude on the aligned valley, "
+                                  "but its step sizes are per coordinate, not per direction."),))
+def _rotated_adagrad():
+    return min(("SGD", "AdaGrad"), key=lambda name: _best_final_loss(name, 45.0))
+
+
+# --- until notebooks 01 and 03 are rewritten (their old exercises) ---------------------------------------
+@question("bowl_lr_limit", "What is the largest learning rate η for which gradient descent "
+          "converges on the bowl f = 0.1x² + 2y²?",
+          "The Hessian is diag(0.2, 4), so λ_max = 4 and η must stay below 2/λ_max = 0.5.", NB1)
+def _bowl_lr_limit():
+    return theory.gd_lr_limit("bowl")
+
+
+@question("adagrad_first_step", "AdaGrad with η = 1.5 (ε ≈ 0) starts at (−7, 2) on x²/20 + y². How far "
+          "does x move in the first step?",
+          "With h = g² after one step, the step is ηg/|g| = η in every coordinate, whatever the gradient.", NB3)
+def _adagrad_first_step():
+    path = run("AdaGrad", "elongated_bowl", steps=1, lr=1.5, eps=1e-10).points
+    return float(abs(path[1, 0] - path[0, 0]))
+
+
+@question("adagrad_step_100", "AdaGrad with η = 1 meets the same gradient g at every step. How large "
+          "is its step at step 100, in units of sign(g)?",
+          "After k equal gradients h = k·g², so the step is ηg/(√k |g|) = η/√k = 0.1: it dies away like 1/√k.", NB3)
+def _adagrad_step_100():
+    return 1 / math.sqrt(100)
+
+
+# --- 04 RMSprop and Adadelta -------------------------------------------------------------------------
+@question("rmsprop_memory", "RMSprop with ρ = 0.99: after how many steps has the weight of the "
+          "starting value of h decayed to 1/e (about 37%)?",
+          "The old h is multiplied by ρ each step: ρᵏ = 1/e at k = −1/ln ρ ≈ 1/(1 − ρ) = 100 steps.", NB4,
+          rtol=0.02)
+def _rmsprop_memory():
+    return -1 / math.log(0.99)
+
+
+@question("rmsprop_h_limit", "RMSprop meets the constant gradient g = 2 for a long time. What value "
+          "does h settle at?", "The running mean of g² of a constant gradient is g² = 4.", NB4)
+def _rmsprop_h_limit():
+    return 4.0
+
+
+# --- 05 Adam and AdamW -------------------------------------------------------------------------------
+@question("adam_no_bias_first_step", "Without bias correction (β₁ = 0.9, β₂ = 0.999, ε = 0), how many "
+          "times larger than η is Adam's first step?",
+          "m = 0.1g and v = 0.001g², so m/√v = 0.1/√0.001 ≈ 3.16: the uncorrected first step is 3.16η.", NB5)
+def _adam_no_bias_first_step():
+    return (1 - 0.9) / math.sqrt(1 - 0.999)
+
+
+@question("adamw_decay_factor", "AdamW with η = 0.1 and weight decay λ = 0.01: by which factor does "
+          "the decay alone multiply θ each step?", "θ ← θ − ηλθ = (1 − ηλ)θ = 0.999θ.", NB5)
+def _adamw_decay_factor():
+    return 1 - 0.1 * 0.01
+
+
+# --- 06 comparison -----------------------------------------------------------------------------------
+@question("classic_fastest", "In the classic figure (x²/20 + y² from (−7, 2), η: SGD 0.95, Momentum 0.1, "
+          "AdaGrad 1.5, Adam 0.3), which optimizer has the lowest loss after 30 steps?",
+          "AdaGrad's per-coordinate steps suit this axis-aligned valley.", NB6)
+def _classic_fastest():
+    settings = {"SGD": {"lr": 0.95}, "Momentum": {"lr": 0.1}, "AdaGrad": {"lr": 1.5}, "Adam": {"lr": 0.3}}
+    finals = {name: run(name, "elongated_bowl", steps=30, **hp).final_loss for name, hp in settings.items()}
+    return min(finals, key=finals.get)
+
+
+@question("himmelblau_sgd_minimum", "Gradient descent with η = 0.01 starts at (0, 0) on Himmelblau's "
+          "function. At which minimum (x, y) does it end (run 500 steps)?",
+          "From the origin the slope leads to the minimum at (3, 2).", NB6, rtol=1e-2)
+def _himmelblau_sgd_minimum():
+    x, y = run("SGD", "himmelblau", start=(0, 0), steps=500, lr=0.01).final_point
+    return (float(x), float(y))
+
+
+# --- 07 a neural network -----------------------------------------------------------------------------
