@@ -1,0 +1,236 @@
+"""Train an :class:`~gdviz.network.MLP` with any gdviz optimizer, minibatch by minibatch.
+
+:func:`train` is the loop of "Deep Learning from Scratch" §6.1.8: shuffle, cut into batches,
+``opt.update(net.params, net.gradient(X_batch, y_batch))``. It records what the pictures need
+(:class:`TrainingRecord`): the minibatch loss of every iteration, the loss and accuracy on
+the whole training and test sets after every epoch, and flattened parameter snapshots.
+
+The batch order comes from ``seed`` alone, so the same call gives the same run. A stack of
+networks (``MLP(sizes, seed=[…])``) trains in one vectorized loop; give ``seed`` as a list of
+the same length and network k also gets its own batch order, exactly the run
+``train(MLP(sizes, seed=s[k]), …, seed=b[k])`` would make. A learning-rate array of shape
+(K, 1, 1) gives every network its own η.
+
+A run that diverges is a result: its iteration is recorded in ``diverged_at``, its later
+losses are NaN, and (for a stack) the other networks carry on.
+"""
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .network import MLP, flatten, log_softmax, pick
+from .optimizers import Optimizer, get_optimizer
+
+__all__ = ["train", "TrainingRecord", "DIVERGENCE_LOSS"]
+
+#: A minibatch loss above this (or not finite) counts as diverged. A fresh 10-class network
+#: starts near ln 10 ≈ 2.3; a loss of 1000 gives its own label a probability of e^-1000.
+DIVERGENCE_LOSS = 1e3
+
+
+@dataclass
+class TrainingRecord:
+    """What :func:`train` measured. For a stack of K networks every array gets a last axis K
+    (``losses`` has shape (iterations, K)), and ``diverged_at`` is a list of K entries.
+
+    Attributes
+    ----------
+    losses : the minibatch loss at each iteration t = 1 … T (before that iteration's step).
+    lr_factors : the schedule's factor at each iteration (η_t = η·factor; all 1 without one).
+    epochs_seen : 0, 1, …, epochs: the x axis of the per-epoch arrays.
+    train_loss, train_accuracy, test_accuracy : on the whole sets, before training (index 0)
+        and after each epoch. Test arrays are empty when no test data was given.
+    snapshot_steps : the iterations at which ``snapshots`` were taken (0 = the initial point).
+    snapshots : the flattened parameters θ at those iterations, shape (n, D) or (n, K, D).
+    diverged_at : the iteration whose loss exceeded DIVERGENCE_LOSS or was not finite, else None.
+    """
+
+    optimizer: Optimizer
+    net: MLP
+    batch_size: int
+    iterations_per_epoch: int
+    losses: np.ndarray
+    lr_factors: np.ndarray
+    epochs_seen: np.ndarray
+    train_loss: np.ndarray
+    train_accuracy: np.ndarray
+    test_accuracy: np.ndarray
+    snapshot_steps: np.ndarray
+    snapshots: np.ndarray
+    diverged_at: int | None | list = None
+    seed: int | tuple = 0
+    schedule: object = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def diverged(self):
+        """True if the run diverged (for a stack, a boolean array, one per network)."""
+        if isinstance(self.diverged_at, list):
+            return np.array([d is not None for d in self.diverged_at])
+        return self.diverged_at is not None
+
+    @property
+    def message(self) -> str:
+        name = type(self.optimizer).__name__
+        if isinstance(self.diverged_at, list):
+            bad = int(np.sum(self.diverged))
+            return (f"{name}: {len(self.diverged_at) - bad} of {len(self.diverged_at)} networks "
+                    f"trained, {bad} diverged")
+        if self.diverged:
+            return f"{name} diverged at iteration {self.diverged_at}; lower the learning rate η"
+        test = (f", test accuracy {self.test_accuracy[-1]:.1%}" if self.test_accuracy.size else "")
+        return f"{name}: training loss {self.train_loss[-1]:.3g}{test}"
+
+    def __repr__(self) -> str:
+        return f"<TrainingRecord {self.message}>"
+
+
+def _whole(value, name: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        upper = "" if high is None else f", at most {high}"
+        raise ValueError(f"{name} must be at least {low}{upper}, got {value!r}")
+    return int(value)
+
+
+def _batch_seeds(seed, stack: int | None) -> list[int] | None:
+    """One seed per batch order: None means every network shares one order."""
+    if isinstance(seed, Sequence) and not isinstance(seed, (str, bytes)):
+        if stack is None:
+            raise ValueError(f"seed: a list of seeds needs a stack of networks; this is one "
+                             f"network, give one seed (got {list(seed)!r})")
+        if len(seed) != stack:
+            raise ValueError(f"seed: give one seed per network of the stack ({stack}), "
+                             f"got {len(seed)}")
+        return [_whole(s, "seed", 0) for s in seed]
+    _whole(seed, "seed", 0)
+    return None
+
+
+def _unpack_data(net: MLP, data):
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 4):
+        raise TypeError("data must be (X_train, y_train) or (X_train, y_train, X_test, y_test), "
+                        "as gdviz.data.load_digits() returns")
+    X, y = net.check_data(data[0], data[1])
+    X_test, y_test = net.check_data(data[2], data[3]) if len(data) == 4 else (None, None)
+    return X, y, X_test, y_test
+
+
+def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, seed=0,
+          schedule=None, snapshot_every: int | None = None) -> TrainingRecord:
+    """Train ``net`` in place with ``optimizer`` on ``data``; return a :class:`TrainingRecord`.
+
+    Parameters
+    ----------
+    net : an :class:`~gdviz.network.MLP` (or a stack of them).
+    optimizer : an optimizer (a fresh copy with its hyperparameters is used, so its own state
+        stays untouched) or a name such as ``"adam"``.
+    data : ``(X_train, y_train)`` or ``(X_train, y_train, X_test, y_test)``.
+    epochs : passes over the training set. Each epoch shuffles the training set and takes
+        ``n // batch_size`` minibatches (the few samples left over wait for the next shuffle).
+    batch_size : samples per minibatch, 1 … n.
+    seed : the batch order's seed (a whole number), or one per network of a stack.
+    schedule : a learning-rate schedule from :mod:`gdviz.schedules`: iteration t = 1, 2, … uses
+        η·schedule.factor(t). The optimizer's η is restored afterwards.
+    snapshot_every : take a parameter snapshot every this many iterations (default: once an
+        epoch), plus one at the start and one at the end.
+    """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a gdviz.network.MLP, got {type(net).__name__}")
+    opt = get_optimizer(optimizer)
+    X, y, X_test, y_test = _unpack_data(net, data)
+    n = X.shape[0]
+    epochs = _whole(epochs, "epochs", 1)
+    batch_size = _whole(batch_size, "batch_size", 1, n)
+    stack = net.stack_size
+    seeds = _batch_seeds(seed, stack)
+    per_epoch = n // batch_size
+    T = epochs * per_epoch
+    snapshot_every = per_epoch if snapshot_every is None else _whole(snapshot_every, "snapshot_every", 1)
+    if schedule is not None and not callable(getattr(schedule, "factor", None)):
+        raise TypeError(f"schedule must come from gdviz.schedules (an object with .factor(t)), "
+                        f"got {schedule!r}")
+    factors = (np.ones(T) if schedule is None
+               else np.asarray(schedule.factor(np.arange(1, T + 1)), dtype=float) * np.ones(T))
+
+    rngs = ([np.random.default_rng(s) for s in seeds] if seeds is not None
+            else [np.random.default_rng(seed)])
+    lead = () if stack is None else (stack,)
+    losses = np.full((T,) + lead, np.nan)
+    sets = {"train_loss": [], "train_accuracy": [], "test_accuracy": []}
+    snapshot_steps, snapshots = [], []
+    diverged_at = [None] * (stack or 1)
+
+    def evaluate():
+        scores = net.scores(net.params, X)
+        sets["train_loss"].append(-pick(log_softmax(scores), y).mean(axis=-1))
+        sets["train_accuracy"].append((scores.argmax(axis=-1) == y).mean(axis=-1))
+        if X_test is not None:
+            sets["test_accuracy"].append((net.scores(net.params, X_test).argmax(axis=-1)
+                                          == y_test).mean(axis=-1))
+
+    def snapshot(t):
+        snapshot_steps.append(t)
+        snapshots.append(flatten(net.params, stacked=stack is not None))
+
+    base_lr = opt.lr
+    t = 0
+    try:
+        with np.errstate(all="ignore"):
+            evaluate()
+            snapshot(0)
+            for _ in range(epochs):
+                orders = np.stack([rng.permutation(n) for rng in rngs])   # (1 or K, n)
+                for j in range(per_epoch):
+                    t += 1
+                    batch = orders[:, j * batch_size:(j + 1) * batch_size]
+                    if seeds is None:
+                        batch = batch[0]
+                    loss, grads = net.loss_and_gradient(net.params, X[batch], y[batch])
+                    losses[t - 1] = loss
+                    if schedule is not None:
+                        opt.lr = base_lr * factors[t - 1]
+                    opt.update(net.params, grads)
+                    if _mark_divergence(net, loss, t, diverged_at):
+                        break
+                    if t % snapshot_every == 0 and t != T:
+                        snapshot(t)
+                else:
+                    evaluate()
+                    continue
+                break
+    finally:
+        if schedule is not None:
+            opt.lr = base_lr
+    snapshot(t)
+    n_epochs = len(sets["train_loss"])
+    for name, values in sets.items():           # a stopped run: NaN for the epochs it never had
+        values.extend([np.full(lead, np.nan)] * (epochs + 1 - n_epochs) if values else [])
+    return TrainingRecord(
+        optimizer=opt, net=net, batch_size=batch_size, iterations_per_epoch=per_epoch,
+        losses=losses, lr_factors=factors, epochs_seen=np.arange(epochs + 1),
+        train_loss=np.array(sets["train_loss"]), train_accuracy=np.array(sets["train_accuracy"]),
+        test_accuracy=np.array(sets["test_accuracy"]),
+        snapshot_steps=np.array(snapshot_steps), snapshots=np.array(snapshots),
+        diverged_at=diverged_at if stack is not None else diverged_at[0],
+        seed=tuple(seeds) if seeds is not None else seed, schedule=schedule)
+
+
+def _mark_divergence(net: MLP, loss, t: int, diverged_at: list) -> bool:
+    """Record networks whose loss blew up at iteration t; True when none is left training.
+
+    A diverged network of a stack gets NaN parameters, so it stays diverged (NaN losses) just
+    as a single network's run stops there."""
+    bad = ~(np.abs(np.atleast_1d(loss)) <= DIVERGENCE_LOSS)          # NaN counts as bad
+    for k in np.flatnonzero(bad):
+        if diverged_at[k] is None:
+            diverged_at[k] = t
+            if net.stack_size is not None:
+                for value in net.params.values():
+                    value[k] = np.nan
+    return all(d is not None for d in diverged_at)

@@ -1,0 +1,391 @@
+"""The MLP, its trainer and the landscape tools, against independent computations.
+
+Expected values come from central differences of the loss, a per-sample loop written from
+the definition of softmax cross-entropy, numpy's SVD and eigvalsh, and torch when installed;
+never from the code under test.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import gdviz
+from gdviz.landscape import hessian_vector_product, loss_on_plane, pca_plane, top_eigenvalue
+from gdviz.network import MLP, flatten, unflatten
+from gdviz.training import DIVERGENCE_LOSS, train
+
+SIZES = [[4, 3], [5, 6, 3], [6, 5, 4, 3]]
+
+
+def toy_data(sizes, n=7, seed=0):
+    rng = np.random.default_rng(100 + seed)
+    return rng.standard_normal((n, sizes[0])), rng.integers(0, sizes[-1], n)
+
+
+def loss_by_loops(params, X, y):
+    """The definition, one sample at a time: −log softmax(z)_y of the network's scores, averaged."""
+    n_layers = len(params) // 2
+    total = 0.0
+    for x, label in zip(X, y):
+        a = list(x)
+        for k in range(1, n_layers + 1):
+            W, b = params[f"W{k}"], params[f"b{k}"]
+            z = [sum(a[i] * W[i][j] for i in range(len(a))) + b[j] for j in range(len(b))]
+            a = [max(v, 0.0) for v in z] if k < n_layers else z
+        total += -math.log(math.exp(a[label]) / sum(math.exp(v) for v in a))
+    return total / len(y)
+
+
+def numerical_gradient(f, params, h=1e-6):
+    grads = {}
+    for key, value in params.items():
+        g = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            old = value[index]
+            value[index] = old + h
+            plus = f()
+            value[index] = old - h
+            minus = f()
+            value[index] = old
+            g[index] = (plus - minus) / (2 * h)
+        grads[key] = g
+    return grads
+
+
+def net_with_biases(sizes, seed):
+    """A network with non-zero biases, so they are tested too, and no unit sitting exactly on
+    ReLU's kink (a sample whose hidden layer is all zero would put z = b = 0 there)."""
+    net = MLP(sizes, seed=seed)
+    for key in net.params:
+        if key.startswith("b"):
+            net.params[key] += np.random.default_rng(seed).normal(0, 0.3, net.params[key].shape)
+    return net
+
+
+# --- the network ------------------------------------------------------------------------------
+@pytest.mark.parametrize("sizes", SIZES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_loss_equals_the_per_sample_definition(sizes, seed):
+    net = net_with_biases(sizes, seed)
+    X, y = toy_data(sizes, seed=seed)
+    assert net.loss(X, y) == pytest.approx(loss_by_loops(net.params, X, y), rel=1e-12)
+
+
+@pytest.mark.parametrize("sizes", SIZES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_backpropagation_matches_central_differences(sizes, seed):
+    net = net_with_biases(sizes, seed)
+    X, y = toy_data(sizes, seed=seed)
+    grads = net.gradient(X, y)
+    assert list(grads) == list(net.params)
+    expected = numerical_gradient(lambda: net.loss(X, y), net.params)
+    for key in grads:
+        assert grads[key].shape == net.params[key].shape
+        np.testing.assert_allclose(grads[key], expected[key], atol=1e-8, err_msg=key)
+
+
+def test_he_initialisation_and_the_books_layout():
+    net = MLP([64, 100, 10], seed=3)
+    assert list(net.params) == ["W1", "b1", "W2", "b2"]
+    assert net.params["W1"].shape == (64, 100) and net.params["b2"].shape == (10,)
+    assert not net.params["b1"].any()
+    # He: W ~ N(0, 2/fan_in); 6400 draws pin the standard deviation to about 1 %.
+    assert net.params["W1"].std() == pytest.approx(math.sqrt(2 / 64), rel=0.04)
+    assert net.params["W2"].std() == pytest.approx(math.sqrt(2 / 100), rel=0.06)
+    np.testing.assert_array_equal(MLP([64, 100, 10], seed=3).params["W1"], net.params["W1"])
+    assert not np.array_equal(MLP([64, 100, 10], seed=4).params["W1"], net.params["W1"])
+    assert net.n_params == 64 * 100 + 100 + 100 * 10 + 10 == flatten(net.params).size
+
+
+def test_predict_and_accuracy():
+    net = MLP([2, 3], seed=0)
+    net.params["W1"][...] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    X = np.array([[2.0, 0.0], [0.0, 2.0], [-1.0, -1.0]])      # scores pick class 0, 1, 2
+    np.testing.assert_array_equal(net.predict(X), [0, 1, 2])
+    assert net.accuracy(X, np.array([0, 1, 1])) == pytest.approx(2 / 3)
+
+
+def test_a_stack_is_its_networks_side_by_side():
+    sizes, seeds = [5, 6, 3], [4, 0, 4, 7]
+    stack = MLP(sizes, seed=seeds)
+    assert stack.params["W1"].shape == (4, 5, 6) and stack.params["b1"].shape == (4, 1, 6)
+    X, y = toy_data(sizes)
+    grads = stack.gradient(X, y)
+    losses, accuracies = stack.loss(X, y), stack.accuracy(X, y)
+    for k, seed in enumerate(seeds):
+        one = MLP(sizes, seed=seed)
+        for key in one.params:
+            np.testing.assert_array_equal(stack.params[key][k].reshape(one.params[key].shape),
+                                          one.params[key])
+            np.testing.assert_allclose(grads[key][k].reshape(one.params[key].shape),
+                                       one.gradient(X, y)[key], rtol=1e-12, atol=1e-15)
+        assert losses[k] == pytest.approx(one.loss(X, y), rel=1e-12)
+        assert accuracies[k] == one.accuracy(X, y)
+
+
+def test_flatten_and_unflatten_round_trip():
+    net = MLP([4, 5, 3], seed=1)
+    theta = flatten(net.params)
+    back = unflatten(theta, net.params)
+    for key in net.params:
+        np.testing.assert_array_equal(back[key], net.params[key])
+    stack = unflatten(np.stack([theta, 2 * theta]), net.params)
+    assert stack["W1"].shape == (2, 4, 5) and stack["b1"].shape == (2, 1, 5)
+    np.testing.assert_array_equal(flatten(stack, stacked=True)[1], 2 * theta)
+    with pytest.raises(ValueError, match="theta has 3 entries"):
+        unflatten(np.zeros(3), net.params)
+
+
+# --- bad input --------------------------------------------------------------------------------
+X4, Y4 = toy_data([4, 3])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda net: net.loss(np.zeros((3, 5)), np.zeros(3, int)), ValueError, r"shape \(n, 4\).*sizes\[0\] = 4"),
+    (lambda net: net.loss(X4, np.full(len(X4), 3)), ValueError, r"outside 0 … 2.*\[3\]"),
+    (lambda net: net.loss(X4, -np.ones(len(X4), int)), ValueError, r"outside 0 … 2"),
+    (lambda net: net.loss(X4, Y4.astype(float)), TypeError, "integer class labels"),
+    (lambda net: net.loss(X4, Y4[:-1]), ValueError, r"one label per row"),
+    (lambda net: net.loss(np.where(X4 > 1, np.nan, X4), Y4), ValueError, "NaN or infinite"),
+    (lambda net: net.predict("pixels"), TypeError, "numeric array"),
+    (lambda net: net.gradient(np.zeros((0, 4)), np.zeros(0, int)), ValueError, "no rows"),
+])
+def test_bad_data_is_named(call, error, match):
+    net = MLP([4, 3], seed=0)
+    before = flatten(net.params).copy()
+    with pytest.raises(error, match=match):
+        call(net)
+    np.testing.assert_array_equal(flatten(net.params), before)
+
+
+@pytest.mark.parametrize("sizes, seed, error, match", [
+    ([64], 0, ValueError, "at least an input and an output"),
+    ([64, 0, 10], 0, ValueError, ">= 1"),
+    ([64, 1], 0, ValueError, "number of classes"),
+    ("64-10", 0, TypeError, "list of layer widths"),
+    ([64, 10.5], 0, TypeError, "whole numbers"),
+    ([64, 10], -1, ValueError, "seed"),
+    ([64, 10], 1.5, TypeError, "seed"),
+    ([64, 10], [], ValueError, "at least one seed"),
+])
+def test_bad_construction_is_named(sizes, seed, error, match):
+    with pytest.raises(error, match=match):
+        MLP(sizes, seed=seed)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"batch_size": 0}, ValueError, "batch_size must be at least 1"),
+    ({"batch_size": 8}, ValueError, "at most 7"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"seed": [1, 2]}, ValueError, "needs a stack"),
+    ({"schedule": 0.5}, TypeError, "schedule"),
+    ({"data": (X4,)}, TypeError, "data must be"),
+    ({"data": (X4[:, :3], Y4)}, ValueError, r"sizes\[0\] = 4"),
+])
+def test_bad_training_settings_are_named(kwargs, error, match):
+    net = MLP([4, 3], seed=0)
+    before = flatten(net.params).copy()
+    settings = {"data": (X4, Y4), "epochs": 1, "batch_size": 2, **kwargs}
+    with pytest.raises(error, match=match):
+        train(net, gdviz.SGD(lr=0.1), **settings)
+    np.testing.assert_array_equal(flatten(net.params), before)
+
+
+# --- training ---------------------------------------------------------------------------------
+def sgd_by_finite_differences(sizes, seed, X, y, lr, epochs, batch_size, batch_seed):
+    """An independent trainer: the loss from loss_by_loops, gradients by central differences,
+    the documented batch order (one permutation per epoch from default_rng(seed), n // B batches)."""
+    params = MLP(sizes, seed=seed).params
+    rng = np.random.default_rng(batch_seed)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(X))
+        for j in range(len(X) // batch_size):
+            batch = order[j * batch_size:(j + 1) * batch_size]
+            Xb, yb = X[batch], y[batch]
+            losses.append(loss_by_loops(params, Xb, yb))
+            grads = numerical_gradient(lambda: loss_by_loops(params, Xb, yb), params)
+            for key in params:
+                params[key] = params[key] - lr * grads[key]
+    return params, np.array(losses)
+
+
+def test_training_matches_an_independent_trainer():
+    sizes = [4, 5, 3]
+    X, y = toy_data(sizes, n=10, seed=5)
+    net = MLP(sizes, seed=2)
+    record = train(net, gdviz.SGD(lr=0.3), (X, y), epochs=3, batch_size=4, seed=9)
+    params, losses = sgd_by_finite_differences(sizes, 2, X, y, 0.3, 3, 4, 9)
+    assert record.iterations_per_epoch == 2 and record.losses.shape == (6,)
+    np.testing.assert_allclose(record.losses, losses, rtol=1e-10)
+    for key in params:
+        np.testing.assert_allclose(net.params[key], params[key], atol=1e-7)
+    np.testing.assert_allclose(record.snapshots[-1], flatten(params), atol=1e-7)
+    np.testing.assert_allclose(record.train_loss[-1], loss_by_loops(params, X, y), rtol=1e-6)
+
+
+def test_same_seed_same_run_and_a_stack_equals_its_runs():
+    sizes = [6, 5, 3]
+    X, y = toy_data(sizes, n=30, seed=1)
+    data = (X[:20], y[:20], X[20:], y[20:])
+    lrs = np.array([0.05, 0.2, 0.5])
+    net_seeds, batch_seeds = [0, 1, 0], [3, 3, 4]
+    stack = train(MLP(sizes, seed=net_seeds), gdviz.Adam(lr=lrs[:, None, None]), data,
+                  epochs=4, batch_size=6, seed=batch_seeds, snapshot_every=2)
+    assert stack.losses.shape == (12, 3) and stack.snapshots.shape == (7, 3, 53)
+    assert stack.test_accuracy.shape == (5, 3)
+    for k in range(3):
+        one = train(MLP(sizes, seed=net_seeds[k]), gdviz.Adam(lr=lrs[k]), data,
+                    epochs=4, batch_size=6, seed=batch_seeds[k], snapshot_every=2)
+        again = train(MLP(sizes, seed=net_seeds[k]), gdviz.Adam(lr=lrs[k]), data,
+                      epochs=4, batch_size=6, seed=batch_seeds[k], snapshot_every=2)
+        np.testing.assert_array_equal(one.losses, again.losses)
+        np.testing.assert_array_equal(one.snapshots, again.snapshots)
+        np.testing.assert_allclose(stack.losses[:, k], one.losses, rtol=1e-12)
+        np.testing.assert_allclose(stack.snapshots[:, k], one.snapshots, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(stack.test_accuracy[:, k], one.test_accuracy)
+    np.testing.assert_array_equal(one.snapshot_steps, [0, 2, 4, 6, 8, 10, 12])
+    other = train(MLP(sizes, seed=0), gdviz.Adam(lr=0.05), data, epochs=4, batch_size=6, seed=4)
+    assert not np.array_equal(other.losses, stack.losses[:, 0])     # the batch order matters
+
+
+def test_the_optimizer_passed_in_is_left_alone():
+    opt = gdviz.Momentum(lr=0.1)
+    record = train(MLP([4, 3]), opt, (X4, Y4), epochs=1, batch_size=2)
+    assert opt.state == {} and record.optimizer is not opt and record.optimizer.state
+
+
+def test_divergence_is_a_result():
+    sizes = [4, 8, 3]
+    X, y = toy_data(sizes, n=20)
+    lrs = np.array([0.1, 1e4])[:, None, None]
+    record = train(MLP(sizes, seed=[0, 0]), gdviz.SGD(lr=lrs), (X, y), epochs=3, batch_size=5)
+    assert record.diverged_at[0] is None and record.diverged_at[1] is not None
+    t = record.diverged_at[1]
+    assert not abs(record.losses[t - 1, 1]) <= DIVERGENCE_LOSS
+    assert np.isnan(record.losses[t:, 1]).all() and np.isfinite(record.losses[:, 0]).all()
+    single = train(MLP(sizes, seed=0), gdviz.SGD(lr=1e4), (X, y), epochs=3, batch_size=5)
+    assert single.diverged_at == t and "diverged at iteration" in single.message
+    assert np.isnan(single.train_loss[-1]) and len(single.train_loss) == 4
+
+
+class HalveAtThree:
+    """A stand-in schedule (the interface of gdviz.schedules): factor 1, 1, then 0.5."""
+    def factor(self, t):
+        return np.where(np.asarray(t) >= 3, 0.5, 1.0)
+
+
+def test_a_schedule_scales_eta_per_iteration():
+    sizes = [4, 5, 3]
+    X, y = toy_data(sizes, n=10, seed=5)
+    opt = gdviz.SGD(lr=0.3)
+    net = MLP(sizes, seed=2)
+    record = train(net, opt, (X, y), epochs=2, batch_size=5, seed=1, schedule=HalveAtThree())
+    np.testing.assert_array_equal(record.lr_factors, [1, 1, 0.5, 0.5])
+    assert record.optimizer.lr == 0.3                     # restored
+    by_hand = MLP(sizes, seed=2)
+    rng = np.random.default_rng(1)
+    for epoch in range(2):
+        order = rng.permutation(10)
+        for j, batch in enumerate((order[:5], order[5:])):
+            step_lr = 0.3 if epoch == 0 else 0.15
+            grads = by_hand.gradient(X[batch], y[batch])
+            for key in grads:
+                by_hand.params[key] -= step_lr * grads[key]
+    np.testing.assert_allclose(flatten(net.params), flatten(by_hand.params), rtol=1e-12)
+
+
+def test_gdviz_schedules_drive_training():
+    schedules = pytest.importorskip("gdviz.schedules")
+    X, y = toy_data([4, 3], n=10)
+    record = train(MLP([4, 3]), gdviz.SGD(lr=0.2), (X, y), epochs=3, batch_size=5,
+                   schedule=schedules.step(every=2, factor=0.5))
+    np.testing.assert_allclose(record.lr_factors,
+                               schedules.step(every=2, factor=0.5).factor(np.arange(1, 7)))
+    assert record.optimizer.lr == 0.2
+
+
+def test_torch_trains_the_same_network():
+    torch = pytest.importorskip("torch")
+    sizes = [8, 6, 3]
+    X, y = toy_data(sizes, n=24, seed=3)
+    net = MLP(sizes, seed=1)
+    layers = [torch.tensor(v.copy(), requires_grad=True) for v in net.params.values()]
+    record = train(net, gdviz.Adam(lr=0.05), (X, y), epochs=3, batch_size=8, seed=2)
+    opt = torch.optim.Adam(layers, lr=0.05, betas=(0.9, 0.999), eps=1e-8)
+    rng = np.random.default_rng(2)
+    losses = []
+    for _ in range(3):
+        order = rng.permutation(24)
+        for j in range(3):
+            batch = order[8 * j:8 * (j + 1)]
+            a = torch.tensor(X[batch])
+            W1, b1, W2, b2 = layers
+            scores = torch.relu(a @ W1 + b1) @ W2 + b2
+            loss = torch.nn.functional.cross_entropy(scores, torch.tensor(y[batch]))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+    np.testing.assert_allclose(record.losses, losses, rtol=1e-10)
+    for value, layer in zip(net.params.values(), layers):
+        np.testing.assert_allclose(value, layer.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+# --- landscape --------------------------------------------------------------------------------
+def test_pca_plane_matches_numpy_svd():
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.standard_normal((15, 40)) * np.linspace(3, 0.1, 40), axis=0)
+    plane = pca_plane(walk)
+    centred = walk - walk.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    for i in range(2):
+        assert abs(plane.directions[i] @ vt[i]) == pytest.approx(1.0, abs=1e-10)
+    np.testing.assert_allclose(plane.directions @ plane.directions.T, np.eye(2), atol=1e-12)
+    assert plane.explained == pytest.approx((s[:2] ** 2).sum() / (s ** 2).sum(), rel=1e-10)
+    np.testing.assert_array_equal(plane.origin, walk[-1])
+    np.testing.assert_allclose(plane.coordinates(walk[-1]), [0, 0], atol=1e-12)
+    a, b = plane.coordinates(walk[3])
+    np.testing.assert_allclose(plane.coordinates(plane.point(a, b)), [a, b], atol=1e-10)
+
+
+def test_loss_on_plane_equals_loss_at_each_point():
+    net = MLP([5, 4, 3], seed=0)
+    X, y = toy_data([5, 4, 3], n=9)
+    walk = np.stack([flatten(MLP([5, 4, 3], seed=s).params) for s in range(4)])
+    plane = pca_plane(walk)
+    a, b = np.meshgrid(np.linspace(-1, 1, 3), np.linspace(-2, 2, 4))
+    grid = loss_on_plane(net, plane, a, b, X, y, chunk=5)
+    assert grid.shape == (4, 3)
+    for index in np.ndindex(a.shape):
+        params = unflatten(plane.point(a[index], b[index]), net.params)
+        assert grid[index] == pytest.approx(loss_by_loops(params, X, y), rel=1e-12)
+
+
+def full_hessian_by_second_differences(net, X, y, h=1e-4):
+    """The Hessian of the loss from the loss alone (four evaluations per entry)."""
+    theta = flatten(net.params)
+    f = lambda t: loss_by_loops(unflatten(t, net.params), X, y)
+    D = theta.size
+    H = np.zeros((D, D))
+    E = np.eye(D) * h
+    for i in range(D):
+        for j in range(i, D):
+            H[i, j] = H[j, i] = (f(theta + E[i] + E[j]) - f(theta + E[i] - E[j])
+                                 - f(theta - E[i] + E[j]) + f(theta - E[i] - E[j])) / (4 * h * h)
+    return H
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_power_iteration_finds_the_largest_hessian_eigenvalue(seed):
+    sizes = [3, 4, 3]
+    net = MLP(sizes, seed=seed)
+    X, y = toy_data(sizes, n=8, seed=seed)
+    H = full_hessian_by_second_differences(net, X, y)
+    eigenvalues = np.linalg.eigvalsh(H)
+    lam, v = top_eigenvalue(net, X, y, iterations=500, tol=1e-10)
+    assert lam == pytest.approx(eigenvalues[-1], rel=1e-4)
+    assert eigenvalues[-1] >= abs(eigenvalues[0])             # the largest is the positive one here
+    np.testing.assert_allclose(H @ v, lam * v, atol=1e-3 * lam)
+    hv = hessian_vector_product(net, v, X, y)
+    np.testing.assert_allclose(hv, H @ v, atol=1e-5 * lam)
