@@ -21,7 +21,7 @@ from .trajectory import SweepResult, Trajectory, run, sweep
 __version__ = "0.1.0"
 
 _LAZY = ("plotting", "animation", "explorer", "theory", "variants", "exercises", "notebook",
-         "comparison")
+         "comparison", "data", "network", "training", "landscape")
 
 
 def __getattr__(name):
