@@ -6,6 +6,8 @@ is not finite or leaves the surface's bounding box, and says so ("diverged at st
 
 :func:`sweep` advances every combination of a grid of hyperparameters in one vectorized run
 (the optimizers accept hyperparameter arrays), for stability maps.
+
+Both take a learning-rate ``schedule`` (:mod:`gdviz.schedules`): step t uses η·factor(t).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .optimizers import Optimizer, get_optimizer, optimizer_class
+from .schedules import Schedule
 from .surfaces import Surface, get_surface
 
 __all__ = ["Trajectory", "run", "SweepResult", "sweep"]
@@ -32,6 +35,9 @@ class Trajectory:
     used_grads : (n, 2) array of the gradient the optimizer was given at step k+1
         (the true gradient plus noise, when ``noise`` > 0).
     states : state name → (n+1, 2) array: the optimizer's state after k steps (zeros at k = 0).
+    learning_rates : (n,) array of the η used at step k+1 (η·factor(k+1) with a ``schedule``;
+        ``optimizer.lr`` is the base η).
+    schedule : the :class:`~gdviz.schedules.Schedule` the run used, or None.
     diverged_at : the step whose result was not finite or left the bounding box, else None.
     """
 
@@ -47,6 +53,8 @@ class Trajectory:
     seed: int | None = None
     diverged_at: int | None = None
     divergence_reason: str = ""
+    learning_rates: np.ndarray = field(default=None, repr=False)
+    schedule: Schedule | None = None
 
     @property
     def name(self) -> str:
@@ -79,6 +87,8 @@ class Trajectory:
                 parts.append(f"{hp.symbol}={float(value):.3g}")
         if self.noise:
             parts.append(f"σ={self.noise:.3g}")
+        if self.schedule is not None and not self.schedule.is_constant:
+            parts.append(self.schedule.label)
         return f"{self.name} ({', '.join(parts)})"
 
     @property
@@ -144,11 +154,33 @@ def _check_seed(seed):
     return int(seed)
 
 
+def _check_schedule(schedule, cls) -> Schedule | None:
+    if schedule is None:
+        return None
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be None or a learning-rate schedule from gdviz.schedules "
+                        f"(e.g. schedules.cosine(100)), got {schedule!r}")
+    if "lr" not in {hp.name for hp in cls.hyperparameters}:
+        raise TypeError(f"{cls.__name__} has no learning rate (lr) for the schedule to scale")
+    return schedule
+
+
 def _settings(surface, steps, noise, seed, start, bound):
     """The checked settings shared by run and sweep (a clear error before anything runs)."""
     surface = get_surface(surface)
     return (surface, _check_steps(steps), _check_noise(noise), _check_seed(seed),
             _check_start(start, surface), _check_bound(bound, surface))
+
+
+def _scheduled(schedule: Schedule | None, steps: int) -> np.ndarray:
+    """factor(t) for t = 1 … steps (ones without a schedule)."""
+    return np.ones(steps) if schedule is None else schedule.factor(np.arange(1, steps + 1))
+
+
+def _set_lr(opt: Optimizer, lr) -> None:
+    """Set η for one step without the assignment check: η·factor(t) comes from a checked η and a
+    checked schedule, and may be 0 (a cosine's floor), which a user-given η may not."""
+    vars(opt)["lr"] = lr
 
 
 def _optimizer(optimizer, hyperparameters) -> Optimizer:
@@ -159,7 +191,7 @@ def _optimizer(optimizer, hyperparameters) -> Optimizer:
 
 def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_bowl",
         start=None, steps: int = 30, *, noise: float = 0.0, seed: int | None = None,
-        bound: float | None = None, **hyperparameters) -> Trajectory:
+        bound: float | None = None, schedule: Schedule | None = None, **hyperparameters) -> Trajectory:
     """Run ``optimizer`` on ``surface`` from ``start`` for ``steps`` steps.
 
     ``optimizer`` is a name (``"adam"``) or an :class:`~gdviz.optimizers.Optimizer`; the given
@@ -169,10 +201,17 @@ def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_
 
     The run stops early, without warnings, at the first step whose point or loss is not finite
     or whose point leaves the box ``|x|, |y| ≤ bound`` (by default 100× the surface's view).
+
+    With a ``schedule`` (:mod:`gdviz.schedules`) step t uses η_t = η·``schedule.factor(t)``;
+    ``trajectory.learning_rates`` records the η of every step and ``trajectory.optimizer.lr``
+    stays the base η.
     """
     opt = _optimizer(optimizer, hyperparameters)
     surface, steps, noise, seed, (x0, y0), bound = _settings(surface, steps, noise, seed, start, bound)
+    schedule = _check_schedule(schedule, type(opt))
     rng = np.random.default_rng(seed)
+    base_lr = opt.lr
+    learning_rates = base_lr * _scheduled(schedule, steps)
 
     params = {"x": np.array(x0), "y": np.array(y0)}
     points, losses, grads, used = [(x0, y0)], [float(surface.f(x0, y0))], [], []
@@ -184,6 +223,8 @@ def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_
             g = np.array(grads[-1])
             if noise:
                 g = g + noise * rng.standard_normal(2)
+            if schedule is not None:
+                _set_lr(opt, float(learning_rates[k - 1]))
             step = opt.update if k == 1 else opt._apply      # inputs checked once, then trusted
             step(params, {"x": g[0], "y": g[1]})
             x, y = float(params["x"]), float(params["y"])
@@ -201,11 +242,13 @@ def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_
             grads.append(gradient)
             for name in opt.state_names:
                 states[name].append((float(opt.state["x"][name]), float(opt.state["y"][name])))
+    _set_lr(opt, base_lr)
     return Trajectory(
         optimizer=opt, surface=surface, points=np.array(points), losses=np.array(losses),
         grads=np.array(grads), used_grads=np.array(used, dtype=float).reshape(-1, 2),
         states={name: np.array(values) for name, values in states.items()},
-        steps=steps, noise=noise, seed=seed, diverged_at=diverged_at, divergence_reason=reason)
+        steps=steps, noise=noise, seed=seed, diverged_at=diverged_at, divergence_reason=reason,
+        learning_rates=learning_rates[:len(used)], schedule=schedule)
 
 
 @dataclass
@@ -229,6 +272,7 @@ class SweepResult:
     diverged: np.ndarray            # bool
     diverged_at: np.ndarray         # step of divergence, −1 if none
     final_points: np.ndarray = field(repr=False, default=None)   # grid shape + (2,)
+    schedule: Schedule | None = None    # every configuration's η was scaled by factor(t)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -246,18 +290,21 @@ class SweepResult:
 
 def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elongated_bowl",
           start=None, steps: int = 200, *, tol: float = 1e-6, noise: float = 0.0,
-          seed: int | None = None, bound: float | None = None, **hyperparameters) -> SweepResult:
+          seed: int | None = None, bound: float | None = None, schedule: Schedule | None = None,
+          **hyperparameters) -> SweepResult:
     """Run every combination of the given hyperparameter values in one vectorized run.
 
     Each hyperparameter given as a 1-D sequence becomes a grid axis, in the order given;
     single numbers stay fixed; the rest take the optimizer's defaults. For example
     ``sweep("Momentum", lr=np.geomspace(1e-3, 3, 200), momentum=np.linspace(0, 0.99, 200))``
     runs 40,000 configurations. Each configuration follows exactly the arithmetic of
-    :func:`run` (same results to round-off, when there is no noise).
+    :func:`run` (same results to round-off, when there is no noise). With a ``schedule``, step t
+    multiplies every configuration's η by ``schedule.factor(t)``, as :func:`run` does.
     """
     cls = optimizer_class(type(optimizer) if isinstance(optimizer, Optimizer) else optimizer)
     base = optimizer.hyperparameter_values if isinstance(optimizer, Optimizer) else {}
     surface, steps, noise, seed, (x0, y0), bound = _settings(surface, steps, noise, seed, start, bound)
+    schedule = _check_schedule(schedule, cls)
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real):
         raise TypeError(f"tol (the loss gap f − f_min that counts as converged) must be a number, got {tol!r}")
     if not tol >= 0:
@@ -282,6 +329,7 @@ def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elo
     grids = np.meshgrid(*axes.values(), indexing="ij") if axes else []
     shape = grids[0].shape if grids else ()
     opt = cls(**{**base, **fixed, **{name: grid.ravel() for name, grid in zip(axes, grids)}})
+    base_lr, factors = opt.lr, _scheduled(schedule, steps)
 
     n = int(np.prod(shape))
     params = {"x": np.full(n, x0), "y": np.full(n, y0)}
@@ -297,6 +345,8 @@ def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elo
             if noise:
                 gx = gx + noise * rng.standard_normal(n)
                 gy = gy + noise * rng.standard_normal(n)
+            if schedule is not None:
+                _set_lr(opt, base_lr * factors[k - 1])
             opt.update(params, {"x": gx, "y": gy})
             x, y = params["x"], params["y"]
             loss = surface.f(x, y)
@@ -311,4 +361,4 @@ def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elo
         steps=steps, tol=float(tol), start=(x0, y0), initial_loss=initial_loss,
         final_loss=final_loss.reshape(shape), steps_to_tol=steps_to_tol.reshape(shape),
         diverged=diverged.reshape(shape), diverged_at=diverged_at.reshape(shape),
-        final_points=np.stack([params["x"], params["y"]], axis=-1).reshape(*shape, 2))
+        final_points=np.stack([params["x"], params["y"]], axis=-1).reshape(*shape, 2), schedule=schedule)

@@ -25,7 +25,7 @@ import gdviz
 from gdviz import OPTIMIZERS, SURFACES
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ["hyperparams", "optimizers", "surfaces", "trajectory", "theory"]
+CORE = ["hyperparams", "optimizers", "surfaces", "trajectory", "theory", "schedules"]
 NAN, INF = float("nan"), float("inf")
 
 
