@@ -11,6 +11,7 @@ The picture layers load on first use, so ``import gdviz`` never imports matplotl
 """
 from importlib import import_module
 
+from . import schedules
 from ._project import RELEASE_TAG, REPOSITORY_URL
 from .hyperparams import HYPERPARAMETERS, Hyperparameter
 from .optimizers import (OPTIMIZERS, SGD, AdaGrad, Adadelta, Adam, AdamW, Momentum, Nesterov,
@@ -33,5 +34,5 @@ def __getattr__(name):
 __all__ = ["OPTIMIZERS", "SURFACES", "HYPERPARAMETERS", "Hyperparameter", "Optimizer",
            "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adadelta", "Adam", "AdamW",
            "get_optimizer", "optimizer_class", "Surface", "Quadratic", "get_surface",
-           "surface_class", "Trajectory", "run", "SweepResult", "sweep",
+           "surface_class", "Trajectory", "run", "SweepResult", "sweep", "schedules",
            "REPOSITORY_URL", "RELEASE_TAG", "__version__", *_LAZY]
