@@ -18,6 +18,14 @@ error. This file adds two things to that, for the notebooks in this folder only:
   ``__main__`` by default), so a matplotlib or numpy deprecation that gdviz trips is caught
   here, before it reaches a student as a red box.
 
+* **No excuses.** A cell that nbval was told to skip or to let raise (tag ``raises-exception``,
+  ``nbval-skip``, ``nbval-raises-exception``, or a ``# NBVAL_SKIP`` / ``# NBVAL_RAISES_EXCEPTION``
+  comment) fails instead: every cell must run and pass. (tests/test_notebooks.py rejects these
+  tags and comments in the stored notebooks too.)
+
+The preamble's reply is checked: if it does not run cleanly in the kernel, every cell of that
+notebook fails with the reason.
+
 Pass ``--nbval-once`` to skip the second run (faster, for a quick look).
 """
 from __future__ import annotations
@@ -38,8 +46,14 @@ KERNEL_PREAMBLE = (
     "import warnings as _nbval_warnings\n"
     "_nbval_warnings.filterwarnings('default', category=DeprecationWarning, module=r'gdviz(\\.|$)')\n"
     "_nbval_warnings.filterwarnings('default', category=PendingDeprecationWarning, module=r'gdviz(\\.|$)')\n"
+    "assert any(action == 'default' and category is DeprecationWarning and module is not None\n"
+    "           and module.pattern.startswith('gdviz')\n"
+    "           for action, _, category, module, _ in _nbval_warnings.filters), 'filter not installed'\n"
     "del _nbval_warnings\n"
 )
+PREAMBLE_TIMEOUT_S = 60
+# nbval options (from cell tags or comments) that would excuse a cell from running or passing.
+EXCUSING_OPTIONS = {"skip": "skip it", "check_exception": "let it raise"}
 
 
 def pytest_addoption(parser):
@@ -99,19 +113,48 @@ def warning_problems(outputs) -> list[str]:
     return problems
 
 
+def send_preamble(kernel) -> str | None:
+    """Run KERNEL_PREAMBLE in `kernel`; return None if it ran cleanly, else what went wrong."""
+    msg_id = kernel.execute_cell_input(KERNEL_PREAMBLE, allow_stdin=False)
+    while True:  # nbval's await_reply drops the reply; read it ourselves
+        reply = kernel.get_message(stream="shell", timeout=PREAMBLE_TIMEOUT_S)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    kernel.await_idle(msg_id, timeout=PREAMBLE_TIMEOUT_S)
+    content = reply["content"]
+    if content.get("status") == "ok":
+        return None
+    return (f"status {content.get('status')!r}: {content.get('ename', '')}: "
+            f"{content.get('evalue', '')}")
+
+
 @pytest.hookimpl(trylast=True)          # after pytest has set up the notebook (started its kernel)
 def pytest_runtest_setup(item):
-    if _is_notebook_cell(item) and not getattr(item.parent, "_gdviz_preamble_sent", False):
-        item.parent._gdviz_preamble_sent = True
-        kernel = item.parent.kernel
-        if kernel is not None and kernel.is_alive():
-            msg_id = kernel.execute_cell_input(KERNEL_PREAMBLE, allow_stdin=False)
-            kernel.await_reply(msg_id, timeout=60)
-            kernel.await_idle(msg_id, timeout=60)
+    if not _is_notebook_cell(item):
+        return
+    parent = item.parent
+    if not getattr(parent, "_gdviz_preamble_sent", False):
+        parent._gdviz_preamble_sent = True
+        kernel = parent.kernel
+        if kernel is None or not kernel.is_alive():
+            parent._gdviz_preamble_error = "the notebook's kernel is not running"
+        else:
+            parent._gdviz_preamble_error = send_preamble(kernel)
+    error = getattr(parent, "_gdviz_preamble_error", None)
+    if error:
+        pytest.fail(f"the warnings preamble (notebooks/conftest.py KERNEL_PREAMBLE) did not run "
+                    f"cleanly in this notebook's kernel, so gdviz's DeprecationWarnings would go "
+                    f"unseen: {error}", pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
+    if _is_notebook_cell(item):
+        excuses = [what for option, what in EXCUSING_OPTIONS.items() if item.options.get(option)]
+        if excuses:
+            pytest.fail(f"{item.name.removesuffix(SECOND_RUN)} is marked (cell tag or # NBVAL_ "
+                        f"comment) to {' and '.join(excuses)}; every notebook cell must run and "
+                        "pass", pytrace=False)
     result = yield
     if _is_notebook_cell(item):
         problems = warning_problems(item.test_outputs)

@@ -30,6 +30,21 @@ FORBIDDEN_METADATA = {"colab", "accelerator", "gpuClass", "kaggle", "widgets", "
                       "outputId", "execution", "papermill", "vscode", "collapsed", "scrolled"}
 REQUIRED_CALLS = ("show_rule(", "animate(", "explore(", "check_update(")
 
+# Cell tags the notebooks use, and nothing else. nbval and JupyterLab read some tags and
+# comments as orders ("this cell may raise", "skip this cell", "don't compare"): a false claim
+# in a cell tagged ``raises-exception`` or under ``# NBVAL_SKIP`` would pass every run. A new
+# tag goes here only if it is not one of those orders (see control_problems below).
+ALLOWED_TAGS = frozenset({"exercise"})
+# Tags that change how nbval (or JupyterLab / nbconvert) runs or judges a cell: never allowed,
+# even if someone adds them to ALLOWED_TAGS.
+CONTROL_TAGS = frozenset({"raises-exception", "skip", "skip-execution", "nbval-skip",
+                          "nbval-raises-exception", "nbval-ignore-output", "nbval-check-output",
+                          "pytest-validate-ignore-output"})
+CONTROL_TAG_PREFIXES = ("nbval", "pytest-validate")
+# nbval's comment markers (``# NBVAL_SKIP``, ``# NBVAL_RAISES_EXCEPTION``, ...) and the old
+# ``# PYTEST_VALIDATE_IGNORE_OUTPUT``, in any case and spacing.
+CONTROL_COMMENT = re.compile(r"^\s*#+\s*(NBVAL|PYTEST_VALIDATE)_?\w*", re.I | re.M)
+
 
 def load_header_tool():
     spec = importlib.util.spec_from_file_location("notebook_header", HEADER_TOOL)
@@ -65,6 +80,29 @@ def headings(notebook) -> list[str]:
 
 def tagged(notebook, tag):
     return [cell for cell in notebook["cells"] if tag in cell.get("metadata", {}).get("tags", [])]
+
+
+def control_problems(notebook) -> list[str]:
+    """Every cell tag outside ALLOWED_TAGS, every nbval control tag, and every nbval control
+    comment in a code cell, as readable lines (empty for a notebook nbval runs plainly)."""
+    problems = []
+    for i, cell in enumerate(notebook["cells"]):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if not isinstance(tags, list):
+            problems.append(f"cell {i}: tags must be a list, got {tags!r}")
+            continue
+        for tag in tags:
+            lowered = str(tag).lower()
+            if lowered in CONTROL_TAGS or lowered.startswith(CONTROL_TAG_PREFIXES):
+                problems.append(f"cell {i}: tag {tag!r} tells nbval/JupyterLab to skip or excuse "
+                                "the cell; every cell must run and pass")
+            elif tag not in ALLOWED_TAGS:
+                problems.append(f"cell {i}: tag {tag!r} is not one the notebooks use "
+                                f"({sorted(ALLOWED_TAGS)}; tests/test_notebooks.py ALLOWED_TAGS)")
+        if cell["cell_type"] == "code":
+            for match in CONTROL_COMMENT.finditer(source(cell)):
+                problems.append(f"cell {i}: nbval control comment {match.group(0).strip()!r}")
+    return problems
 
 
 def walk_keys(value, path=""):
@@ -108,6 +146,51 @@ def test_no_colab_or_runtime_metadata(notebook):
     found = sorted({f"{where or '/'}: {key}" for meta in places for where, key in walk_keys(meta)
                     if key in FORBIDDEN_METADATA})
     assert not found, f"{path.name} has Colab/run-time metadata (run tools/notebook_header.py): {found}"
+
+
+# --- nbval runs every cell plainly ----------------------------------------------------------------
+def test_only_allowed_tags_and_no_nbval_control(notebook):
+    path, nb = notebook
+    problems = control_problems(nb)
+    assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def _tiny_notebook(*cells) -> dict:
+    return {"cells": [{"cell_type": kind, "id": f"c{i}", "metadata": meta, "source": text,
+                       **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+                      for i, (kind, text, meta) in enumerate(cells)],
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+@pytest.mark.parametrize("cell, expected", [
+    (("code", "assert 1 + 1 == 3", {"tags": ["raises-exception"]}), "raises-exception"),
+    (("code", "assert 1 + 1 == 3", {"tags": ["exercise", "nbval-raises-exception"]}),
+     "nbval-raises-exception"),
+    (("code", "1 / 0", {"tags": ["nbval-skip"]}), "nbval-skip"),
+    (("code", "1 / 0", {"tags": ["skip"]}), "skip"),
+    (("code", "x = 1", {"tags": ["NBVAL-IGNORE-OUTPUT"]}), "NBVAL-IGNORE-OUTPUT"),
+    (("code", "x = 1", {"tags": ["solution"]}), "solution"),            # not on the allow-list
+    (("markdown", "text", {"tags": ["hide"]}), "hide"),
+    (("code", "# NBVAL_SKIP\n1 / 0", {}), "NBVAL_SKIP"),
+    (("code", "x = 1\n  #NBVAL_RAISES_EXCEPTION\nraise ValueError", {}), "NBVAL_RAISES_EXCEPTION"),
+    (("code", "# nbval_ignore_output\nprint(1)", {}), "nbval_ignore_output"),
+    (("code", "# PYTEST_VALIDATE_IGNORE_OUTPUT\nprint(1)", {}), "PYTEST_VALIDATE_IGNORE_OUTPUT"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_control_check_rejects_a_bad_notebook(tmp_path, cell, expected):
+    """A notebook written to disk with one bad cell (and a good one) fails the check, naming it."""
+    path = tmp_path / "bad.ipynb"
+    path.write_text(json.dumps(_tiny_notebook(("code", "x = 1", {"tags": ["exercise"]}), cell)))
+    problems = control_problems(load(path))
+    assert len(problems) == 1 and "cell 1" in problems[0] and expected in problems[0], problems
+
+
+def test_control_check_accepts_plain_cells_and_allowed_tags():
+    nb = _tiny_notebook(("code", "# a comment about NBVAL is fine mid-line: x  # not NBVAL_SKIP\nx = 1",
+                         {"tags": ["exercise"]}),
+                        ("markdown", "# NBVAL_SKIP in markdown runs nothing", {}))
+    assert control_problems(nb) == []
 
 
 # --- the uniform opening --------------------------------------------------------------------------
@@ -208,37 +291,75 @@ def test_listed_in_readme(notebook):
 
 
 # --- the nbval rules in notebooks/conftest.py can fail ----------------------------------------------
-@pytest.mark.slow
-def test_nbval_conftest_fails_on_warnings_and_second_run_errors(tmp_path):
-    """Tiny notebooks, run the way the notebooks are: a warning, stderr text, or an error that
-    happens only on the second run in the same kernel each fail exactly the cell they should."""
-    import shutil
-    shutil.copy(NOTEBOOK_DIR / "conftest.py", tmp_path / "conftest.py")
-    cases = {
-        "ok": "x = 1\nassert x == 1",
-        "warn": "import warnings\nwarnings.warn('careful')",
-        "numpy_warning": "import numpy as np\nnp.log(np.zeros(1))",
-        "stderr": "import sys\nprint('oops', file=sys.stderr)",
-        "second_error": "if 'seen' in globals():\n    raise ValueError('second run')\nseen = True",
-        "second_warning": ("import warnings\nif 'seen2' in globals():\n"
-                           "    warnings.warn('again', RuntimeWarning)\nseen2 = True"),
-    }
-    for name, code in cases.items():
-        notebook = {"cells": [{"cell_type": "code", "id": "c0", "metadata": {}, "execution_count": None,
-                               "outputs": [], "source": code}],
+# One tiny one-cell notebook per case: (cell source, cell tags) -> which runs must fail.
+GDVIZ_DEPRECATION = (
+    "# as if gdviz's own code called something deprecated (a module named gdviz.*)\n"
+    "exec(compile('import warnings\\nwarnings.warn(\"old API\", DeprecationWarning)',\n"
+    "             'gdviz/_selftest.py', 'exec'), {'__name__': 'gdviz._selftest'})")
+NBVAL_CASES = {
+    # name: (source, tags, fails on the first run, fails on the second run)
+    "ok": ("x = 1\nassert x == 1", [], False, False),
+    "exercise_tag": ("x = 2\nassert x == 2", ["exercise"], False, False),
+    "warn": ("import warnings\nwarnings.warn('careful')", [], True, True),
+    "numpy_warning": ("import numpy as np\nnp.log(np.zeros(1))", [], True, True),
+    "stderr": ("import sys\nprint('oops', file=sys.stderr)", [], True, True),
+    "stdout_warning": ("print('overflow? RuntimeWarning: overflow encountered in exp')", [], True, True),
+    "result_warning": ("'UserWarning: shown as the value of the cell'", [], True, True),
+    "gdviz_deprecation": (GDVIZ_DEPRECATION, [], True, True),
+    "other_deprecation": (GDVIZ_DEPRECATION.replace("gdviz", "elsewhere"), [], False, False),
+    "second_error": ("if 'seen' in globals():\n    raise ValueError('second run')\nseen = True",
+                     [], False, True),
+    "second_warning": ("import warnings\nif 'seen2' in globals():\n"
+                       "    warnings.warn('again', RuntimeWarning)\nseen2 = True", [], False, True),
+    "raises_tag": ("assert 1 + 1 == 3, 'a false claim'", ["raises-exception"], True, True),
+    "nbval_raises_tag": ("assert 1 + 1 == 3, 'a false claim'", ["nbval-raises-exception"], True, True),
+    "skip_comment": ("# NBVAL_SKIP\n1 / 0", [], True, True),
+    "skip_tag": ("1 / 0", ["nbval-skip"], True, True),
+}
+
+
+def run_nbval_on_tiny_notebooks(tmp_path, cases, conftest_text=None):
+    """Write one notebook per case beside a copy of notebooks/conftest.py; run nbval on them."""
+    (tmp_path / "conftest.py").write_text(conftest_text or (NOTEBOOK_DIR / "conftest.py").read_text())
+    for name, (code, tags, *_rest) in cases.items():
+        notebook = {"cells": [{"cell_type": "code", "id": "c0", "metadata": {"tags": tags} if tags else {},
+                               "execution_count": None, "outputs": [], "source": code}],
                     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                 "language": "python"}},
                     "nbformat": 4, "nbformat_minor": 5}
         (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook))
     result = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
-                             "-p", "no:cacheprovider", "-q", "-rf", str(tmp_path)],
+                             "-p", "no:cacheprovider", "-q", "-rfEs", str(tmp_path)],
                             cwd=tmp_path, capture_output=True, text=True)
-    failed = set(re.findall(r"^FAILED (\S+\.ipynb::Cell 0(?: \(second run\))?)", result.stdout, re.M))
-    assert failed == {
-        "warn.ipynb::Cell 0", "warn.ipynb::Cell 0 (second run)",
-        "numpy_warning.ipynb::Cell 0", "numpy_warning.ipynb::Cell 0 (second run)",
-        "stderr.ipynb::Cell 0", "stderr.ipynb::Cell 0 (second run)",
-        "second_error.ipynb::Cell 0 (second run)",
-        "second_warning.ipynb::Cell 0 (second run)",
-    }, result.stdout[-4000:]
-    assert "4 passed" in result.stdout, result.stdout[-2000:]
+    failed = set(re.findall(r"^(?:FAILED|ERROR) (\S+\.ipynb::Cell 0(?: \(second run\))?)", result.stdout, re.M))
+    return result, failed
+
+
+@pytest.mark.slow
+def test_nbval_conftest_fails_on_warnings_excuses_and_second_run_errors(tmp_path):
+    """Tiny notebooks, run the way the notebooks are: a warning (on stderr, printed on stdout,
+    in a cell's value, a gdviz DeprecationWarning Python would hide), an error that happens
+    only on the second run in the same kernel, and a cell excused by a tag or an NBVAL comment
+    each fail exactly the runs they should; the rest pass."""
+    result, failed = run_nbval_on_tiny_notebooks(tmp_path, NBVAL_CASES)
+    expected = {f"{name}.ipynb::Cell 0{suffix}"
+                for name, (_, _, first, second) in NBVAL_CASES.items()
+                for suffix, fails in (("", first), (" (second run)", second)) if fails}
+    assert failed == expected, (f"unexpected failures: {sorted(failed - expected)}\n"
+                                f"should have failed: {sorted(expected - failed)}\n"
+                                + result.stdout[-4000:])
+    passing = 2 * len(NBVAL_CASES) - len(expected)
+    assert re.search(rf"\b{passing} passed\b", result.stdout) and "skipped" not in result.stdout, \
+        result.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_nbval_conftest_fails_every_cell_when_the_preamble_breaks(tmp_path):
+    """The preamble's reply is read: a preamble that raises in the kernel fails the notebook."""
+    conftest = (NOTEBOOK_DIR / "conftest.py").read_text()
+    broken = conftest.replace("_nbval_warnings.filterwarnings('default', category=DeprecationWarning",
+                              "_nbval_warnings.filterwarnings('defualt', category=DeprecationWarning")
+    assert broken != conftest, "the preamble's filter line moved; update this test"
+    result, failed = run_nbval_on_tiny_notebooks(tmp_path, {"ok": NBVAL_CASES["ok"]}, broken)
+    assert failed == {"ok.ipynb::Cell 0", "ok.ipynb::Cell 0 (second run)"}, result.stdout[-3000:]
+    assert "preamble" in result.stdout and "invalid action" in result.stdout, result.stdout[-3000:]
