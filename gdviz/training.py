@@ -24,6 +24,7 @@ import numpy as np
 
 from .network import MLP, flatten, log_softmax, pick
 from .optimizers import Optimizer, get_optimizer
+from .trajectory import _check_schedule, _scheduled, _set_lr
 
 __all__ = ["train", "TrainingRecord", "DIVERGENCE_LOSS"]
 
@@ -152,11 +153,8 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
     per_epoch = n // batch_size
     T = epochs * per_epoch
     snapshot_every = per_epoch if snapshot_every is None else _whole(snapshot_every, "snapshot_every", 1)
-    if schedule is not None and not callable(getattr(schedule, "factor", None)):
-        raise TypeError(f"schedule must come from gdviz.schedules (an object with .factor(t)), "
-                        f"got {schedule!r}")
-    factors = (np.ones(T) if schedule is None
-               else np.asarray(schedule.factor(np.arange(1, T + 1)), dtype=float) * np.ones(T))
+    schedule = _check_schedule(schedule, type(opt))
+    factors = _scheduled(schedule, T)
 
     rngs = ([np.random.default_rng(s) for s in seeds] if seeds is not None
             else [np.random.default_rng(seed)])
@@ -194,7 +192,7 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
                     loss, grads = net.loss_and_gradient(net.params, X[batch], y[batch])
                     losses[t - 1] = loss
                     if schedule is not None:
-                        opt.lr = base_lr * factors[t - 1]
+                        _set_lr(opt, base_lr * factors[t - 1])
                     opt.update(net.params, grads)
                     if _mark_divergence(net, loss, t, diverged_at):
                         break
@@ -205,8 +203,7 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
                     continue
                 break
     finally:
-        if schedule is not None:
-            opt.lr = base_lr
+        _set_lr(opt, base_lr)
     snapshot(t)
     n_epochs = len(sets["train_loss"])
     for name, values in sets.items():           # a stopped run: NaN for the epochs it never had

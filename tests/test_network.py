@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import gdviz
+from gdviz import schedules
 from gdviz.landscape import hessian_vector_product, loss_on_plane, pca_plane, top_eigenvalue
 from gdviz.network import MLP, flatten, unflatten
 from gdviz.training import DIVERGENCE_LOSS, train
@@ -178,7 +179,7 @@ def test_bad_construction_is_named(sizes, seed, error, match):
     ({"batch_size": 8}, ValueError, "at most 7"),
     ({"epochs": 0}, ValueError, "epochs"),
     ({"seed": [1, 2]}, ValueError, "needs a stack"),
-    ({"schedule": 0.5}, TypeError, "schedule"),
+    ({"schedule": 0.5}, TypeError, "schedule must be None or a learning-rate schedule"),
     ({"data": (X4,)}, TypeError, "data must be"),
     ({"data": (X4[:, :3], Y4)}, ValueError, r"sizes\[0\] = 4"),
 ])
@@ -269,39 +270,35 @@ def test_divergence_is_a_result():
     assert np.isnan(single.train_loss[-1]) and len(single.train_loss) == 4
 
 
-class HalveAtThree:
-    """A stand-in schedule (the interface of gdviz.schedules): factor 1, 1, then 0.5."""
-    def factor(self, t):
-        return np.where(np.asarray(t) >= 3, 0.5, 1.0)
-
-
 def test_a_schedule_scales_eta_per_iteration():
+    """step(every=2, factor=0.5): iterations 1-2 at η, 3-4 at η/2; checked against a hand loop."""
     sizes = [4, 5, 3]
     X, y = toy_data(sizes, n=10, seed=5)
-    opt = gdviz.SGD(lr=0.3)
     net = MLP(sizes, seed=2)
-    record = train(net, opt, (X, y), epochs=2, batch_size=5, seed=1, schedule=HalveAtThree())
+    record = train(net, gdviz.SGD(lr=0.3), (X, y), epochs=2, batch_size=5, seed=1,
+                   schedule=schedules.step(every=2, factor=0.5))
     np.testing.assert_array_equal(record.lr_factors, [1, 1, 0.5, 0.5])
     assert record.optimizer.lr == 0.3                     # restored
     by_hand = MLP(sizes, seed=2)
     rng = np.random.default_rng(1)
     for epoch in range(2):
         order = rng.permutation(10)
-        for j, batch in enumerate((order[:5], order[5:])):
-            step_lr = 0.3 if epoch == 0 else 0.15
+        for batch in (order[:5], order[5:]):
             grads = by_hand.gradient(X[batch], y[batch])
             for key in grads:
-                by_hand.params[key] -= step_lr * grads[key]
+                by_hand.params[key] -= (0.3 if epoch == 0 else 0.15) * grads[key]
     np.testing.assert_allclose(flatten(net.params), flatten(by_hand.params), rtol=1e-12)
 
 
-def test_gdviz_schedules_drive_training():
-    schedules = pytest.importorskip("gdviz.schedules")
+def test_a_cosine_schedule_may_reach_zero():
+    """cosine(3) gives factors 1, 0.5, 0 (then 0): a zero η freezes the network, no error."""
     X, y = toy_data([4, 3], n=10)
-    record = train(MLP([4, 3]), gdviz.SGD(lr=0.2), (X, y), epochs=3, batch_size=5,
-                   schedule=schedules.step(every=2, factor=0.5))
-    np.testing.assert_allclose(record.lr_factors,
-                               schedules.step(every=2, factor=0.5).factor(np.arange(1, 7)))
+    net = MLP([4, 3])
+    record = train(net, gdviz.Adam(lr=0.2), (X, y), epochs=3, batch_size=5,
+                   schedule=schedules.cosine(2), snapshot_every=1)
+    np.testing.assert_allclose(record.lr_factors, [1, 0.5, 0, 0, 0, 0], atol=1e-15)
+    np.testing.assert_array_equal(record.snapshots[3], record.snapshots[-1])
+    assert not np.array_equal(record.snapshots[2], record.snapshots[1])
     assert record.optimizer.lr == 0.2
 
 
