@@ -86,7 +86,7 @@ def _theory_lines(result: SweepResult, names: list[str]):
 
 def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_loss",
                        theory: bool = True, current=None, x: str | None = None,
-                       colorbar: bool = True, legend: bool = True):
+                       colorbar: bool = True, legend: bool = True, norm=None):
     """Where a sweep converged, how fast, and where it diverged, over its hyperparameters.
 
     ``result`` comes from :func:`gdviz.sweep`. With two swept hyperparameters: a heatmap
@@ -101,7 +101,9 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     η = 2/λ_max, for Momentum over (η, α) the curve η = 2(1 + α)/λ_max with the fastest
     (η*, α*) as a star (over η alone, the line at the fixed α). There is no such line for
     other optimizers. ``current`` — (x, y), or x for one hyperparameter — is drawn as a point
-    (a dotted line in 1-D). Returns the ``QuadMesh`` (2-D; its array is the grid transposed to
+    (a dotted line in 1-D). ``norm`` (a matplotlib ``Normalize``, e.g. from :func:`shared_norm`)
+    fixes the colour scale, so that maps drawn side by side share one; a 1-D map then uses its
+    range as the y-limits. Returns the ``QuadMesh`` (2-D; its array is the grid transposed to
     rows = y, columns = x) or the ``Line2D`` (1-D).
     """
     if not isinstance(result, SweepResult):
@@ -125,20 +127,16 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     lines, best = _theory_lines(result, names) if theory else ([], None)
     if len(names) == 1:
         return _stability_line(result, ax, names[0], hps[0], values, diverged, qlabel, log_color,
-                               lines, current, legend)
+                               lines, current, legend, norm)
 
     ax = _new_axes(ax, figsize=_figsize(0.72))
     xs, ys = result.axes[names[0]], result.axes[names[1]]
     grid = values.T                                  # rows = y, columns = x
     shown = np.ma.masked_invalid(grid)
-    if log_color:
-        positive = grid[np.isfinite(grid) & (grid > 0)]
-        vmax = float(positive.max()) if positive.size else 1.0
-        vmin = max(float(positive.min()), vmax * 1e-16) if positive.size else vmax * 1e-3
-        shown = np.ma.masked_invalid(np.where(~(grid <= 0), grid, vmin))   # NaN stays NaN
-        norm = mcolors.LogNorm(vmin=vmin, vmax=max(vmax, vmin * 10))
-    else:
-        norm = mcolors.Normalize(vmin=0, vmax=max(result.steps, 1))
+    if norm is None:
+        norm = _log_norm([grid]) if log_color else mcolors.Normalize(vmin=0, vmax=max(result.steps, 1))
+    if log_color:                                    # 0 (the minimum, to round-off) at the bottom
+        shown = np.ma.masked_invalid(np.where(~(grid <= 0), grid, norm.vmin))   # NaN stays NaN
     xe, ye = _edges(xs, hps[0].log), _edges(ys, hps[1].log)
     mesh = ax.pcolormesh(xe, ye, shown, norm=norm, cmap="viridis", shading="flat", gid="quantity")
     handles = []
@@ -188,6 +186,31 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     return mesh
 
 
+def _log_norm(grids) -> mcolors.LogNorm:
+    """A log colour scale over the finite positive values of all ``grids`` (≤ 16 decades)."""
+    positive = np.concatenate([np.asarray(g, dtype=float)[np.isfinite(g) & (np.asarray(g) > 0)]
+                               for g in grids])
+    vmax = float(positive.max()) if positive.size else 1.0
+    vmin = max(float(positive.min()), vmax * 1e-16) if positive.size else vmax * 1e-3
+    return mcolors.LogNorm(vmin=vmin, vmax=max(vmax, vmin * 10))
+
+
+def shared_norm(results, quantity: str = "final_loss") -> mcolors.Normalize:
+    """One colour scale for several stability maps drawn side by side.
+
+    Pass it as ``norm=`` to each :func:`plot_stability_map` (and draw one colorbar), so that
+    the same colour means the same value in every panel.
+    """
+    results = list(results)
+    if not results or not all(isinstance(r, SweepResult) for r in results):
+        raise TypeError("shared_norm needs a non-empty list of SweepResults (from gdviz.sweep)")
+    if quantity not in _QUANTITIES:
+        raise ValueError(f"quantity must be one of {', '.join(map(repr, _QUANTITIES))}, got {quantity!r}")
+    if quantity == "final_loss":
+        return _log_norm([_quantity(r, quantity)[0] for r in results])
+    return mcolors.Normalize(vmin=0, vmax=max(max(r.steps for r in results), 1))
+
+
 def _current_point(current, n: int):
     try:
         point = np.asarray(current, dtype=float).ravel()
@@ -206,7 +229,7 @@ def _map_title(result: SweepResult) -> str:
 
 
 def _stability_line(result, ax, name, hp, values, diverged, qlabel, log_color, lines, current,
-                    legend):
+                    legend, norm=None):
     ax = _new_axes(ax, figsize=_figsize(0.55))
     xs = result.axes[name]
     (line,) = ax.plot(xs, values, color=optimizer_color(result.optimizer), marker="o",
@@ -226,6 +249,8 @@ def _stability_line(result, ax, name, hp, values, diverged, qlabel, log_color, l
         ax.set_xscale("log")
     if log_color and np.any(values > 0):
         ax.set_yscale("log", nonpositive="mask")
+    if norm is not None:
+        ax.set_ylim(norm.vmin, norm.vmax)
     for label, curve in lines:
         ax.axvline(curve[name][0], color="black", linestyle="--", linewidth=_lw(0.7),
                    label=label, gid="theory")
