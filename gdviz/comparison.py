@@ -81,6 +81,20 @@ class Comparison:
         """How many settings were tried for ``name`` on ``surface``."""
         return int(np.prod([len(v) for v in self.searched[name, surface].values()]))
 
+    def on_edge(self) -> list[tuple[str, str, str]]:
+        """(optimizer, surface, hyperparameter) wherever a best value is the first or last value
+        searched, except on a closed bound of the valid range (α = 0 cannot be undercut).
+        Empty when every optimum lies inside its search range."""
+        found = []
+        for (name, surface), settings in self.best.items():
+            hps = {hp.name: hp for hp in OPTIMIZERS[name].hyperparameters}
+            for param, value in settings.items():
+                values = self.searched[name, surface][param]
+                at_bound = value == hps[param].low and hps[param].low_closed
+                if value in (values[0], values[-1]) and not at_bound:
+                    found.append((name, surface, param))
+        return found
+
     def _score(self, name: str, surface: str) -> tuple[float, float]:
         gap = self.gap[name, surface]
         reached = self.steps_to_floor[name, surface]

@@ -139,3 +139,13 @@ def test_table_has_a_row_per_optimizer_and_a_column_per_surface(notebook_compari
 def test_bad_arguments(kwargs, error, text):
     with pytest.raises(error, match=text):
         compare(**kwargs)
+
+
+def test_on_edge_names_a_best_value_left_on_the_edge():
+    # η searched only up to where AdaGrad's best on the aligned valley is still at the top:
+    # a Comparison built from that search must report it.
+    result = compare(["AdaGrad"], ["elongated_bowl"])
+    assert result.on_edge() == []
+    key = ("AdaGrad", "elongated_bowl")
+    result.searched[key] = {"lr": result.searched[key]["lr"][result.searched[key]["lr"] <= result.best_lr[key]]}
+    assert result.on_edge() == [("AdaGrad", "elongated_bowl", "lr")]
