@@ -255,7 +255,7 @@ def test_has_the_standard_parts(notebook):
     code = all_code(nb)
     missing = [call for call in REQUIRED_CALLS if call not in code]
     assert not missing, f"{path.name}: no call to {missing}"
-    assert re.search(r"^\s*assert\s", code, re.M), f"{path.name}: no assert checks a claim"
+    assert re.search(r"^\s*(assert\s|check(_close)?\()", code, re.M), f"{path.name}: no check(...) states a claim"
     heads = [h.lower() for h in headings(nb)]
     for wanted in ("summary", "further reading"):
         assert any(wanted in h for h in heads), f"{path.name}: no '{wanted.title()}' heading"
