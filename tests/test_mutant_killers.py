@@ -1,0 +1,161 @@
+"""Tests that kill bugs which once survived the whole suite (issue 12's surviving mutants).
+
+Each test names the planted bug it catches. Expected values come from closed forms, from the
+sweep's own measured divergence, or from the registry's answer functions, never from the
+code path under test.
+"""
+import ast
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+import gdviz
+from gdviz import exercises
+
+matplotlib.use("Agg")
+import gdviz.plotting as gp  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- stability maps over η alone draw each optimizer's own limit -------------------------------------
+# Mutant: in the one-hyperparameter (η only) branch, Nesterov's map drew Momentum's limit
+# 2(1 + α)/λ_max instead of Nesterov's 2(1 + α)/((1 + 2α)λ_max); nothing drew a 1-D Nesterov map.
+def _closed_form_limit(name: str, alpha: float, lam_max: float) -> float:
+    return {"SGD": 2 / lam_max,
+            "Momentum": 2 * (1 + alpha) / lam_max,
+            "Nesterov": 2 * (1 + alpha) / ((1 + 2 * alpha) * lam_max)}[name]
+
+
+@pytest.mark.parametrize("name, alpha", [("SGD", None), ("Momentum", 0.9), ("Nesterov", 0.9),
+                                         ("Nesterov", 0.5)])
+def test_learning_rate_only_map_draws_the_optimizers_own_limit(name, alpha):
+    lam_max = float(np.linalg.eigvalsh(gdviz.get_surface("elongated_bowl").hessian).max())
+    lrs = np.geomspace(0.05, 3, 60)
+    fixed = {} if alpha is None else {"momentum": alpha}
+    result = gdviz.sweep(name, "elongated_bowl", lr=lrs, steps=300, **fixed)
+    line = gp.plot_stability_map(result)
+    theory = [artist for artist in line.axes.get_lines() if artist.get_gid() == "theory"]
+    assert len(theory) == 1, f"{name}: expected one theory line on the η-only map"
+    drawn = float(np.unique(theory[0].get_xdata())[0])
+    np.testing.assert_allclose(drawn, _closed_form_limit(name, alpha or 0.0, lam_max), rtol=1e-12)
+    # and the sweep itself agrees: every η below the line converged, the first one above diverged
+    largest_stable, smallest_diverged = lrs[~result.diverged].max(), lrs[result.diverged].min()
+    assert largest_stable < drawn <= smallest_diverged, (name, largest_stable, drawn, smallest_diverged)
+    matplotlib.pyplot.close("all")
+
+
+# --- check_answer's tolerance is the question's ------------------------------------------------------
+# Mutants: rtol 1e-3 -> 1e-2 (the default for questions), or rel_tol=10 * rtol in the comparison:
+# only a +10 % wrong answer was ever tried. Here every registered numeric (and point) question is
+# answered at ±0.5·rtol (accepted) and ±2·rtol (rejected), where rtol is the tolerance the bank
+# *declares* (read from its source; the documented default 1e-3 where it declares none).
+DOCUMENTED_DEFAULT_RTOL = 1e-3      # gdviz/exercises.py: "rtol is how close counts as right"
+
+
+def _declared_rtols() -> dict[str, float]:
+    """{question key: rtol} from every question(...) call in gdviz's sources."""
+    declared = {}
+    for path in sorted((ROOT / "gdviz").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "question"
+                    and node.args and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)):
+                continue
+            rtol = [kw.value for kw in node.keywords if kw.arg == "rtol"]
+            rtol = rtol or node.args[4:5]          # question(key, text, explanation, notebook, rtol)
+            declared[node.args[0].value] = (ast.literal_eval(rtol[0]) if rtol
+                                            else DOCUMENTED_DEFAULT_RTOL)
+    return declared
+
+
+DECLARED = _declared_rtols()
+
+
+def test_every_registered_question_is_declared_in_the_source():
+    registered = set(exercises.QUESTIONS)
+    assert registered and registered <= set(DECLARED), sorted(registered - set(DECLARED))
+
+
+def _numeric_questions():
+    keys = []
+    for key, q in exercises.QUESTIONS.items():
+        expected = q.answer()
+        if not isinstance(expected, str):
+            keys.append(key)
+    return keys
+
+
+@pytest.mark.parametrize("key", _numeric_questions())
+def test_check_answer_accepts_half_the_tolerance_and_rejects_twice_it(key):
+    q = exercises.QUESTIONS[key]
+    rtol = DECLARED[key]
+    assert q.rtol == rtol, f"{key}: registered rtol {q.rtol}, the bank declares {rtol}"
+    expected = q.answer()
+    if isinstance(expected, tuple):                  # a point: allclose with rtol and atol = rtol
+        e = np.asarray(expected, dtype=float)
+        scale = rtol * (1 + np.abs(e))
+        near = [tuple(e + s * 0.5 * scale) for s in (1, -1)]
+        far = [tuple(e + s * 2 * scale) for s in (1, -1)]
+        far += [(e[0] + 2 * scale[0], e[1]), (e[0], e[1] - 2 * scale[1])]
+    else:
+        e = float(expected)
+        assert e != 0, f"{key}: a zero answer has no relative tolerance to test"
+        near = [e * (1 + 0.5 * rtol), e * (1 - 0.5 * rtol)]
+        far = [e * (1 + 2 * rtol), e * (1 - 2 * rtol)]
+    for answer in near:
+        assert exercises.check_answer(key, answer).passed, f"{key}: {answer} within rtol/2 of {expected}"
+    for answer in far:
+        feedback = exercises.check_answer(key, answer)
+        assert not feedback.passed, f"{key}: {answer} is 2·rtol from {expected} yet accepted"
+
+
+def test_the_tolerance_test_covers_numbers_and_points():
+    kinds = {type(exercises.QUESTIONS[key].answer()).__name__ for key in _numeric_questions()}
+    assert "tuple" in kinds and kinds - {"tuple"}, kinds
+
+
+# --- tools/notebook_header.py --check looks at every notebook ----------------------------------------
+# Mutant: --check skipped the last notebook; it was only ever run on clean notebooks.
+def _header_tool_copy(tmp_path: Path) -> Path:
+    """A copy of the tool, gdviz/_project.py and notebooks/ laid out as in the repository."""
+    for rel in ("tools/notebook_header.py", "gdviz/_project.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / rel, tmp_path / rel)
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks",
+                    ignore=shutil.ignore_patterns("*.py", ".ipynb_checkpoints", "__pycache__"))
+    return tmp_path
+
+
+def _check(root: Path, *paths: Path):
+    return subprocess.run([sys.executable, str(root / "tools" / "notebook_header.py"), "--check",
+                           *map(str, paths)], cwd=root, capture_output=True, text=True)
+
+
+def test_header_check_fails_on_each_changed_notebook_and_names_it(tmp_path):
+    root = _header_tool_copy(tmp_path)
+    notebooks = sorted((root / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) >= 2
+    clean = _check(root)
+    assert clean.returncode == 0, clean.stderr
+    for path in notebooks:
+        original = path.read_text(encoding="utf-8")
+        nb = json.loads(original)
+        code = next(cell for cell in nb["cells"][2:] if cell["cell_type"] == "code")
+        code["execution_count"] = 7                    # as if saved after running
+        path.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
+        for args in ((), (*notebooks,)):              # every notebook by default, and listed
+            result = _check(root, *args)
+            assert result.returncode == 1, f"--check passed with {path.name} changed"
+            named = {p.name for p in notebooks if p.name in result.stderr}
+            assert named == {path.name}, f"{path.name} changed; --check named {sorted(named)}"
+        path.write_text(original, encoding="utf-8")
+    assert _check(root).returncode == 0
