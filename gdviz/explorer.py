@@ -27,6 +27,7 @@ import html
 import io
 import math
 import numbers
+import weakref
 from collections.abc import Sequence
 
 import ipywidgets as widgets
@@ -107,9 +108,61 @@ def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "el
         run(name, surface_obj, start, 0, noise=noise, seed=seed, **per_optimizer[name])
     if seed is None:        # one random seed for this explorer's life: moves stay reproducible
         seed = int(np.random.SeedSequence().entropy % 2**32)
-    return Explorer(names, surface_obj, steps=int(steps), start=start, noise=float(noise),
-                    seed=seed, projector=projector, hyperparameters=per_optimizer,
-                    stability_map=map_axes)
+    explorer = Explorer(names, surface_obj, steps=int(steps), start=start, noise=float(noise),
+                        seed=seed, projector=projector, hyperparameters=per_optimizer,
+                        stability_map=map_axes)
+    _replace_in_cell(explorer, _current_cell())
+    return explorer
+
+
+# --- one cell, one set of live explorers -----------------------------------------------------
+#: The explorers made by each notebook cell: {cell: [(execution count, weak reference)]}.
+_LIVE: dict = {}
+
+
+def _current_cell():
+    """(the running cell, its execution count) in IPython, or None outside it.
+
+    JupyterLab names the cell in the request's metadata (``cellId``); elsewhere (the classic
+    Notebook, Colab, a terminal) the cell's source stands for it.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:         # pragma: no cover - ipywidgets brings IPython
+        return None
+    shell = get_ipython()
+    if shell is None:
+        return None
+    kernel = getattr(shell, "kernel", None)
+    header = {}
+    if kernel is not None:
+        get_parent = getattr(kernel, "get_parent", None)
+        header = get_parent("shell") if get_parent else getattr(kernel, "_parent_header", {})
+    cell_id = ((header or {}).get("metadata") or {}).get("cellId")
+    if cell_id:
+        return ("cell", cell_id), shell.execution_count
+    inputs = shell.user_ns.get("In") or [""]
+    return ("source", inputs[-1]), shell.execution_count
+
+
+def _replace_in_cell(explorer: "Explorer", cell) -> None:
+    """Close the explorers an earlier run of this cell made (their output is gone), so that
+    re-running a cell does not pile up figures; explorers of this run stay."""
+    if cell is None:
+        return
+    key, count = cell
+    kept = []
+    for made_in, ref in _LIVE.get(key, []):
+        earlier = ref()
+        if earlier is None or earlier.closed:
+            continue
+        if made_in != count:
+            earlier.close()
+        else:
+            kept.append((made_in, ref))
+    _LIVE[key] = [*kept, (count, weakref.ref(explorer))]
+    for other in [k for k, refs in _LIVE.items() if all(r() is None for _, r in refs)]:
+        del _LIVE[other]
 
 
 def stability_explorer(optimizer: str = "Momentum", surface: str | Surface = "elongated_bowl",
@@ -235,7 +288,9 @@ class Explorer:
         self.play = widgets.Play(value=steps, min=0, max=steps, step=1, interval=150,
                                  description="play")
         _tooltip(self.play, "play the run step by step")
-        widgets.jslink((self.play, "value"), (self.step_slider, "value"))
+        # kept, so that close() can unlink it: a live link keeps both widgets (and this
+        # explorer, through their observers) alive
+        self._play_link = widgets.jslink((self.play, "value"), (self.step_slider, "value"))
 
     def _clip(self, value: float, low: float, high: float, what: str) -> float:
         if low <= value <= high:
@@ -268,14 +323,16 @@ class Explorer:
         return root
 
     def _connect(self):
-        for sliders in self.hyperparameter_sliders.values():
-            for slider in sliders.values():
-                slider.observe(self._on_change, names="value")
-        for control in (*self.start_sliders, self.noise_slider):
-            control.observe(self._on_change, names="value")
-        self.surface_dropdown.observe(self._on_surface, names="value")
-        self.steps_slider.observe(self._on_steps, names="value")
-        self.step_slider.observe(self._on_step, names="value")
+        self._observers = [(slider, self._on_change)
+                           for sliders in self.hyperparameter_sliders.values()
+                           for slider in sliders.values()]
+        self._observers += [(control, self._on_change)
+                            for control in (*self.start_sliders, self.noise_slider)]
+        self._observers += [(self.surface_dropdown, self._on_surface),
+                            (self.steps_slider, self._on_steps),
+                            (self.step_slider, self._on_step)]
+        for control, handler in self._observers:
+            control.observe(handler, names="value")
 
     def _on_change(self, change):
         if not self._quiet:
@@ -546,19 +603,42 @@ class Explorer:
         display(self.widget)
 
     def close(self) -> None:
-        """Close every widget of this explorer and let its figure go."""
-        def close_all(widget):
-            for child in getattr(widget, "children", ()):
-                close_all(child)
+        """Close every widget of this explorer (their layouts and styles too), unlink Play
+        from the step slider and let the figure go: a closed explorer is garbage."""
+        for control, handler in self._observers:
+            control.unobserve(handler, names="value")
+        self._observers = []
+        self._play_link.close()
+        for widget in _widget_tree(self.widget):
             widget.close()
-        for control in (self.play, self.step_slider):
-            control.close()
-        close_all(self.widget)
         self.figure = self.canvas = self._background = None
+        self._moving, self._on_top = [], []
+        self.path_lines, self.loss_lines = {}, {}
+        self.sweep_result = self._colorbar = self.map_axes = None
+        self.path_axes = self.loss_axes = None
+
+    @property
+    def closed(self) -> bool:
+        """Has :meth:`close` run (by hand, or because its cell ran again)?"""
+        return self.figure is None
 
     def __repr__(self) -> str:
         return (f"<Explorer {', '.join(self.optimizers)} on {self.surface.name}: "
                 f"{'; '.join(t.message for t in self.trajectories)}>")
+
+
+def _widget_tree(root) -> list:
+    """Every widget under ``root`` (itself included), with the Layout and Style widgets each
+    one owns: those are widgets too, registered until closed."""
+    found, todo = [], [root]
+    while todo:
+        widget = todo.pop()
+        if widget is None or any(widget is seen for seen in found):
+            continue
+        found.append(widget)
+        todo += [*getattr(widget, "children", ()), getattr(widget, "layout", None),
+                 getattr(widget, "style", None)]
+    return found
 
 
 def _surface_key(surface: Surface) -> str:

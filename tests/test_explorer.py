@@ -388,3 +388,64 @@ def test_a_surface_object_is_used_as_given(explorers):
         theta = theta - 0.1 * Tilted.hessian @ theta
         expected.append(theta)
     np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(), expected, rtol=1e-12)
+
+
+# --- closing: nothing of a closed explorer stays alive ----------------------------------------
+def registered_widgets() -> dict:
+    """ipywidgets' registry of open widgets (a module dict in 8, ``Widget.widgets`` in 7)."""
+    from ipywidgets.widgets import widget
+    return widget._instances if hasattr(widget, "_instances") else widget.Widget.widgets
+
+
+def test_a_closed_explorer_is_garbage_and_leaves_no_widget_open():
+    import gc
+    import weakref
+    before = set(registered_widgets())
+    explorer = explore(["SGD", "Momentum"], steps=10)
+    explorer.step_slider.value = 5          # Play and the step slider are linked
+    gone = weakref.ref(explorer)
+    figure = weakref.ref(explorer.figure)
+    explorer.close()
+    assert explorer.closed
+    del explorer
+    gc.collect()
+    assert gone() is None, "something still holds the closed explorer"
+    assert figure() is None, "something still holds the closed explorer's figure"
+    assert set(registered_widgets()) <= before, "widgets (or their layouts/styles) left open"
+
+
+def test_rerunning_a_cell_closes_the_explorer_its_last_run_made(monkeypatch):
+    from gdviz import explorer as module
+    cell = {"now": (("cell", "abc"), 1)}
+    monkeypatch.setattr(module, "_current_cell", lambda: cell["now"])
+    first, second = explore("SGD", steps=5), explore("SGD", steps=5)   # one run, two explorers
+    assert not first.closed and not second.closed
+    cell["now"] = (("cell", "other"), 2)
+    elsewhere = explore("SGD", steps=5)
+    cell["now"] = (("cell", "abc"), 3)                                   # the cell runs again
+    third = explore("SGD", steps=5)
+    assert first.closed and second.closed
+    assert not third.closed and not elsewhere.closed
+    for explorer in (third, elsewhere):
+        explorer.close()
+
+
+class FakeShell:
+    """What _current_cell reads from IPython: the kernel's request header, In, the count."""
+
+    def __init__(self, metadata, source, count):
+        self.kernel = type("Kernel", (), {"get_parent": lambda _, channel: {"metadata": metadata}})()
+        self.user_ns = {"In": ["", source]}
+        self.execution_count = count
+
+
+def test_the_cell_is_jupyterlabs_cell_id_or_else_its_source(monkeypatch):
+    import IPython
+
+    from gdviz.explorer import _current_cell
+    monkeypatch.setattr(IPython, "get_ipython", lambda: FakeShell({"cellId": "c-1"}, "x", 4))
+    assert _current_cell() == (("cell", "c-1"), 4)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: FakeShell({}, "explore('SGD')", 5))
+    assert _current_cell() == (("source", "explore('SGD')"), 5)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    assert _current_cell() is None
