@@ -5,8 +5,11 @@ r"""Looking at a network's loss: the plane of a trajectory, and the sharpest cur
   Landscape of Neural Nets" (2018): the plane goes through the final point θ_n, and
   :meth:`Plane.explained` says how much of the trajectory's variance it holds.
   :func:`loss_on_plane` evaluates the loss on a grid of that plane in one stacked forward pass.
-* :func:`hessian_vector_product` is H v by a central difference of gradients, and
+* :func:`hessian_vector_product` is H v, exact (the backward pass differentiated along v), and
   :func:`top_eigenvalue` runs power iteration on it: λ_max, the number behind η < 2/λ_max.
+  (A central difference of gradients would be simpler, but a ReLU network's gradient jumps
+  where a unit switches on or off, and over a few hundred samples some unit always sits
+  within ε of its switch: the difference quotient then adds spikes of either sign.)
 """
 from __future__ import annotations
 
@@ -90,43 +93,43 @@ def _single(net: MLP) -> dict[str, np.ndarray]:
     return net.params
 
 
-def hessian_vector_product(net: MLP, v, X, y, theta=None, eps: float = 1e-4) -> np.ndarray:
-    """H v, the Hessian of the mean loss times v, by a central difference of gradients:
-    (∇L(θ + εv̂) − ∇L(θ − εv̂)) / (2ε) · |v|, with v̂ = v/|v|. θ defaults to the network's own."""
+def hessian_vector_product(net: MLP, v, X, y, theta=None) -> np.ndarray:
+    """H v for flat vectors: the Hessian of the mean loss at θ (default: the network's own
+    parameters) times v, exactly (:meth:`gdviz.network.MLP.hessian_vector_product`).
+    θ and v may carry a leading axis K (a stack of networks: one product per network)."""
     X, y = net.check_data(X, y)
     like = _single(net)
     theta = flatten(like) if theta is None else np.asarray(theta, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
-    norm = np.linalg.norm(v)
-    if norm == 0:
-        return np.zeros_like(v)
-    both = np.stack([theta + eps * v / norm, theta - eps * v / norm])    # the two points, as a stack of 2
-    _, grads = net.loss_and_gradient(unflatten(both, like), X, y)
-    g = flatten(grads, stacked=True)
-    return (g[0] - g[1]) / (2 * eps) * norm
+    stacked = theta.ndim == 2
+    hv = net.hessian_vector_product(unflatten(theta, like), unflatten(v, like), X, y)
+    return flatten(hv, stacked=stacked)
 
 
 def top_eigenvalue(net: MLP, X, y, theta=None, iterations: int = 20, seed: int = 0,
-                   start=None, tol: float = 1e-4) -> tuple[float, np.ndarray]:
+                   start=None, tol: float = 1e-4):
     """λ_max of the loss's Hessian at θ by power iteration on Hessian-vector products.
 
     Returns (λ, v): the Rayleigh quotient vᵀHv of the unit vector v the iteration settles on
     (the eigenvalue of largest magnitude, which for a network's loss is the largest positive
     one). Stops early once λ changes by less than ``tol`` relative. ``start`` (e.g. the v of a
-    previous call at a nearby θ) makes it converge in a few iterations.
+    previous call at a nearby θ) makes it converge in a few iterations. With ``theta`` of shape
+    (K, D) it runs K power iterations side by side and returns λ of shape (K,) and v (K, D).
     """
     X, y = net.check_data(X, y)
     like = _single(net)
     theta = flatten(like) if theta is None else np.asarray(theta, dtype=np.float64)
-    v = (np.random.default_rng(seed).standard_normal(theta.size) if start is None
-         else np.asarray(start, dtype=np.float64).copy())
-    v /= np.linalg.norm(v)
-    eigenvalue = np.inf
+    v = (np.random.default_rng(seed).standard_normal(theta.shape) if start is None
+         else np.array(start, dtype=np.float64))
+    v /= np.linalg.norm(v, axis=-1, keepdims=True)
+    eigenvalue = np.full(theta.shape[:-1], np.inf)
     for _ in range(iterations):
-        hv = hessian_vector_product(net, v, X, y, theta)
-        new = float(v @ hv)                                  # Rayleigh quotient vᵀHv
-        v = hv / np.linalg.norm(hv)
-        if abs(new - eigenvalue) <= tol * abs(new):
-            return new, v
+        hv = flatten(net.hessian_vector_product(unflatten(theta, like), unflatten(v, like), X, y),
+                     stacked=theta.ndim == 2)
+        new = (v * hv).sum(axis=-1)                          # Rayleigh quotient vᵀHv
+        v = hv / np.linalg.norm(hv, axis=-1, keepdims=True)
+        done = np.all(np.abs(new - eigenvalue) <= tol * np.abs(new))
         eigenvalue = new
-    return eigenvalue, v
+        if done:
+            break
+    return (float(eigenvalue) if eigenvalue.ndim == 0 else eigenvalue), v

@@ -202,6 +202,42 @@ class MLP:
                 delta = (delta @ transpose(params[f"W{k}"])) * (zs[k - 2] > 0)  # δ_{k−1}
         return loss, {key: grads[key] for key in params}
 
+    def hessian_vector_product(self, params, V, X, y) -> dict[str, np.ndarray]:
+        r"""H·V, the Hessian of the mean loss at ``params`` times the direction ``V`` (a dict like
+        ``params``), exactly: the backward pass differentiated along V (Pearlmutter's R-operator,
+        R{·} = d/dε (·)(params + εV) at ε = 0). ReLU's derivative is a step, so its own derivative
+        is 0 wherever it exists (a finite difference of gradients would jump across the kinks).
+        No input checks; works for a stack like :meth:`loss_and_gradient`.
+        """
+        L = self.n_layers
+        a, Ra, zs, Rzs = [X], [0.0], [], []              # R{X} = 0: the data do not move
+        for k in range(1, L + 1):
+            W, b = params[f"W{k}"], params[f"b{k}"]
+            zs.append(a[-1] @ W + b)
+            Rzs.append(a[-1] @ V[f"W{k}"] + V[f"b{k}"]
+                       + (Ra[-1] @ W if k > 1 else 0.0))           # R{z} = R{a}W + aV_W + V_b
+            if k < L:
+                mask = zs[-1] > 0
+                a.append(zs[-1] * mask)
+                Ra.append(Rzs[-1] * mask)                              # R{a} = R{z} ⊙ [z > 0]
+        log_p = log_softmax(zs[-1])
+        p = np.exp(log_p)
+        n = np.shape(y)[-1]
+        onehot = np.zeros_like(log_p)
+        np.put_along_axis(onehot, np.broadcast_to(y, log_p.shape[:-1])[..., None], 1.0, axis=-1)
+        delta = (p - onehot) / n                                         # δ_L
+        R_delta = p * (Rzs[-1] - (p * Rzs[-1]).sum(axis=-1, keepdims=True)) / n   # R{softmax}/n
+        hv = {}
+        for k in range(L, 0, -1):
+            hv[f"W{k}"] = transpose(a[k - 1]) @ R_delta + (transpose(Ra[k - 1]) @ delta if k > 1 else 0.0)
+            hv[f"b{k}"] = R_delta.sum(axis=-2).reshape(params[f"b{k}"].shape)
+            if k > 1:
+                mask = zs[k - 2] > 0
+                W = params[f"W{k}"]
+                R_delta = (R_delta @ transpose(W) + delta @ transpose(V[f"W{k}"])) * mask
+                delta = (delta @ transpose(W)) * mask
+        return {key: hv[key] for key in params}
+
     # --- input checks ------------------------------------------------------------------------
     def check_inputs(self, X) -> np.ndarray:
         """X as a float array of shape (n, sizes[0]), or a clear error naming what is wrong."""

@@ -42,9 +42,10 @@ class TrainingRecord:
     ----------
     losses : the minibatch loss at each iteration t = 1 … T (before that iteration's step).
     lr_factors : the schedule's factor at each iteration (η_t = η·factor; all 1 without one).
-    epochs_seen : 0, 1, …, epochs: the x axis of the per-epoch arrays.
-    train_loss, train_accuracy, test_accuracy : on the whole sets, before training (index 0)
-        and after each epoch. Test arrays are empty when no test data was given.
+    epochs_seen : the epochs after which the whole sets were evaluated (0 = before training;
+        0, 1, …, epochs by default): the x axis of the per-epoch arrays.
+    train_loss, train_accuracy, test_accuracy : on the whole sets, at ``epochs_seen``.
+        Test arrays are empty when no test data was given.
     snapshot_steps : the iterations at which ``snapshots`` were taken (0 = the initial point).
     snapshots : the flattened parameters θ at those iterations, shape (n, D) or (n, K, D).
     diverged_at : the iteration whose loss exceeded DIVERGENCE_LOSS or was not finite, else None.
@@ -123,7 +124,8 @@ def _unpack_data(net: MLP, data):
 
 
 def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, seed=0,
-          schedule=None, snapshot_every: int | None = None) -> TrainingRecord:
+          schedule=None, snapshot_every: int | None = None,
+          evaluate_every: int = 1) -> TrainingRecord:
     """Train ``net`` in place with ``optimizer`` on ``data``; return a :class:`TrainingRecord`.
 
     Parameters
@@ -140,6 +142,9 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
         η·schedule.factor(t). The optimizer's η is restored afterwards.
     snapshot_every : take a parameter snapshot every this many iterations (default: once an
         epoch), plus one at the start and one at the end.
+    evaluate_every : measure the loss and accuracy on the whole sets every this many epochs
+        (and before training and after the last epoch); a sweep that needs only the final
+        numbers saves the time with ``evaluate_every=epochs``.
     """
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a gdviz.network.MLP, got {type(net).__name__}")
@@ -153,6 +158,7 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
     per_epoch = n // batch_size
     T = epochs * per_epoch
     snapshot_every = per_epoch if snapshot_every is None else _whole(snapshot_every, "snapshot_every", 1)
+    evaluate_every = _whole(evaluate_every, "evaluate_every", 1)
     schedule = _check_schedule(schedule, type(opt))
     factors = _scheduled(schedule, T)
 
@@ -182,7 +188,7 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
         with np.errstate(all="ignore"):
             evaluate()
             snapshot(0)
-            for _ in range(epochs):
+            for epoch in range(1, epochs + 1):
                 orders = np.stack([rng.permutation(n) for rng in rngs])   # (1 or K, n)
                 for j in range(per_epoch):
                     t += 1
@@ -199,18 +205,19 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
                     if t % snapshot_every == 0 and t != T:
                         snapshot(t)
                 else:
-                    evaluate()
+                    if epoch % evaluate_every == 0 or epoch == epochs:
+                        evaluate()
                     continue
                 break
     finally:
         _set_lr(opt, base_lr)
     snapshot(t)
-    n_epochs = len(sets["train_loss"])
+    wanted = sorted({0, epochs, *range(evaluate_every, epochs + 1, evaluate_every)})
     for name, values in sets.items():           # a stopped run: NaN for the epochs it never had
-        values.extend([np.full(lead, np.nan)] * (epochs + 1 - n_epochs) if values else [])
+        values.extend([np.full(lead, np.nan)] * (len(wanted) - len(values)) if values else [])
     return TrainingRecord(
         optimizer=opt, net=net, batch_size=batch_size, iterations_per_epoch=per_epoch,
-        losses=losses, lr_factors=factors, epochs_seen=np.arange(epochs + 1),
+        losses=losses, lr_factors=factors, epochs_seen=np.array(wanted),
         train_loss=np.array(sets["train_loss"]), train_accuracy=np.array(sets["train_accuracy"]),
         test_accuracy=np.array(sets["test_accuracy"]),
         snapshot_steps=np.array(snapshot_steps), snapshots=np.array(snapshots),

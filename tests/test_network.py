@@ -376,7 +376,7 @@ def full_hessian_by_second_differences(net, X, y, h=1e-4):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_power_iteration_finds_the_largest_hessian_eigenvalue(seed):
     sizes = [3, 4, 3]
-    net = MLP(sizes, seed=seed)
+    net = net_with_biases(sizes, seed)
     X, y = toy_data(sizes, n=8, seed=seed)
     H = full_hessian_by_second_differences(net, X, y)
     eigenvalues = np.linalg.eigvalsh(H)
@@ -386,3 +386,49 @@ def test_power_iteration_finds_the_largest_hessian_eigenvalue(seed):
     np.testing.assert_allclose(H @ v, lam * v, atol=1e-3 * lam)
     hv = hessian_vector_product(net, v, X, y)
     np.testing.assert_allclose(hv, H @ v, atol=1e-5 * lam)
+    lams, vs = top_eigenvalue(net, X, y, theta=np.stack([flatten(net.params)] * 2),
+                              iterations=500, tol=1e-10)
+    np.testing.assert_allclose(lams, eigenvalues[-1], rtol=1e-4)
+
+
+def test_evaluate_every_measures_the_whole_sets_less_often():
+    sizes = [4, 5, 3]
+    X, y = toy_data(sizes, n=12, seed=2)
+    every = train(MLP(sizes), gdviz.SGD(lr=0.2), (X, y, X, y), epochs=5, batch_size=4)
+    sparse = train(MLP(sizes), gdviz.SGD(lr=0.2), (X, y, X, y), epochs=5, batch_size=4,
+                   evaluate_every=2)
+    np.testing.assert_array_equal(sparse.epochs_seen, [0, 2, 4, 5])
+    np.testing.assert_array_equal(sparse.train_loss, every.train_loss[[0, 2, 4, 5]])
+    np.testing.assert_array_equal(sparse.test_accuracy, every.test_accuracy[[0, 2, 4, 5]])
+    np.testing.assert_array_equal(sparse.losses, every.losses)
+    for k in (0, 2, 5):    # the whole-set loss is the loss by the definition at that epoch's snapshot
+        params = unflatten(every.snapshots[k], MLP(sizes).params)
+        assert every.train_loss[k] == pytest.approx(loss_by_loops(params, X, y), rel=1e-10)
+
+
+def test_exact_hessian_vector_products_match_differences_of_gradients():
+    """Away from ReLU's kinks (non-zero biases, a small step) H v is the derivative of the
+    gradient along v; a stack gives one product per network."""
+    sizes = [5, 6, 4, 3]
+    X, y = toy_data(sizes, n=9, seed=4)
+    net = net_with_biases(sizes, 4)
+    theta = flatten(net.params)
+    rng = np.random.default_rng(7)
+    vs = rng.standard_normal((3, theta.size))
+    for v in vs:
+        h = 1e-6
+        plus = flatten(MLP.gradient(_at(net, theta + h * v), X, y))
+        minus = flatten(MLP.gradient(_at(net, theta - h * v), X, y))
+        np.testing.assert_allclose(hessian_vector_product(net, v, X, y), (plus - minus) / (2 * h),
+                                   rtol=1e-5, atol=1e-7)
+    thetas = theta + 0.01 * rng.standard_normal((3, theta.size))
+    stacked = hessian_vector_product(net, vs, X, y, theta=thetas)
+    for k in range(3):
+        np.testing.assert_allclose(stacked[k], hessian_vector_product(net, vs[k], X, y, theta=thetas[k]),
+                                   rtol=1e-12, atol=1e-14)
+
+
+def _at(net, theta):
+    twin = net.copy()
+    twin.params = {k: v.copy() for k, v in unflatten(theta, net.params).items()}
+    return twin
