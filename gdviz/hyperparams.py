@@ -2,7 +2,12 @@
 
 Optimizers list the hyperparameters they take (``Optimizer.hyperparameters``); validation,
 error messages, the explorer's sliders and the README's symbol table all read these records
-instead of repeating them.
+instead of repeating them. Each is checked when an optimizer is built and whenever it is
+assigned later (``opt.lr = 0.05``), with the same message.
+
+ε = 0 is allowed (torch.optim allows it too, and it makes the formulas exact): where a
+coordinate's gradient has been 0 at every step, its step would divide 0 by 0, and is taken as
+the limit ε → 0⁺ instead, which is the step any ε > 0 gives there (no move from the gradient).
 """
 from __future__ import annotations
 
@@ -68,12 +73,16 @@ class Hyperparameter:
         if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
             raise TypeError(f"{label} must be a number, got {value!r}")
         raw = np.asarray(value)
-        if raw.dtype.kind not in "iuf":        # bools, strings, None inside a list, objects
-            items = list(value) if isinstance(value, (list, tuple)) else raw.ravel().tolist()
-            odd = next((v for v in items if isinstance(v, (bool, np.bool_, str, bytes))
-                        or not isinstance(v, numbers.Real)), value)
+        # numpy reads [True, 0.1] as [1.0, 0.1]: look at a list's own items, not at its array
+        odd = next((v for v in _items(value) if not _is_number(v)), None)
+        if odd is not None or raw.dtype.kind not in "iuf":    # bools, strings, None, objects
+            odd = odd if odd is not None else next(
+                (v for v in raw.ravel().tolist() if not _is_number(v)), value)
             raise TypeError(f"{label} must be a number or an array of numbers, got {odd!r}"
                             + ("" if raw.ndim == 0 else f" in {value!r}"))
+        if raw.size == 0:
+            raise ValueError(f"{label} must be a number or a non-empty array of numbers, "
+                             f"got an empty {type(value).__name__} {value!r}")
         array = np.array(raw, dtype=float)     # a copy: changing the caller's array later changes nothing
         ok = self.contains(array)
         if not np.all(ok):
@@ -82,6 +91,19 @@ class Hyperparameter:
             raise ValueError(f"{label} must be in {self.range_text}, got {shown} ({self.meaning})")
         array.flags.writeable = False
         return float(array) if array.ndim == 0 else array
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+
+
+def _items(value):
+    """The scalars inside nested lists and tuples (arrays are judged by their dtype)."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _items(item)
+    elif not isinstance(value, np.ndarray):
+        yield value
 
 
 def _fmt(x: float) -> str:

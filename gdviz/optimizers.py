@@ -14,6 +14,10 @@ Every rule follows the algorithm documented by ``torch.optim`` (in float64, to r
 where the textbook ("Deep Learning from Scratch") writes it differently, the class says so and
 :mod:`gdviz.variants` holds the textbook form for comparison.
 
+Hyperparameters are checked when assigned, too (``opt.lr = -1`` raises the constructor's error).
+ε = 0 is allowed and means the limit ε → 0⁺ where a gradient component has always been 0
+(see :mod:`gdviz.hyperparams`). Two parameters that share memory are refused.
+
 Hyperparameters may be arrays that broadcast against the parameters, so one ``update`` can
 advance thousands of configurations at once (see :func:`gdviz.sweep`).
 """
@@ -126,16 +130,48 @@ class Optimizer:
         new_theta, new_state = {}, {}
         with np.errstate(all="ignore"):
             for key, theta in params.items():
-                old = self.state.get(key)
-                state = ({"step": 0, **self.init_state(theta)} if old is None else dict(old))
-                state["step"] += 1
-                new_theta[key] = self.step(np.asarray(theta, dtype=np.float64), grads[key], state)
-                for name in self.state_names:        # 0-d parameters give numpy scalars: keep arrays
-                    state[name] = np.asarray(state[name])
-                new_state[key] = state
+                theta = np.asarray(theta, dtype=np.float64)
+                new_theta[key], new_state[key] = self._step_from(key, theta, grads[key])
+                if self._eps_is_zero() and not np.isfinite(new_theta[key]).all():
+                    self._take_the_limit_of_eps_to_zero(key, theta, grads[key], new_theta, new_state)
         for key, theta in params.items():      # commit only when every parameter has its step
             theta[...] = new_theta[key]
             self.state[key] = new_state[key]
+
+    def _step_from(self, key, theta, g) -> tuple[np.ndarray, dict]:
+        """One step of parameter ``key`` from its stored state (which is left as it was)."""
+        old = self.state.get(key)
+        state = ({"step": 0, **self.init_state(theta)} if old is None else dict(old))
+        state["step"] += 1
+        new = self.step(theta, g, state)
+        for name in self.state_names:        # 0-d parameters give numpy scalars: keep arrays
+            state[name] = np.asarray(state[name])
+        return new, state
+
+    def _eps_is_zero(self) -> bool:
+        eps = vars(self).get("eps")                 # a float or an array (checked values)
+        if eps is None:
+            return False
+        return eps == 0 if isinstance(eps, float) else bool((eps == 0).any())
+
+    def _take_the_limit_of_eps_to_zero(self, key, theta, g, new_theta, new_state) -> None:
+        """ε = 0 is allowed, and means the limit ε → 0⁺. Where a coordinate's gradient has been 0
+        at every step, its step divides 0 by 0; for every ε > 0 that step is exactly what it is
+        for the smallest ε, so those coordinates (and only those) are taken from a step with ε
+        the smallest positive float. Elsewhere ε = 0 is used as given."""
+        eps = self.eps
+        vars(self)["eps"] = np.where(eps == 0, np.finfo(float).smallest_subnormal, eps) \
+            if isinstance(eps, np.ndarray) else np.finfo(float).smallest_subnormal
+        try:
+            limit_theta, limit_state = self._step_from(key, theta, g)
+        finally:
+            vars(self)["eps"] = eps
+        undefined = np.isnan(new_theta[key]) & np.isfinite(theta) & np.isfinite(g)
+        for name in self.state_names:
+            undefined = undefined | np.isnan(new_state[key][name])
+        new_theta[key] = np.where(undefined, limit_theta, new_theta[key])
+        for name in self.state_names:
+            new_state[key][name] = np.where(undefined, limit_state[name], new_state[key][name])
 
     def reset(self) -> None:
         """Forget everything: the next update starts from zero state and step 1."""
@@ -175,6 +211,7 @@ class Optimizer:
             extra = sorted(map(str, set(grads) - set(params)))
             raise ValueError(f"{who}: params and grads must have the same keys; "
                              f"missing from grads: {missing}, not in params: {extra}")
+        _check_no_shared_memory(params, who)
         hyper_shape = self._hyper_shape()
         checked = {}
         for key, theta in params.items():
@@ -211,6 +248,18 @@ class Optimizer:
                                      f"the last update; call reset() to start over")
             checked[key] = g
         return checked
+
+
+def _check_no_shared_memory(params, who: str) -> None:
+    """Two parameters that are one array (or overlapping views of one) would each be updated
+    from the same old values and the second write would undo the first: refuse them."""
+    arrays = [(key, theta) for key, theta in params.items() if isinstance(theta, np.ndarray)]
+    for i, (first, a) in enumerate(arrays):
+        for second, b in arrays[i + 1:]:
+            if np.may_share_memory(a, b) and np.shares_memory(a, b):
+                raise ValueError(f"{who}: params[{first!r}] and params[{second!r}] share the same memory "
+                                 f"(one array, or overlapping views of one), so one update would "
+                                 f"overwrite the other; pass separate arrays (np.array(...) copies)")
 
 
 def optimizer_class(name: str | type[Optimizer]) -> type[Optimizer]:

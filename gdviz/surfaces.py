@@ -147,6 +147,9 @@ class RotatedBowl(Quadratic):
     xlim, ylim = (-10.0, 10.0), (-10.0, 10.0)
     start = (-7.0, 2.0)
     lesson = "the valley turned off the axes: per-coordinate step sizes stop helping"
+    #: The largest condition number: λ_min = 2/κ must survive the rotation's round-off
+    #: (about 1e-16 · λ_max), so that :mod:`gdviz.theory` stays finite and accurate.
+    MAX_CONDITION: ClassVar[float] = 1e6
 
     def __init__(self, angle: float = 45.0, condition: float = 20.0):
         for label, value in (("angle", angle), ("condition", condition)):
@@ -154,8 +157,10 @@ class RotatedBowl(Quadratic):
                 raise TypeError(f"RotatedBowl: {label} must be a number, got {value!r}")
         if not math.isfinite(angle):
             raise ValueError(f"RotatedBowl: angle (degrees) must be finite, got {angle!r}")
-        if not (math.isfinite(condition) and condition >= 1):
-            raise ValueError(f"RotatedBowl: condition (κ = λ_max/λ_min) must be in [1, inf), got {condition!r}")
+        if not 1 <= condition <= self.MAX_CONDITION:
+            raise ValueError(f"RotatedBowl: condition (κ = λ_max/λ_min) must be in [1, {self.MAX_CONDITION:g}], "
+                             f"got {condition!r} (beyond it λ_min is lost to round-off and theory "
+                             f"divides by zero)")
         self.angle, self.condition = float(angle), float(condition)
         c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
         rotation = np.array([[c, -s], [s, c]])

@@ -124,11 +124,13 @@ def _check_start(start, surface: Surface) -> tuple[float, float]:
         return surface.start
     try:
         x0, y0 = start
-        point = (float(x0), float(y0))
     except (TypeError, ValueError):
         raise TypeError(f"start must be a point (x, y) of two numbers, got {start!r}") from None
-    if isinstance(x0, (bool, str)) or isinstance(y0, (bool, str)):
-        raise TypeError(f"start must be a point (x, y) of two numbers, got {start!r}")
+    for value in (x0, y0):          # not True, np.True_, "1" or b"1", which float() would take
+        if isinstance(value, (bool, str, bytes)) or np.asarray(value).dtype.kind not in "iuf" \
+                or np.ndim(value) != 0:
+            raise TypeError(f"start must be a point (x, y) of two numbers, got {start!r}")
+    point = (float(x0), float(y0))
     if not np.all(np.isfinite(point)):
         raise ValueError(f"start must be a finite point (x, y), got {start!r}")
     return point
@@ -168,8 +170,11 @@ def _check_schedule(schedule, cls) -> Schedule | None:
 def _settings(surface, steps, noise, seed, start, bound):
     """The checked settings shared by run and sweep (a clear error before anything runs)."""
     surface = get_surface(surface)
-    return (surface, _check_steps(steps), _check_noise(noise), _check_seed(seed),
-            _check_start(start, surface), _check_bound(bound, surface))
+    start, bound = _check_start(start, surface), _check_bound(bound, surface)
+    if max(map(abs, start)) > bound:
+        raise ValueError(f"start {start} lies outside the box |x|, |y| <= bound = {bound:g} beyond which "
+                         f"a run counts as diverged; start inside it or pass a larger bound")
+    return surface, _check_steps(steps), _check_noise(noise), _check_seed(seed), start, bound
 
 
 def _scheduled(schedule: Schedule | None, steps: int) -> np.ndarray:
@@ -256,7 +261,8 @@ class SweepResult:
     """Per-configuration outcomes of :func:`sweep`, each an array of the grid's shape.
 
     ``axes`` maps each swept hyperparameter to its 1-D values, in grid-axis order;
-    ``fixed`` holds the ones given as single numbers.
+    ``fixed`` holds the ones given as single numbers, and those of an optimizer instance that
+    differ from the defaults.
     """
 
     optimizer: str
@@ -326,6 +332,10 @@ def sweep(optimizer: str | Optimizer = "Momentum", surface: str | Surface = "elo
             raise ValueError(f"{owner}: {name}: give a single number or a non-empty 1-D list of "
                              f"values, got shape {values.shape}")
         axes[name] = values
+    # an instance's own settings are part of the record (a stability map's theory line and title)
+    fixed = {**{name: value for name, value in base.items()
+                if name not in axes and name not in fixed and np.ndim(value) == 0
+                and value != known[name].default}, **fixed}
     grids = np.meshgrid(*axes.values(), indexing="ij") if axes else []
     shape = grids[0].shape if grids else ()
     opt = cls(**{**base, **fixed, **{name: grid.ravel() for name, grid in zip(axes, grids)}})

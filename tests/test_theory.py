@@ -175,3 +175,24 @@ def test_nesterov_sweep_boundary_matches_the_limit():
         limit = 2 * (1 + alpha) / ((1 + 2 * alpha) * 2.0)         # λ_max = 2 on the elongated bowl
         result = gdviz.sweep("Nesterov", steps=400, lr=[0.98 * limit, 1.02 * limit], momentum=float(alpha))
         assert result.final_loss[0] < result.initial_loss < result.final_loss[1], alpha
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0, 45.0, 90.0])
+def test_theory_stays_finite_and_right_at_the_largest_condition_number(angle):
+    """κ = MAX_CONDITION (1e6): λ_min = 2e-6 survives the rotation, so every closed form is finite
+    and equal to its formula in λ_min = 2/κ, λ_max = 2 (an independent construction)."""
+    kappa = gdviz.surfaces.RotatedBowl.MAX_CONDITION
+    assert kappa == 1e6
+    surface = gdviz.get_surface("rotated_bowl", angle=angle, condition=kappa)
+    low, high = 2 / kappa, 2.0
+    assert theory.eigenvalues(surface) == pytest.approx((low, high), rel=1e-9)
+    assert theory.condition_number(surface) == pytest.approx(kappa, rel=1e-9)
+    assert theory.gd_lr_limit(surface) == pytest.approx(1.0, rel=1e-12)
+    assert theory.gd_optimal_lr(surface) == pytest.approx(2 / (low + high), rel=1e-12)
+    assert theory.gd_optimal_rate(surface) == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-12)
+    lr, momentum = theory.momentum_optimal(surface)
+    assert lr == pytest.approx((2 / (np.sqrt(low) + np.sqrt(high))) ** 2, rel=1e-9)
+    root = np.sqrt(kappa)
+    assert momentum == pytest.approx(((root - 1) / (root + 1)) ** 2, rel=1e-9)
+    assert theory.momentum_optimal_rate(surface) == pytest.approx((root - 1) / (root + 1), rel=1e-9)
+    assert np.isfinite(theory.momentum_rate(lr, momentum, surface))

@@ -169,6 +169,41 @@ def test_run_does_not_change_the_optimizer_passed_in():
     assert other.optimizer.lr == 0.01 and other.optimizer.momentum == 0.8
 
 
+@pytest.mark.parametrize("name", [name for name, cls in OPTIMIZERS.items()
+                                  if "eps" in {hp.name for hp in cls.hyperparameters}])
+def test_eps_zero_is_the_limit_eps_to_zero_not_nan(name):
+    """ε = 0 is allowed; where a coordinate's gradient has been 0 at every step, its 0/0 is
+    taken as the limit ε → 0⁺. That coordinate then moves exactly as with any ε > 0 (it does not
+    move, or only by AdamW's decay), and the others exactly as with ε = 0 alone."""
+    rng = np.random.default_rng(5)
+    grads = [np.array([0.0, g]) for g in rng.normal(size=6)]
+    zero, tiny, alone = (OPTIMIZERS[name](eps=eps) for eps in (0.0, 1e-12, 0.0))
+    params, with_tiny, other = np.array([1.5, -0.5]), np.array([1.5, -0.5]), np.array([-0.5])
+    for g in grads:
+        zero.update({"w": params}, {"w": g})
+        tiny.update({"w": with_tiny}, {"w": g})
+        alone.update({"w": other}, {"w": g[1:]})
+        assert np.all(np.isfinite(params)), f"{name}: {params}"
+        assert params[0] == with_tiny[0] and params[1] == other[0]
+        for key in zero.state_names:
+            assert np.all(np.isfinite(zero.state["w"][key])), f"{name}: state {key}"
+            assert zero.state["w"][key][0] == tiny.state["w"][key][0]
+
+
+def test_a_run_with_eps_zero_and_a_zero_gradient_component_does_not_diverge():
+    """Started on the valley's axis, y's gradient is 0: with ε = 0 that was 0/0 = NaN and the
+    message blamed the learning rate. Now y stays 0 and x converges (Adadelta's x stays too:
+    with ε = 0 its step √(u + ε)/√(v + ε)·g is 0 while u starts at 0)."""
+    for name in ("AdaGrad", "RMSprop", "Adadelta", "Adam", "AdamW"):
+        traj = gdviz.run(name, "elongated_bowl", start=(-7.0, 0.0), steps=50, eps=0.0)
+        assert not traj.diverged, traj.message
+        assert np.all(traj.points[:, 1] == 0)
+        if name == "Adadelta":
+            assert np.all(traj.points == traj.points[0])
+        else:
+            assert traj.final_loss < traj.losses[0] / 2, traj.message
+
+
 # --- sweep ----------------------------------------------------------------------------------
 def _axes(cls):
     """A small grid for ``cls``: five learning rates across its slider (some diverge) and,
@@ -208,6 +243,34 @@ def test_sweep_equals_the_configurations_run_one_by_one(name, surface_name):
         assert result.steps_to_tol[index] == (reached[0] if reached.size else -1), where
     if name in ("SGD", "Momentum", "Nesterov"):
         assert result.diverged.any(), "the grid should exercise divergence too"
+
+
+def test_sweep_of_an_instance_records_its_hyperparameters():
+    """sweep(Momentum(momentum=0.5), lr=...) ran with α = 0.5: the result says so, so the stability
+    map draws the limit 2(1 + 0.5)/λ_max = 1.5 (not the default α's 1.9) and names α."""
+    result = gdviz.sweep(gdviz.Momentum(momentum=0.5), steps=5, lr=[0.1, 1.0])
+    assert result.fixed == {"momentum": 0.5}
+    axis = gdviz.sweep(gdviz.Momentum(lr=0.3, momentum=0.5), steps=5, momentum=[0.1, 0.2])
+    assert axis.fixed == {"lr": 0.3} and list(axis.axes) == ["momentum"]
+    given = gdviz.sweep(gdviz.Momentum(momentum=0.5), steps=5, lr=[0.1], momentum=0.7)
+    assert given.fixed == {"momentum": 0.7}
+    assert gdviz.sweep("Momentum", steps=5, lr=[0.1]).fixed == {}
+
+
+def test_stability_map_of_an_instance_draws_the_limit_of_its_own_alpha():
+    """α = 0.5: the theory line at η = 2(1 + 0.5)/λ_max = 1.5 on the elongated bowl, not 1.9."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from gdviz.plotting import plot_stability_map
+    fig, ax = plt.subplots()
+    try:
+        plot_stability_map(gdviz.sweep(gdviz.Momentum(momentum=0.5), steps=20, lr=np.geomspace(0.1, 3, 12)), ax=ax)
+        theory = [line for line in ax.lines if "theory" in line.get_label()]
+        assert len(theory) == 1 and np.allclose(theory[0].get_xdata(), 1.5, rtol=1e-12)
+        assert "α=0.5" in ax.get_title()
+    finally:
+        plt.close(fig)
 
 
 def fd_lambda_max(surface):
