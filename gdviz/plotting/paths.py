@@ -310,23 +310,27 @@ def _panel_grid(n: int, surface: Surface, ncols: int | None, width: float | None
 
 
 def small_multiples(trajectories, axes=None, *, ncols: int | None = None, titles=None,
-                    markers: bool = True, legend: bool = False):
+                    markers: bool = True, legend: bool = False, colors: Sequence | None = None):
     """One panel per run, each its path over the contours; return ``(fig, axes)``.
 
     ``axes`` is a 1-D array with one Axes per trajectory, in order. Titles are two lines, the
     optimizer and its settings ("Momentum" / "η=0.1, α=0.9"), so long labels are never cut.
-    A diverged run's panel says "diverged at step k" under its title.
+    A diverged run's panel says "diverged at step k" under its title. Colours are those
+    :func:`plot_trajectories` and :func:`plot_loss` give the same runs (runs of one optimizer
+    with different settings get distinct colours), so a run keeps its colour across figures.
     """
     trajs = _as_trajectories(trajectories)
-    if titles is not None and len(titles) != len(trajs):
-        raise ValueError(f"titles must have one entry per trajectory ({len(trajs)}), got {len(titles)}")
+    for name, given in (("titles", titles), ("colors", colors)):
+        if given is not None and len(given) != len(trajs):
+            raise ValueError(f"{name} must have one entry per trajectory ({len(trajs)}), got {len(given)}")
+    chosen = list(colors) if colors is not None else _distinct_colors(trajs)
     if axes is None:
         fig, axes = _panel_grid(len(trajs), trajs[0].surface, ncols)
     else:
         axes = _given_axes(axes, len(trajs))
         fig = axes[0].figure
     for i, (traj, ax) in enumerate(zip(trajs, axes)):
-        plot_trajectory(traj, ax, markers=markers, legend=legend)
+        plot_trajectory(traj, ax, color=chosen[i], markers=markers, legend=legend)
         title = _two_line_title(traj) if titles is None else titles[i]
         if traj.diverged:
             title = f"{title}\n{_diverged_note(traj)}"
