@@ -270,7 +270,7 @@ def test_has_at_least_two_tagged_exercises(notebook):
     assert any("check_update(" in text for text in texts), \
         f"{path.name}: one exercise must be 'write the update yourself' (check_update)"
     for text in texts:
-        assert re.search(r"(check_update|check_answer)\(", text), \
+        assert re.search(r"(check_update|check_answer|predict)\(", text), \
             f"{path.name}: an exercise cell must check itself:\n{text}"
 
 
