@@ -114,7 +114,7 @@ implement("sgd_step_decay", SGDStepDecay,
 @prediction("divergence_speed", "η = 1.05 is just above the stability limit η < 1 of x²/20 + y². "
             "When does gdviz report that the run has left the picture?",
             "The factor across the valley is 1 − 2η = −1.1: each bounce is only 10% larger than the "
-            "last, so |y| needs dozens of steps to grow from 2 to the edge of the box (1.1ᵏ · 2 > 500).",
+            "last, so |y| = 2 · 1.1ᵏ needs dozens of steps to pass the edge of gdviz's box, |θ| = 1000.",
             NB1, choices=("within 5 steps", "after dozens of steps", "never"),
             mistakes=(("within 5 steps", "Divergence just above the limit is slow: a factor of 1.1 per "
                                          "step takes a while to add up."),
@@ -273,13 +273,6 @@ def _rotated_adagrad():
 
 
 # --- until notebooks 01 and 03 are rewritten (their old exercises) ---------------------------------------
-@question("bowl_lr_limit", "What is the largest learning rate η for which gradient descent "
-          "converges on the bowl f = 0.1x² + 2y²?",
-          "The Hessian is diag(0.2, 4), so λ_max = 4 and η must stay below 2/λ_max = 0.5.", NB1)
-def _bowl_lr_limit():
-    return theory.gd_lr_limit("bowl")
-
-
 @question("adagrad_first_step", "AdaGrad with η = 1.5 (ε ≈ 0) starts at (−7, 2) on x²/20 + y². How far "
           "does x move in the first step?",
           "With h = g² after one step, the step is ηg/|g| = η in every coordinate, whatever the gradient.", NB3)
