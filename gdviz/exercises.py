@@ -162,8 +162,12 @@ def check_update(student_class, optimizer: str | None = None, *, steps: int = 10
     ``optimizer`` names the gdviz optimizer to match (by default the class's own name).
     Both run ``steps`` steps from the same start on the same random gradients, with two
     parameters of different shapes; the feedback names the first step, parameter, index and
-    the two values that differ, and recognises common textbook variants.
+    the two values that differ, and recognises common textbook variants. A class that puts
+    new arrays into ``params`` (``params[key] = params[key] - …``) fails even when its numbers
+    are right: the caller's arrays (a network's layers) would never change.
+    ``steps`` must be a whole number ≥ 1 (a ``TypeError``/``ValueError`` otherwise).
     """
+    steps = _check_steps(steps)
     if not inspect.isclass(student_class):
         return Feedback(False, f"check_update needs your class itself (e.g. MyMomentum), not "
                                f"{type(student_class).__name__} {student_class!r}.", "error")
@@ -190,7 +194,7 @@ def check_update(student_class, optimizer: str | None = None, *, steps: int = 10
 
     params = _copy(start)
     for k, g in enumerate(grads, start=1):
-        before = _copy(params)
+        before, arrays = _copy(params), dict(params)
         try:
             with np.errstate(all="ignore"):
                 returned = student.update(params, _copy(g))
@@ -200,6 +204,9 @@ def check_update(student_class, optimizer: str | None = None, *, steps: int = 10
         except Exception as exc:           # a student's bug: report it plainly, no traceback
             return Feedback(False, f"At step {k}, your update raised {type(exc).__name__}: {exc}",
                             "error")
+        rebound = [key for key in arrays if params.get(key) is not arrays[key]]
+        if rebound:
+            return Feedback(False, _rebinding_message(k, rebound[0]), "different")
         if returned is not None and all(np.array_equal(before[key], params[key]) for key in params):
             return Feedback(False, f"At step {k} your update returned a value but did not change "
                                    f"params: update params[key] in place (params[key] -= ...).", "different")
@@ -220,6 +227,23 @@ def check_update(student_class, optimizer: str | None = None, *, steps: int = 10
                 return Feedback(False, message + (f"\nHint: {hint}" if hint else ""), "different")
     return Feedback(True, f"Your {student_class.__name__} matches gdviz.{cls.__name__} on all "
                           f"{steps} steps (two parameters, random gradients).", "passed")
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"check_update: steps (how many steps to compare) must be a whole number >= 1, "
+                        f"got {steps!r}")
+    if steps < 1:
+        raise ValueError(f"check_update: steps (how many steps to compare) must be in [1, inf), got {steps!r}")
+    return int(steps)
+
+
+def _rebinding_message(k: int, key: str) -> str:
+    return (f"At step {k}, params[{key!r}] is a new array: your update wrote "
+            f"params[key] = params[key] - ..., which puts a new array into the dict and leaves the "
+            f"caller's array as it was. Whoever holds that array (a network's layer, the caller's "
+            f"variables) would never see the step, so the model would never train. Update the array "
+            f"in place: params[key] -= ... (or params[key][...] = ...).")
 
 
 def _recognise_variant(student_class, cls, settings, start, grads) -> str:
