@@ -53,8 +53,20 @@ def test_new_optimizer_runs_sweeps_and_equals_the_formula(registered):
         v = 0.9 * v - 0.1 * g
         theta = theta + v
     np.testing.assert_allclose(traj.points[-1], theta, rtol=1e-12)
-    result = gdviz.sweep("HeavyBallWithFriction", steps=50, lr=[0.05, 0.1], momentum=[0.0, 0.5])
-    assert result.final_loss.shape == (2, 2)
+    lrs, alphas = [0.05, 0.1, 1.2], [0.0, 0.5]
+    result = gdviz.sweep("HeavyBallWithFriction", steps=50, lr=lrs, momentum=alphas)
+    assert result.final_loss.shape == (3, 2)
+    for i, lr in enumerate(lrs):                 # every grid point is the same recursion
+        for j, alpha in enumerate(alphas):
+            theta, v = np.array([-7.0, 2.0]), np.zeros(2)
+            for _ in range(50):
+                v = alpha * v - lr * np.array([theta[0] / 10, 2 * theta[1]])
+                theta = theta + v
+            diverges = 2 * (1 + alpha) / 2 < lr   # heavy ball's limit 2(1 + α)/λ_max, λ_max = 2
+            assert bool(result.diverged[i, j]) == diverges, (lr, alpha)
+            if not diverges:
+                np.testing.assert_allclose(result.final_loss[i, j], theta[0] ** 2 / 20 + theta[1] ** 2,
+                                           rtol=1e-9, atol=1e-300)
     with pytest.raises(ValueError, match=r"momentum \(α\) must be in \[0, 1\)"):
         opt_cls(momentum=1.5)
 
