@@ -94,7 +94,12 @@ def test_explorer_offers_the_new_optimizer_and_surface(registered):
         assert set(explorer.hyperparameter_sliders["HeavyBallWithFriction"]) == {"lr", "momentum"}
         values = [value for _, value in explorer.surface_dropdown.options]
         assert "booth" in values
-        assert "diverged" not in explorer.readout.value or "Heavy" in explorer.readout.value
+        # The readout reports the new optimizer's own run (it converges here, so no "diverged").
+        readout = re.sub(r"<[^>]*>", "", explorer.readout.value)
+        expected = gdviz.run("HeavyBallWithFriction", "booth", steps=10).final_loss
+        assert "HeavyBallWithFriction" in readout and "diverged" not in readout, readout
+        shown = [float(x) for x in re.findall(r"loss\s*([-+0-9.eE]+)", readout)]
+        assert shown and shown[0] == pytest.approx(expected, rel=5e-3), (readout, expected)
     finally:
         explorer.close()
 
