@@ -111,8 +111,17 @@ def test_several_optimizers_each_have_their_own_sliders(explorers):
 
 
 # --- divergence is shown, not hidden -----------------------------------------------------
+def drawn_in(data: bytes, colour) -> int:
+    """How many pixels of a PNG are (within 30/255 per channel) `colour`."""
+    from matplotlib.colors import to_rgb
+    rgb = np.asarray(image_of(data).convert("RGB"), dtype=int)
+    return int((np.abs(rgb - np.array(to_rgb(colour)) * 255).max(axis=2) < 30).sum())
+
+
 def test_too_large_a_learning_rate_says_where_it_diverged(explorers):
+    from gdviz.plotting import optimizer_color
     explorer = explorers("SGD", steps=40)
+    before = explorer.image.value
     explorer.hyperparameter_sliders["SGD"]["lr"].value = 1.2
     points = sgd_on_elongated_bowl(1.2, (-7.0, 2.0), 40)
     bound = 100 * 10.0                      # a run diverges when it leaves 100× the view
@@ -120,7 +129,13 @@ def test_too_large_a_learning_rate_says_where_it_diverged(explorers):
     assert diverged_at == 19                # |y_k| = 2·1.4^k first exceeds 1000 at k = 19
     assert f"diverged at step {diverged_at}" in explorer.readout.value
     assert len(explorer.path_lines["SGD"].get_xydata()) == diverged_at   # points 0 … k−1
-    image_of(explorer.image.value)          # still a picture, not a blank
+    # Still a picture, not a blank: not one colour, the diverging path drawn in SGD's colour
+    # (the zig-zag covers far more pixels than the converging path did), and not the old picture.
+    after = explorer.image.value
+    rgb = np.asarray(image_of(after).convert("RGB"))
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 20
+    assert drawn_in(after, optimizer_color("SGD")) > 2 * drawn_in(before, optimizer_color("SGD")) > 0
+    assert (rgb != np.asarray(image_of(before).convert("RGB"))).any(axis=2).mean() > 0.01
 
 
 # --- the registry's ranges bound the sliders ---------------------------------------------
