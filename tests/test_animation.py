@@ -325,6 +325,47 @@ def test_bad_gif_arguments_write_nothing(sgd_player, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_player_is_a_player(sgd_player):
+def _elements(html: str) -> list[tuple[str, dict]]:
+    """Every start tag in `html` as (tag, attributes)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, dict(attrs)))
+    Collect().feed(html)
+    return found
+
+
+def test_player_is_a_player(sgd, sgd_player):
     assert isinstance(sgd_player, Player)
     assert "31 frames" in repr(sgd_player)
+    html = sgd_player.to_html()
+    elements = _elements(html)
+    tag, root = elements[0]
+    assert tag == "div" and "gdviz-player" in root["class"].split() and root["id"] == sgd_player.id
+
+    def having(tag, cls=None, **attrs):
+        return [a for t, a in elements if t == tag and (cls is None or cls in a.get("class", "").split())
+                and all(a.get(k) == v for k, v in attrs.items())]
+    # the picture: a still background (inline PNG) under a canvas the frames are drawn on
+    assert len(having("canvas")) == 1
+    assert [a["src"][:len(PNG_PREFIX)] for a in having("img")] == [PNG_PREFIX]
+    # the controls: play, step through, and a frame slider over exactly the frames
+    for cls in ("gdviz-play", "gdviz-first", "gdviz-prev", "gdviz-next", "gdviz-last"):
+        assert len(having("button", cls)) == 1, cls
+    (slider,) = having("input", "gdviz-slider", type="range")
+    assert (slider["min"], slider["max"]) == ("0", str(sgd_player.n_frames - 1))
+    assert len(having("span", "gdviz-frame")) == 1
+    # the frames' data: one step per frame, the path through every point of the run
+    scene = scene_of(html)
+    assert scene["steps"] == list(range(31)) == sgd_player.steps.tolist()
+    assert len(scene["paths"][0]["xy"]) == 2 * len(sgd.points)
+    # its script finds this player by its id; nothing is fetched from elsewhere
+    scripts = re.findall(r"<script(?![^>]*application/json)[^>]*>(.*?)</script>", html, re.S)
+    assert any(f'"{sgd_player.id}"' in script for script in scripts)
+    assert not re.search(r'(src|href)="(?!data:)', html)
+    # two players of the same run on one page do not share an id
+    other = animate(sgd)
+    assert other.id != sgd_player.id and f'id="{other.id}"' in other.to_html()
