@@ -314,13 +314,31 @@ def test_momentum_is_stable_exactly_below_two_times_one_plus_alpha_over_lambda_m
 
 
 # --- the benchmark --------------------------------------------------------------------------
-def test_bench_core_runs():
+def test_bench_core_runs(monkeypatch):
+    """On a clock where a sweep takes 2 s and a run 0.5 s, the report's times and speedup are
+    those numbers' (12 configurations: 2/12 s per config swept, 0.5 s looped, 3× faster)."""
     spec = importlib.util.spec_from_file_location("bench_core", ROOT / "benchmarks" / "bench_core.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    report = bench.main(n_lr=4, n_momentum=3, steps=5, loop_sample=3, repeats=1)
+    clock = [100.0]
+    real_sweep, real_run = gdviz.sweep, gdviz.run
+
+    def timed(real, seconds):
+        def call(*args, **kwargs):
+            clock[0] += seconds
+            return real(*args, **kwargs)
+        return call
+    monkeypatch.setattr(gdviz, "sweep", timed(real_sweep, 2.0))
+    monkeypatch.setattr(gdviz, "run", timed(real_run, 0.5))
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+    report = bench.main(n_lr=4, n_momentum=3, steps=5, loop_sample=3, repeats=2)
     assert report["sweep_configs"] == 12 and report["sweep_steps"] == 5
-    for key in ("sweep_seconds", "loop_seconds_per_config", "speedup"):
-        assert isinstance(report[key], float) and report[key] > 0, key
-    assert report["speedup"] == pytest.approx(
-        report["loop_seconds_per_config"] / (report["sweep_seconds"] / report["sweep_configs"]))
+    assert report["sweep_seconds"] == pytest.approx(2.0)
+    assert report["loop_seconds_per_config"] == pytest.approx(0.5)
+    assert report["speedup"] == pytest.approx(0.5 / (2.0 / 12))
+    assert report["loop_configs_timed"] == 3 and report["meets_targets"] is False
+    # the outcome it reports is the grid's: the fraction of configurations that diverge
+    lrs, alphas = np.geomspace(1e-3, 3.0, 4), np.linspace(0.0, 0.99, 3)
+    diverged = [real_run("Momentum", "elongated_bowl", steps=5, lr=a, momentum=b).diverged
+                for a in lrs for b in alphas]
+    assert report["sweep_diverged_fraction"] == pytest.approx(np.mean(diverged))
