@@ -114,6 +114,18 @@ def test_divergence_box_is_exact(k, margin):
     assert f"{bound:g}" in traj.divergence_reason
 
 
+@pytest.mark.parametrize("k", [4, 10, 20])
+def test_divergence_box_is_exact_at_the_bound_itself(k):
+    """|y_k| equal to the bound is still inside the box (|x|, |y| ≤ bound); the run leaves it
+    at step k + 1. With η = 1.25 every step is exact in binary (y_k = 2·(−1.5)^k), so the point
+    lands on the bound to the last bit."""
+    lr = 1.25
+    bound = 2 * 1.5 ** k
+    traj = gdviz.run("SGD", "elongated_bowl", steps=100, lr=lr, bound=bound)
+    assert abs(traj.points[k][1]) == bound                       # exactly on it
+    assert traj.diverged_at == k + 1
+
+
 def test_overflow_is_divergence_too():
     """With no box (bound = inf) the run stops where the loss first overflows, η = 10."""
     lr = 10.0
