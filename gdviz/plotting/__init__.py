@@ -33,6 +33,7 @@ from .paths import (
                     plot_trajectory,
                     small_multiples,
 )
+from .rate_map import plot_eigen_errors, plot_rate_map
 from .stability import plot_stability_map, shared_norm
 from .state import COORDINATE_STYLES, plot_adam_moments, plot_effective_lr, plot_velocity
 from .styles import OKABE_ITO, OPTIMIZER_COLORS, PALETTE, STYLES, optimizer_color, style, use_style
@@ -42,4 +43,4 @@ __all__ = ["PALETTE", "OKABE_ITO", "OPTIMIZER_COLORS", "optimizer_color", "STYLE
            "plot_trajectories", "plot_loss", "plot_comparison", "small_multiples",
            "classic_figure", "CLASSIC_SETTINGS", "plot_velocity", "plot_effective_lr",
            "plot_adam_moments", "COORDINATE_STYLES", "StepTerms", "step_terms", "plot_step_anatomy",
-           "plot_stability_map", "shared_norm"]
+           "plot_stability_map", "shared_norm", "plot_rate_map", "plot_eigen_errors"]
