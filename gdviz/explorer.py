@@ -31,6 +31,7 @@ import weakref
 from collections.abc import Sequence
 
 import ipywidgets as widgets
+import traitlets
 import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -278,11 +279,10 @@ class Explorer:
         self.steps_slider = widgets.IntSlider(value=steps, min=1, max=max(200, steps),
                                               description="steps", continuous_update=False)
         _tooltip(self.steps_slider, "how many steps the optimizer takes")
-        self.noise_slider = widgets.FloatSlider(
-            value=noise, min=0.0, max=max(NOISE_MAX, noise), step=0.01, description="noise σ",
-            readout_format=".2f")
-        _tooltip(self.noise_slider, "standard deviation of the noise added to every gradient "
-                                    "component (stochastic gradient descent); the seed is fixed")
+        self.noise_slider = _float_slider(
+            "noise σ", 0.0, max(NOISE_MAX, noise), noise,
+            "standard deviation of the noise added to every gradient component (stochastic "
+            "gradient descent); the seed is fixed")
         self.step_slider = widgets.IntSlider(value=steps, min=0, max=steps, description="step k")
         _tooltip(self.step_slider, "show the path up to step k")
         self.play = widgets.Play(value=steps, min=0, max=steps, step=1, interval=150,
@@ -356,7 +356,7 @@ class Explorer:
         with self._quietly():       # move both start sliders, then run once
             for slider, (low, high), value in zip(self.start_sliders, (surface.xlim, surface.ylim),
                                                   surface.start):
-                _set_range(slider, low, high, value)
+                slider.set_grid(linear_grid(low, high, (value,)), value)
         self.update()
 
     @contextlib.contextmanager
@@ -478,17 +478,24 @@ class Explorer:
         return buffer.getvalue()
 
     def _readout_html(self) -> str:
+        """One line per optimizer: its slider settings (the sliders' own labels, so the
+        numbers read the same), then the result; then any notes."""
         lines = []
         k = self.shown_step
         for name, traj in zip(self.optimizers, self.trajectories):
             color = plotting.optimizer_color(name)
+            sliders = self.hyperparameter_sliders[name]
+            settings = " · ".join(
+                f'<span class="gdviz-setting" data-name="{hp.name}">{hp.symbol} = '
+                f"{html.escape(sliders[hp.name].text)}</span>"
+                for hp in optimizer_class(name).hyperparameters)
             text = html.escape(traj.message)
             if traj.diverged:
                 text = f'<b style="color:{_DIVERGED_COLOR}">{text}</b>'
             if k < traj.n_steps:
                 gap = traj.losses[k] - traj.surface.min_value
                 text += f" · at step {k}: f − f_min = {gap:.3g}"
-            lines.append(f'<span style="color:{color}">■</span> {text}')
+            lines.append(f'<span style="color:{color}">■</span> {settings} — {text}')
         lines += [f"<i>{html.escape(note)}</i>" for note in self._notes]
         return "<br>".join(lines)
 
@@ -672,50 +679,99 @@ def _tooltip(widget, text: str) -> None:
         widget.description_tooltip = text
 
 
-def _hyperparameter_slider(hp, value: float, label: str, label_style: dict):
-    """A slider over the registry's slider range: log-scaled (base 10) for η and ε."""
+class GridSlider(widgets.SelectionSlider):
+    """A slider over an explicit grid of numbers: the value is always one of them, exactly.
+
+    The front end moves an integer index and shows each grid point's label, so the number
+    in the kernel, the number beside the slider and the number in the picture are one and
+    the same in every front end. (A ``FloatSlider``/``FloatLogSlider`` front end snaps the
+    value to its own floating-point grid and sends it back: η = 0.95 became 0.958587 in
+    ipywidgets 8, α = 0.9 became 0.9000000000000001.) A number assigned from Python goes to
+    the nearest grid point (nearest in log scale for a log grid), ends included.
+    """
+
+    def __init__(self, grid, value: float, *, log: bool = False, **kwargs):
+        self._log = log
+        super().__init__(options=_options(grid), value=value, **kwargs)
+
+    @property
+    def grid(self) -> tuple[float, ...]:
+        """The numbers the slider can take, ascending."""
+        return tuple(self._options_values)
+
+    @property
+    def text(self) -> str:
+        """The number as the slider shows it (``label`` can be empty for the first option)."""
+        return self._options_labels[self.index]
+
+    @property
+    def min(self) -> float:
+        return self._options_values[0]
+
+    @property
+    def max(self) -> float:
+        return self._options_values[-1]
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal):
+        value = proposal.value
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+            raise traitlets.TraitError(f"{self.description}: a slider value must be a number, "
+                                       f"got {value!r}")
+        grid = np.asarray(self._options_values)
+        if self._log:
+            distance = np.abs(np.log(grid) - math.log(min(max(value, grid[0]), grid[-1])))
+        else:
+            distance = np.abs(grid - value)
+        return self._options_values[int(np.argmin(distance))]
+
+    def set_grid(self, grid, value: float) -> None:
+        """New grid points and value in one message (the explorer's surface menu moves x₀, y₀)."""
+        with self.hold_sync():
+            self.options = _options(grid)
+            self.value = value
+
+
+def _label(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (0.95, 1e-08, 0.9999)."""
+    text = f"{value:.12g}"
+    return text if float(text) == value else repr(value)
+
+
+def _options(grid) -> list[tuple[str, float]]:
+    return [(_label(v), v) for v in grid]
+
+
+def log_grid(low: float, high: float, keep=()) -> list[float]:
+    """Every number with two significant digits (1.0, 1.1, … 9.9 × 10ᵏ) from ``low`` to
+    ``high``, both ends and the numbers in ``keep`` included: 90 points a decade."""
+    points = {low, high, *keep}
+    for exponent in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
+        points.update(float(f"{mantissa}e{exponent - 1}") for mantissa in range(10, 100))
+    return sorted(v for v in points if low <= v <= high)
+
+
+def linear_grid(low: float, high: float, keep=()) -> list[float]:
+    """``low``, ``low`` + h, … ``high`` with h the power of ten nearest below a hundredth of the
+    range (at most 1,000 points), as their shortest decimals, plus the numbers in ``keep``."""
+    step = 10.0 ** math.floor(math.log10((high - low) / 100))
+    count = int(math.floor((high - low) / step + 1e-9))
+    points = {float(f"{low + k * step:.12g}") for k in range(count + 1)} | {low, high, *keep}
+    return sorted(v for v in points if low <= v <= high)
+
+
+def _hyperparameter_slider(hp, value: float, label: str, label_style: dict) -> GridSlider:
+    """A slider over the registry's slider range: log-scaled for η and ε; ``value`` (and the
+    default) are grid points."""
     low, high = hp.slider
-    if hp.log:
-        lo, hi = math.log10(low), math.log10(high)
-        slider = widgets.FloatLogSlider(value=value, base=10, min=lo, max=hi, step=(hi - lo) / 400,
-                                        readout_format=".3g", description=label, style=label_style)
-    else:
-        step = _linear_step(low, high, hp.default)
-        digits = max(2, -math.floor(math.log10(step)))
-        slider = widgets.FloatSlider(value=value, min=low, max=high, step=step,
-                                     readout_format=f".{digits}g", description=label,
-                                     style=label_style)
+    keep = (value,) if hp.default is None else (value, hp.default)
+    grid = log_grid(low, high, keep) if hp.log else linear_grid(low, high, keep)
+    slider = GridSlider(grid, value, log=hp.log, description=label, style=label_style)
     _tooltip(slider, f"{hp.meaning}; valid range {hp.range_text}")
     return slider
 
 
-def _linear_step(low: float, high: float, default: float | None) -> float:
-    """The largest power of ten, at most 1/100 of the range, on which the ends and the
-    default lie (β₂ ∈ [0.5, 0.9999] gets 0.0001, α ∈ [0, 0.99] gets 0.001)."""
-    step = 10.0 ** math.floor(math.log10((high - low) / 100))
-    for _ in range(8):
-        if all(abs(round(d / step) - d / step) < 1e-6
-               for d in (high - low, (default if default is not None else low) - low)):
-            return step
-        step /= 10
-    return step
-
-
-def _float_slider(label: str, low: float, high: float, value: float, tip: str):
-    step = 10.0 ** math.floor(math.log10((high - low) / 400))
-    slider = widgets.FloatSlider(value=value, min=low, max=high, step=step, description=label,
-                                 readout_format=".3g")
+def _float_slider(label: str, low: float, high: float, value: float, tip: str) -> GridSlider:
+    slider = GridSlider(linear_grid(low, high, (value,)), value, description=label)
     _tooltip(slider, tip)
     return slider
-
-
-def _set_range(slider, low: float, high: float, value: float) -> None:
-    """Move a slider to a new range and value in one message (never min > max on the way)."""
-    step = 10.0 ** math.floor(math.log10((high - low) / 400))
-    with slider.hold_sync():
-        if low > slider.max:
-            slider.max, slider.min = high, low
-        else:
-            slider.min, slider.max = low, high
-        slider.step = step
-        slider.value = value

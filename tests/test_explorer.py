@@ -144,15 +144,18 @@ def test_slider_ranges_are_the_registry_ranges(explorers, name):
     explorer = explorers(name, steps=5)
     for hp in gdviz.OPTIMIZERS[name].hyperparameters:
         slider = explorer.hyperparameter_sliders[name][hp.name]
-        if hp.log:
-            assert type(slider).__name__ == "FloatLogSlider"
-            assert slider.base == 10
-            assert 10 ** slider.min == pytest.approx(hp.slider[0], rel=1e-12)
-            assert 10 ** slider.max == pytest.approx(hp.slider[1], rel=1e-12)
-        else:
-            assert type(slider).__name__ == "FloatSlider"
-            assert (slider.min, slider.max) == hp.slider
-        assert slider.value == pytest.approx(hp.default)
+        grid = np.array(slider.grid)
+        assert (slider.min, slider.max) == (grid[0], grid[-1]) == hp.slider
+        steps = np.diff(np.log(grid) if hp.log else grid)
+        assert steps.min() > 0                                   # ascending, no repeats
+        if hp.log:              # 2 significant digits: 1.0 → 1.1 is the widest step (10 %)
+            assert steps.max() <= math.log(1.1) + 1e-12
+            assert 80 <= len(grid) / math.log10(hp.slider[1] / hp.slider[0]) <= 95
+        else:                   # even steps of a power of ten, ≤ 1/100 of the range
+            step = np.median(steps)
+            assert step <= (hp.slider[1] - hp.slider[0]) / 100 * (1 + 1e-9)
+            assert math.log10(step) == pytest.approx(round(math.log10(step)), abs=1e-9)
+        assert slider.value == hp.default                       # exactly
         assert hp.symbol in slider.description
         tip = slider.tooltip if slider.has_trait("tooltip") else slider.description_tooltip
         assert hp.meaning in tip
@@ -464,3 +467,93 @@ def test_the_cell_is_jupyterlabs_cell_id_or_else_its_source(monkeypatch):
     assert _current_cell() == (("source", "explore('SGD')"), 5)
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)
     assert _current_cell() is None
+
+
+# --- the number on the slider is the number in the picture -------------------------------------
+# The front ends' snapping, written out from their sources, to show what the browser would send
+# back right after drawing a slider. noUiSlider 15 (ipywidgets 8) works in percent of the range:
+# toStepping, then getStep's closest(), then fromStepping; ipywidgets' views then apply their own
+# `format.to` (Math.round for SelectionSliderView, none for FloatLogSliderView, which returns
+# Math.pow(base, x) of the snapped exponent x after Math.log(value) / Math.log(base)).
+def js_round(x: float) -> float:
+    """JavaScript's Math.round: halves go up."""
+    return math.floor(x + 0.5)
+
+
+def nouislider_snap(value: float, low: float, high: float, step: float) -> float:
+    percent = (value - low) * 100 / (high - low)
+    step_percent = step * 100 / (high - low)
+    percent = js_round(percent / step_percent) * step_percent
+    return percent * (high - low) / 100 + low
+
+
+def lab_selection_slider_index(index: int, n: int) -> int:
+    """ipywidgets 8 SelectionSliderView: noUiSlider over [0, n − 1], step 1, then Math.round."""
+    return int(js_round(nouislider_snap(index, 0, n - 1, 1)))
+
+
+def classic_selection_slider_index(index: int) -> int:
+    """ipywidgets 7 SelectionSliderView: jQuery UI's _trimAlignValue, step 1, toFixed(5)."""
+    remainder = index % 1
+    aligned = index - remainder + (1 if abs(remainder) * 2 >= 1 else 0)
+    return int(float(f"{aligned:.5f}"))
+
+
+def lab_float_log_slider_value(value: float, low_exp: float, high_exp: float, step: float) -> float:
+    """ipywidgets 8 FloatLogSliderView (the η sliders before): the value it sends back."""
+    exponent = min(max(math.log(value) / math.log(10), low_exp), high_exp)
+    return 10 ** nouislider_snap(exponent, low_exp, high_exp, step)
+
+
+def test_the_replica_of_the_old_log_slider_gives_the_values_the_issue_saw():
+    low, high = -3, math.log10(3)
+    for asked, seen in ((0.95, 0.958587), (0.1, 0.0998492), (1.0, 0.997739)):
+        assert lab_float_log_slider_value(asked, low, high, (high - low) / 400) == \
+            pytest.approx(seen, rel=1e-6)
+
+
+NOTEBOOK_CALLS = [        # the explore(...) calls of notebooks 01–06, their asked-for values
+    ("SGD", {"lr": 0.95}),
+    (["Momentum", "Nesterov"], {"lr": 0.1, "momentum": 0.9}),
+    (["SGD", "AdaGrad"], {}),
+    (["AdaGrad", "RMSprop"], {"lr": 0.03}),
+    (["Adam", "AdamW"], {"lr": 0.1}),
+    (["SGD", "Momentum", "Adam"], {"lr": 0.1}),
+    ("Adam", {"lr": 0.0123456, "beta1": 0.85, "beta2": 0.9995, "eps": 3e-7}),
+]
+
+
+@pytest.mark.parametrize("optimizers, asked", NOTEBOOK_CALLS)
+def test_asked_values_stay_exact_in_kernel_slider_readout_and_run(explorers, optimizers, asked):
+    explorer = explorers(optimizers, steps=5, **asked)
+    for trajectory, name in zip(explorer.trajectories, explorer.optimizers):
+        for hp in gdviz.OPTIMIZERS[name].hyperparameters:
+            slider = explorer.hyperparameter_sliders[name][hp.name]
+            wanted = asked.get(hp.name, hp.default)
+            assert slider.value == wanted                         # exactly, no float noise
+            assert getattr(trajectory.optimizer, hp.name) == wanted   # the run used it
+            n = len(slider.grid)
+            for front_end_index in (lab_selection_slider_index(slider.index, n),
+                                    classic_selection_slider_index(slider.index)):
+                assert front_end_index == slider.index            # nothing to send back
+                assert slider._options_labels[front_end_index] == slider.text
+            assert float(slider.text) == wanted                  # the text shown is the number
+            assert f"{hp.symbol} = {slider.text}<" in explorer.readout.value
+
+
+def test_a_number_set_from_python_goes_to_the_nearest_grid_point(explorers):
+    explorer = explorers("Momentum", steps=5)
+    lr, momentum = (explorer.hyperparameter_sliders["Momentum"][n] for n in ("lr", "momentum"))
+    lr.value = 0.9500000000000001
+    assert lr.value == 0.95 and lr.text == "0.95"
+    lr.value = 0.0123                       # nearest in log scale among 0.012, 0.013
+    assert lr.value == 0.012
+    momentum.value = 0.9000000000000001
+    assert momentum.value == 0.9 and momentum.text == "0.9"
+    momentum.value = 5.0                    # beyond the end: the end
+    assert momentum.value == 0.99
+    with pytest.raises(Exception, match="must be a number"):
+        momentum.value = "0.5"
+    x0 = explorer.start_sliders[0]
+    x0.value = 3.04
+    assert x0.value == 3.0 and explorer.start == (3.0, explorer.start[1])
