@@ -149,3 +149,28 @@ def test_on_edge_names_a_best_value_left_on_the_edge():
     key = ("AdaGrad", "elongated_bowl")
     result.searched[key] = {"lr": result.searched[key]["lr"][result.searched[key]["lr"] <= result.best_lr[key]]}
     assert result.on_edge() == [("AdaGrad", "elongated_bowl", "lr")]
+
+
+def _hand_made(gaps, steps_to_floor, floor=1e-12):
+    """A Comparison on one surface with the given gaps and steps, built by hand."""
+    from gdviz.comparison import Comparison
+    names = tuple(gaps)
+    key = {name: (name, "bowl") for name in names}
+    return Comparison(optimizers=names, surfaces=("bowl",), steps=100, good=1e-3, floor=floor,
+                      lr_per_decade=5, bound={"bowl": 1e3},
+                      gap={key[n]: gaps[n] for n in names}, best={key[n]: {"lr": 0.1} for n in names},
+                      searched={key[n]: {"lr": np.array([0.1])} for n in names},
+                      steps_to_floor={key[n]: steps_to_floor[n] for n in names},
+                      n_good={key[n]: 1 for n in names}, n_lr={key[n]: 1 for n in names})
+
+
+def test_gaps_below_the_floor_tie_and_the_fewest_steps_win():
+    """Below the floor the gap is round-off: 1e-25 does not beat 1e-20; the step count decides,
+    and equal step counts share the win. Above the floor the lower gap wins."""
+    result = _hand_made({"SGD": 1e-20, "Adam": 1e-25, "Momentum": 3e-11}, {"SGD": 12, "Adam": 30, "Momentum": -1})
+    assert result.winners("bowl") == ["SGD"]
+    assert result.ranking("bowl") == ["SGD", "Adam", "Momentum"]
+    tie = _hand_made({"SGD": 1e-20, "Adam": 1e-25, "Momentum": 1e-3}, {"SGD": 12, "Adam": 12, "Momentum": -1})
+    assert tie.winners("bowl") == ["SGD", "Adam"]
+    above = _hand_made({"SGD": 1e-6, "Adam": 1e-5}, {"SGD": -1, "Adam": -1})
+    assert above.winners("bowl") == ["SGD"]
