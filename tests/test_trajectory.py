@@ -126,6 +126,30 @@ def test_divergence_box_is_exact_at_the_bound_itself(k):
     assert traj.diverged_at == k + 1
 
 
+def test_a_point_exactly_on_the_bound_is_inside_for_sweep_and_start_too():
+    """SGD with η = 1.5 from (0, 2): y₁ = (1 − 2η)·2 = −4 exactly. With bound = 4 step 1 is still
+    inside the box (|y| ≤ bound), step 2 (y = 8) is out: run and sweep agree."""
+    traj = gdviz.run("SGD", "elongated_bowl", start=(0.0, 2.0), steps=5, lr=1.5, bound=4.0)
+    assert traj.points[1].tolist() == [0.0, -4.0]
+    assert traj.diverged_at == 2
+    result = gdviz.sweep("SGD", "elongated_bowl", start=(0.0, 2.0), steps=1, lr=[1.5], bound=4.0)
+    assert not result.diverged[0] and result.final_points[0].tolist() == [0.0, -4.0]
+    assert gdviz.sweep("SGD", "elongated_bowl", start=(0.0, 2.0), steps=2, lr=[1.5], bound=4.0).diverged_at[0] == 2
+    on_the_edge = gdviz.run("SGD", "elongated_bowl", start=(0.0, 4.0), steps=1, lr=0.5, bound=4.0)
+    assert not on_the_edge.diverged, "a start on the bound is inside the box"
+
+
+def test_a_sweep_that_starts_inside_tol_reached_it_at_step_zero():
+    """f(0, 0.001) = 1e-6 ≤ tol: steps_to_tol is 0 (like run's losses[0]), unless the run then
+    diverges (η = 1.5 doubles y every step), which makes it −1."""
+    tol, start = 1e-5, (0.0, 0.001)
+    result = gdviz.sweep("SGD", "elongated_bowl", start=start, steps=30, tol=tol, lr=[0.1, 0.5, 1.5])
+    np.testing.assert_array_equal(result.steps_to_tol, [0, 0, -1])
+    np.testing.assert_array_equal(result.diverged, [False, False, True])
+    for lr in (0.1, 0.5):
+        assert gdviz.run("SGD", "elongated_bowl", start=start, steps=30, lr=lr).losses[0] <= tol
+
+
 def test_overflow_is_divergence_too():
     """With no box (bound = inf) the run stops where the loss first overflows, η = 10."""
     lr = 10.0
