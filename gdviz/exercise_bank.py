@@ -15,7 +15,7 @@ import numpy as np
 from . import theory
 from .exercises import implement, prediction, question
 from .hyperparams import LR, Hyperparameter
-from .optimizers import SGD, Momentum, RMSprop
+from .optimizers import SGD, Adadelta, Momentum, RMSprop
 from .trajectory import run, sweep
 
 NB1, NB2, NB3 = "01_gradient_descent.ipynb", "02_momentum_nesterov.ipynb", "03_adagrad.ipynb"
@@ -289,18 +289,123 @@ def _adagrad_step_100():
 
 
 # --- 04 RMSprop and Adadelta -------------------------------------------------------------------------
-@question("rmsprop_memory", "RMSprop with ρ = 0.99: after how many steps has the weight of the "
-          "starting value of h decayed to 1/e (about 37%)?",
-          "The old h is multiplied by ρ each step: ρᵏ = 1/e at k = −1/ln ρ ≈ 1/(1 − ρ) = 100 steps.", NB4,
-          rtol=0.02)
-def _rmsprop_memory():
-    return -1 / math.log(0.99)
+@prediction("rmsprop_thrown_out", "RMSprop with η = 0.3 on x²/20 + y² reaches the minimum to round-off "
+            "(f − f_min below 10⁻³⁰) and the gradient there is almost zero. Over the rest of its 300 "
+            "steps, does it stay at the minimum or is it thrown back out?",
+            "RMSprop divides the gradient by √h, the RMS of *recent* gradients. At the minimum the "
+            "gradients vanish, h forgets the large ones by a factor ρ per step, and the step per unit "
+            "of gradient, η/√h, grows without limit, until it passes gradient descent's stability "
+            "limit 2/λ along the steep direction and every bounce grows.", NB4,
+            choices=("it stays", "thrown back out"),
+            mistakes=(("it stays", "A tiny gradient seems unable to move it; but RMSprop rescales the "
+                                   "gradient by its own recent size, so its steps do not shrink with "
+                                   "the gradient the way gradient descent's do."),))
+def _rmsprop_thrown_out():
+    jumpy = run("RMSprop", "elongated_bowl", steps=300, lr=0.3)
+    lowest = int(np.argmin(jumpy.losses))
+    return "thrown back out" if jumpy.losses[lowest:].max() > 0.1 else "it stays"
 
 
-@question("rmsprop_h_limit", "RMSprop meets the constant gradient g = 2 for a long time. What value "
-          "does h settle at?", "The running mean of g² of a constant gradient is g² = 4.", NB4)
-def _rmsprop_h_limit():
-    return 4.0
+class CenteredRMSprop(RMSprop, register=False):
+    r"""Centred RMSprop (torch.optim.RMSprop with ``centered=True``): divide by the running
+    *standard deviation* of g instead of its RMS.
+
+    .. math::
+        h \leftarrow \rho h + (1 - \rho) \, g \odot g \\
+        \bar g \leftarrow \rho \bar g + (1 - \rho) \, g \\
+        \theta \leftarrow \theta - \eta \, g / (\sqrt{h - \bar g \odot \bar g} + \epsilon)
+
+    The reference of the exercise "centered_rmsprop" (notebook 4).
+    """
+
+    state_names = ("h", "g_mean")
+    summary = "RMSprop divided by the running standard deviation of g"
+
+    def step(self, theta, g, state):
+        rho = self.decay_rate
+        state["h"] = rho * state["h"] + (1 - rho) * g * g                    # h ← ρh + (1−ρ)g⊙g
+        state["g_mean"] = rho * state["g_mean"] + (1 - rho) * g              # ḡ ← ρḡ + (1−ρ)g
+        spread = np.sqrt(state["h"] - state["g_mean"] ** 2)                  # √(h − ḡ⊙ḡ)
+        return theta - self.lr * g / (spread + self.eps)                     # θ ← θ − ηg/(√(h − ḡ⊙ḡ) + ε)
+
+
+class _CenteredWithOldMean(CenteredRMSprop, register=False):
+    def step(self, theta, g, state):
+        state["h"] = self.decay_rate * state["h"] + (1 - self.decay_rate) * g * g
+        spread = np.sqrt(np.maximum(state["h"] - state["g_mean"] ** 2, 0.0))
+        state["g_mean"] = self.decay_rate * state["g_mean"] + (1 - self.decay_rate) * g
+        return theta - self.lr * g / (spread + self.eps)
+
+
+class _CenteredEpsInsideRoot(CenteredRMSprop, register=False):
+    def step(self, theta, g, state):
+        state["h"] = self.decay_rate * state["h"] + (1 - self.decay_rate) * g * g
+        state["g_mean"] = self.decay_rate * state["g_mean"] + (1 - self.decay_rate) * g
+        return theta - self.lr * g / np.sqrt(state["h"] - state["g_mean"] ** 2 + self.eps)
+
+
+class _CenteredNotCentred(CenteredRMSprop, register=False):
+    def step(self, theta, g, state):
+        state["h"] = self.decay_rate * state["h"] + (1 - self.decay_rate) * g * g
+        state["g_mean"] = self.decay_rate * state["g_mean"] + (1 - self.decay_rate) * g
+        return theta - self.lr * g / (np.sqrt(state["h"]) + self.eps)
+
+
+implement("centered_rmsprop", CenteredRMSprop,
+          "Write centred RMSprop (torch's RMSprop(centered=True)): keep RMSprop's h, and also a running "
+          "mean ḡ of g itself, with the same ρ. Then divide g by the running standard deviation "
+          "√(h − ḡ⊙ḡ) (plus ε) instead of by √h.", NB4,
+          settings={"lr": 0.01, "decay_rate": 0.9, "eps": 1e-8},
+          hints=("A variance is the mean of the squares minus the square of the mean. h is already the "
+                 "(running) mean of g⊙g; keep a running mean ḡ of g the same way, and update both "
+                 "before you step.",
+                 "h ← ρh + (1 − ρ)g⊙g,  ḡ ← ρḡ + (1 − ρ)g,  θ ← θ − ηg/(√(h − ḡ⊙ḡ) + ε)."),
+          mistakes=((_CenteredNotCentred, "Your class divides by √h: that is plain RMSprop. Subtract the "
+                                          "square of the running mean ḡ inside the root."),
+                    (_CenteredWithOldMean, "Your ḡ is one step old when you subtract it: update ḡ with "
+                                           "this step's g first, as torch does."),
+                    (_CenteredEpsInsideRoot, "Your ε sits inside the square root: torch adds it to the root.")))
+
+
+@question("rmsprop_rate_crosses", "RMSprop (ρ = 0.99, η = 0.3, ε ≈ 0) has arrived at the minimum along y "
+          "of x²/20 + y², with h_y = 9 (the mean of the large gradients on the way down), and from now on "
+          "the gradient along y is 0. At which step k (a whole number) is the effective rate η/√h_y first "
+          "above the stability limit 2/λ of that direction, so that the next bounce grows?",
+          "With g = 0 the update is h ← ρh, so h_k = ρᵏ·9, and η/√(ρᵏ·9) passes 2/λ = 1 once "
+          "ρᵏ < η²/9, at the first whole k above ln(η²/9)/ln ρ.", NB4, rtol=0.0,
+          hints=("With a zero gradient, what happens to h at each step? And what is the curvature λ of "
+                 "y², and the stability limit of gradient descent along it (notebook 1)?",
+                 "h_k = ρᵏh₀, and the run is thrown out once η/√h_k > 2/λ: solve η/√(ρᵏh₀) = 2/λ for k, "
+                 "then take the next whole step."),
+          mistakes=((math.ceil(math.log(0.3 / 3) / math.log(0.99)),
+                     "That lets √h shrink by ρ per step: it is h that is multiplied by ρ, so √h shrinks by √ρ."),
+                    (math.ceil(math.log((0.3 / 0.5) ** 2 / 9) / math.log(0.99)),
+                     "That uses the limit 1/λ: gradient descent along a curvature λ is stable up to 2/λ."),
+                    (math.floor(math.log(0.01) / math.log(0.99)),
+                     "At that step the rate is still just below the limit: it passes it one step later."),
+                    (100.0, "That is RMSprop's memory 1/(1 − ρ), the time for h to fall to 1/e; here h "
+                            "must fall much further than that.")))
+def _rmsprop_rate_crosses():
+    lr, rho, h0 = 0.3, 0.99, 9.0
+    limit = theory.gd_lr_limit("elongated_bowl")           # 2/λ_max, the y direction
+    return float(math.ceil(math.log((lr / limit) ** 2 / h0) / math.log(rho)))
+
+
+@question("adadelta_first_step", "Adadelta (η = 1) with ρ = 0.95 and ε = 10⁻⁴ meets the gradient g = 2 "
+          "at its first step. How far does θ move?",
+          "u starts at 0, so the step is √(0 + ε)/√(v + ε)·g with v = (1 − ρ)g² = 0.2: "
+          "√ε sets the scale, and the gradient nearly cancels out.", NB4, rtol=1e-3,
+          hints=("Both running means start at 0. Update v with this g first; u is still 0 when the step "
+                 "is computed.",
+                 "Δθ = √(u + ε)/√(v + ε)·g with u = 0 and v = (1 − ρ)g²."),
+          mistakes=((2 / math.sqrt(0.05 * 4 + 1e-4), "That takes √(u + ε) as 1: u starts at 0, so the "
+                                                     "numerator is √ε."),
+                    (1e-2 * 2 / math.sqrt(4 + 1e-4), "That leaves out the (1 − ρ) in v: after one step "
+                                                    "v = (1 − ρ)g².")))
+def _adadelta_first_step():
+    opt, params = Adadelta(lr=1.0, rho=0.95, eps=1e-4), {"w": np.array([0.0])}
+    opt.update(params, {"w": np.array([2.0])})                # one step, from θ = 0
+    return float(abs(params["w"][0]))
 
 
 # --- 05 Adam and AdamW -------------------------------------------------------------------------------

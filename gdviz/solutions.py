@@ -82,6 +82,24 @@ class RMSprop:
             params[key] -= self.lr * grads[key] / (np.sqrt(self.h[key]) + self.eps)
 
 
+class CenteredRMSprop:
+    def __init__(self, lr=0.01, decay_rate=0.99, eps=1e-8):
+        self.lr, self.decay_rate, self.eps = lr, decay_rate, eps
+        self.h = self.g_mean = None
+
+    def update(self, params, grads):
+        if self.h is None:
+            self.h = {key: np.zeros_like(value) for key, value in params.items()}
+            self.g_mean = {key: np.zeros_like(value) for key, value in params.items()}
+        rho = self.decay_rate
+        for key in params:
+            g = grads[key]
+            self.h[key] = rho * self.h[key] + (1 - rho) * g ** 2                  # h ← ρh + (1−ρ)g⊙g
+            self.g_mean[key] = rho * self.g_mean[key] + (1 - rho) * g             # ḡ ← ρḡ + (1−ρ)g
+            spread = np.sqrt(self.h[key] - self.g_mean[key] ** 2)                # the running std of g
+            params[key] -= self.lr * g / (spread + self.eps)                     # θ ← θ − ηg/(√(h − ḡ²) + ε)
+
+
 class Adadelta:
     def __init__(self, lr=1.0, rho=0.9, eps=1e-6):
         self.lr, self.rho, self.eps = lr, rho, eps

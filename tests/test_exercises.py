@@ -134,8 +134,9 @@ CLOSED_FORMS = {
     "momentum_lr_limit": lambda: 2 * (1 + 0.6) / 2.0,              # 2(1 + α)/λ_max
     "adagrad_first_point": lambda: (3 - 0.7 * 0.3 / (0.3 + 1e-10), -5 + 0.7 * 10 / (10 + 1e-10)),
     "adagrad_step_k": lambda: 0.5 / math.sqrt(400),                # η/√k
-    "rmsprop_memory": lambda: -1 / math.log(0.99),                 # ρ^k = 1/e
-    "rmsprop_h_limit": lambda: 2.0 ** 2,                           # h → g²
+    "rmsprop_rate_crosses": lambda: next(k for k in range(1, 10**4)             # first k: 0.3/√(0.99^k·9) > 1
+                                         if 0.3 / math.sqrt(0.99 ** k * 9) > 1),
+    "adadelta_first_step": lambda: 1e-2 * 2 / math.sqrt(0.05 * 4 + 1e-4),   # √ε/√((1 − ρ)g² + ε)·g
     "adam_no_bias_first_step": lambda: 0.1 / math.sqrt(0.001),     # (1 − β₁)/√(1 − β₂)
     "adamw_decay_factor": lambda: 1 - 0.1 * 0.01,                  # 1 − ηλ
     "classic_fastest": _classic_fastest,
@@ -144,12 +145,25 @@ CLOSED_FORMS = {
     "adagrad_step_100": lambda: 1 / math.sqrt(100),
 }
 
+def _rmsprop_thrown_out(lr=0.3, rho=0.99, eps=1e-8, steps=300):
+    """RMSprop on x²/20 + y² by hand: does the loss climb back above 0.1 after its lowest point?"""
+    theta, h, losses = np.array([-7.0, 2.0]), np.zeros(2), []
+    for _ in range(steps):
+        g = np.array([theta[0] / 10, 2 * theta[1]])
+        h = rho * h + (1 - rho) * g * g
+        theta = theta - lr * g / (np.sqrt(h) + eps)
+        losses.append(theta[0] ** 2 / 20 + theta[1] ** 2)
+    lowest = int(np.argmin(losses))
+    return "thrown back out" if max(losses[lowest:]) > 0.1 else "it stays"
+
+
 PREDICTION_CLOSED_FORMS = {
     "divergence_speed": lambda: ("after dozens of steps" if 10 <= _first_exit_step(1.05) < 100 else "?"),
     "noise_half_eta": lambda: {0.5: "half", 0.25: "a quarter", 1.0: "the same"}[
         min((0.25, 0.5, 1.0), key=lambda r: abs(_settled_loss(0.1) / _settled_loss(0.2) - r))],
     "momentum_slippery": lambda: "above" if _heavy_ball_final_loss(0.1, 0.99, 100) > 0.01 else "below",
     "rotated_adagrad": lambda: min(_rotated_best_losses(), key=_rotated_best_losses().get),
+    "rmsprop_thrown_out": _rmsprop_thrown_out,
 }
 
 
