@@ -64,8 +64,9 @@ class NesterovOldOrder(Momentum, register=False):
         v \leftarrow \alpha v - \eta g \\
         \theta \leftarrow \theta + \alpha^2 v - (1 + \alpha) \eta g
 
-    NAG uses the old v in the second line. With the new v the look-ahead becomes α(1+α)v and
-    the first step is (1 + α + α²)/(1 + α) ≈ 1.43 times NAG's at α = 0.9.
+    The second line is NAG written with the old v; with the new v, in terms of the old one the
+    step is α³v − (1 + α + α²)ηg instead of NAG's α²v − (1 + α)ηg, and the first step is
+    (1 + α + α²)/(1 + α) ≈ 1.43 times NAG's at α = 0.9.
     Shown in ``notebooks/02_momentum_nesterov.ipynb``.
     """
 
