@@ -170,8 +170,16 @@ def test_two_players_have_their_own_ids(sgd):
     ids = re.findall(r'<div class="gdviz-player" id="([^"]+)" data-gdviz-id="([^"]+)"', page)
     assert [a for a, b in ids] == [b for a, b in ids] == [first.id, second.id]
     for player in (first, second):       # each script looks for its own player only
-        script = player.to_html().rsplit("<script>", 1)[1]
-        assert f'var ID = "{player.id}"' in script
+        script = player.to_html().rsplit("<script>", 1)[1].split("</script>")[0]
+        assert script.endswith(f'("{player.id}");')
+
+
+def test_script_and_style_are_the_package_files(sgd_player):
+    from importlib import resources
+    static = resources.files("gdviz") / "static"
+    page = sgd_player.to_html()
+    assert f"<style>{(static / 'player.css').read_text()}</style>" in page
+    assert f"<script>{(static / 'player.js').read_text()}(\"{sgd_player.id}\");</script>" in page
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to parse the JavaScript")
