@@ -133,8 +133,9 @@ DECAY_RATE = Hyperparameter(
 RHO = Hyperparameter(
     "rho", "ρ", r"\rho", "decay rate of the running means of g² and of the squared steps",
     low=0.0, high=1.0, slider=(0.0, 0.999))
+#: δ, not the λ of torch's docs and the AdamW paper: in gdviz λ is always a curvature (λ_max, λ_min).
 WEIGHT_DECAY = Hyperparameter(
-    "weight_decay", "λ", r"\lambda", "weight decay: how strongly θ is pulled toward 0 each step",
+    "weight_decay", "δ", r"\delta", "weight decay: how strongly θ is pulled toward 0 each step",
     low=0.0, slider=(0.0, 1.0))
 
 HYPERPARAMETERS = {hp.name: hp for hp in

@@ -379,3 +379,14 @@ def test_state_of_a_zero_dimensional_parameter_is_arrays(name):
     opt.update(params, {"x": np.array(0.3)})
     for key in opt.state_names:
         assert type(opt.state["x"][key]) is np.ndarray and opt.state["x"][key].shape == ()
+
+
+def test_lambda_is_the_curvature_and_weight_decay_is_delta():
+    """λ means a curvature everywhere (λ_min, λ_max); no hyperparameter takes its symbol, and
+    AdamW's rule writes its weight decay as δ."""
+    assert gdviz.HYPERPARAMETERS["weight_decay"].symbol == "δ"
+    assert gdviz.HYPERPARAMETERS["weight_decay"].latex == r"\delta"
+    for hp in gdviz.HYPERPARAMETERS.values():
+        assert "λ" not in hp.symbol and "lambda" not in hp.latex, hp.name
+    for cls in OPTIMIZERS.values():
+        assert r"\lambda" not in (cls.__doc__ or ""), f"{cls.__name__}'s rule writes λ"
