@@ -471,7 +471,7 @@ class AdamW(Adam):
     r"""AdamW: Adam with decoupled weight decay, a pull of θ toward 0 outside the gradient.
 
     .. math::
-        \theta \leftarrow \theta - \eta \lambda \theta \\
+        \theta \leftarrow \theta - \eta \delta \theta \\
         \text{then the Adam step on the raw } g
 
     Taught in ``notebooks/05_adam_adamw.ipynb``.
@@ -481,5 +481,5 @@ class AdamW(Adam):
     summary = "Adam with decoupled weight decay"
 
     def step(self, theta, g, state):
-        theta = theta - self.lr * self.weight_decay * theta                 # θ ← θ − ηλθ
+        theta = theta - self.lr * self.weight_decay * theta                 # θ ← θ − ηδθ
         return super().step(theta, g, state)                                 # then Adam
