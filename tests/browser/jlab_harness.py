@@ -323,7 +323,7 @@ JS_IMAGES_LOADED = """() => [...document.querySelectorAll('.jp-NotebookPanel img
 # Everything the page shows that a person would call an error, plus what is on the page.
 JS_INSPECT = """(nbPath) => {
   const panel = window.jupyterapp.shell.currentWidget;
-  const out = {errors: [], expectedErrors: [], stderr: [], widgetErrors: [], dialogs: [], unexecuted: [],
+  const out = {errors: [], stderr: [], widgetErrors: [], dialogs: [], unexecuted: [],
                figures: 0, brokenFigures: 0, widgets: 0, explorers: 0, players: 0,
                codeCells: 0, widgetOutputs: 0, kernel: null};
   if (!panel || panel.context.path !== nbPath) { out.errors.push('notebook panel not current'); return out; }
@@ -334,14 +334,14 @@ JS_INSPECT = """(nbPath) => {
     out.codeCells += 1;
     if (cell.model.executionCount === null && cell.model.sharedModel.getSource().trim())
       out.unexecuted.push(i);
-    const tags = (cell.model.getMetadata ? cell.model.getMetadata('tags') : null) || [];
-    const expected = tags.includes('raises-exception');  // nbval's and JupyterLab's tag
+    // Every error output is a failure, whatever the cell's tags say (a cell tagged
+    // raises-exception is still an error a student sees).
     const outputs = cell.model.outputs;
     for (let j = 0; j < outputs.length; j++) {
       const o = outputs.get(j).toJSON();
       if (o.output_type === 'error') {
         const tb = (o.traceback || []).join('\\n').replace(/\\x1b\\[[0-9;]*m/g, '');
-        (expected ? out.expectedErrors : out.errors).push(
+        out.errors.push(
           {cell: i, ename: o.ename, evalue: o.evalue, traceback: tb.slice(-3000)});
       } else if (o.data && o.data['@WIDGET_MIME@'] && o.data['@WIDGET_MIME@'].model_id) {
         out.widgetOutputs += 1;
@@ -374,8 +374,11 @@ JS_INSPECT = """(nbPath) => {
 # Instrument one explorer: keydown (capture phase), each <img> src change, each image load,
 # the frame after each load, and each readout change, all as performance.now() timestamps.
 JS_INSTRUMENT_EXPLORER = """(root) => {
-  const st = window.__gdvizLat = {keys: [], srcs: [], loads: [], paints: [], readouts: [], mutAt: 0};
+  const st = window.__gdvizLat = {keys: [], ups: [], moves: [], srcs: [], loads: [], paints: [],
+                                  readouts: [], mutAt: 0};
   window.addEventListener('keydown', e => st.keys.push([performance.now(), e.key]), true);
+  window.addEventListener('mouseup', () => st.ups.push(performance.now()), true);
+  window.addEventListener('mousemove', e => { if (e.buttons) st.moves.push(performance.now()); }, true);
   const imgMo = new MutationObserver(ms => {
     const t = performance.now();
     for (const m of ms) {
@@ -444,6 +447,24 @@ class SliderMoves:
             "samples_ms": [round(x, 1) for x in self.latency_ms],
             "keys": self.keys, "slider_values": self.values, "load_average": self.load_average,
         }
+
+
+@dataclass
+class SliderDrags:
+    """What dragging a slider with the mouse did: release (mouseup) -> last picture painted."""
+    label: str
+    latency_ms: list = field(default_factory=list)
+    loads_after_release: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+    load_average: list = field(default_factory=list)
+
+    def summary(self) -> dict:
+        xs = self.latency_ms
+        return {"slider": self.label, "drags": len(xs),
+                "median_ms": round(statistics.median(xs), 1) if xs else None,
+                "min_ms": round(min(xs), 1) if xs else None, "max_ms": round(max(xs), 1) if xs else None,
+                "samples_ms": [round(x, 1) for x in xs], "slider_values": self.values,
+                "pictures_after_release": self.loads_after_release, "load_average": self.load_average}
 
 
 class NotebookSession:
@@ -603,6 +624,136 @@ class NotebookSession:
             "() => [...new Set(window.__gdvizLat.readouts.map(r => r[1]))]")
         return result
 
+    # -- explorer: what it shows, every slider, mouse drags, the surface menu -----------
+    def sliders(self, explorer) -> list[tuple[object, str]]:
+        """Every (slider, description) in the explorer, in page order."""
+        found = []
+        sliders = explorer.locator(".widget-slider")
+        for i in range(sliders.count()):
+            slider = sliders.nth(i)
+            label = slider.locator(".widget-label").first
+            found.append((slider, (label.text_content() or "").strip() if label.count() else ""))
+        return found
+
+    def explorer_state(self, explorer) -> dict:
+        """What a student reads: every slider's description and displayed value, the readout."""
+        readout = explorer.locator(".gdviz-readout").first
+        return {"sliders": {label: self.slider_value(slider).split("|")[-1]
+                            for slider, label in self.sliders(explorer) if label},
+                "readout": (readout.inner_text() or "").strip() if readout.count() else ""}
+
+    def _track(self, slider):
+        return slider.locator(".noUi-target, .ui-slider").first
+
+    def _wait_settled(self, since_key: str, n: int, settle_ms: float, timeout_s: float) -> dict:
+        """After the n-th event of `since_key` ('ups'/'keys'): wait until nothing in the
+        explorer changed for settle_ms; return the times of what followed, from that event."""
+        return self.page.wait_for_function(
+            """([key, n, settle]) => {
+              const s = window.__gdvizLat;
+              if (s[key].length <= n) return false;
+              const e = s[key][n], t0 = Array.isArray(e) ? e[0] : e;
+              const now = performance.now();
+              if (now - t0 < settle || now - s.mutAt < settle) return false;
+              const loads = s.loads.filter(t => t >= t0), paints = s.paints.filter(t => t >= t0);
+              const lastLoad = loads.length ? loads[loads.length - 1] : null;
+              const paint = lastLoad === null ? null : s.paints.find(t => t >= lastLoad);
+              if (lastLoad !== null && paint === undefined) return false;
+              const lastMove = s.moves.filter(t => t <= t0).pop();
+              return {loads: loads.length, load: lastLoad === null ? null : lastLoad - t0,
+                      paint: lastLoad === null ? null : paint - t0,
+                      anyLoadSinceLastMove: s.loads.some(t => lastMove !== undefined && t >= lastMove)};
+            }""", arg=[since_key, n, settle_ms], timeout=timeout_s * 1000, polling=20).json_value()
+
+    def _drag(self, slider, to_fraction: float, moves: int = 6) -> None:
+        """Mouse down on the handle, move to `to_fraction` of the track in `moves` steps, up."""
+        slider.scroll_into_view_if_needed()
+        handle, track = self.slider_handle(slider).bounding_box(), self._track(slider).bounding_box()
+        x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+        x1 = track["x"] + min(max(to_fraction, 0.0), 1.0) * track["width"]
+        if to_fraction > 1:
+            x1 += 20
+        elif to_fraction < 0:
+            x1 -= 20
+        self.page.mouse.move(x0, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x1, y, steps=moves)
+        self.page.mouse.up()
+
+    def drag_slider(self, explorer, slider, label: str,
+                    targets=(0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65),
+                    settle_ms: float = 250, timeout_s: float = 20) -> "SliderDrags":
+        """Drag the slider's handle with the mouse to each target (a fraction of the track);
+        time each release (mouseup, in the page) to the last new picture painted."""
+        result = SliderDrags(label=label, load_average=[round(x, 2) for x in os.getloadavg()])
+        self.explorer_image(explorer).scroll_into_view_if_needed()
+        explorer.evaluate(JS_INSTRUMENT_EXPLORER)
+        for target in targets:
+            before = self.slider_value(slider)
+            n = self.page.evaluate("() => window.__gdvizLat.ups.length")
+            self._drag(slider, target)
+            after = self.slider_value(slider)
+            sample = self._wait_settled("ups", n, settle_ms, timeout_s)
+            result.values.append(after.split("|")[-1])
+            if after == before:
+                continue                       # landed where it was: nothing to time
+            # No picture after the release: the last one came while the mouse still moved
+            # (continuous updates), so the student saw it at the release: 0 ms.
+            result.latency_ms.append(max(sample["paint"] or 0.0, 0.0))
+            result.loads_after_release.append(sample["loads"])
+        return result
+
+    def fast_drag_ends_on_final_picture(self, explorer, slider, label: str,
+                                        settle_ms: float = 1500, timeout_s: float = 30) -> dict:
+        """Drag from one end of the track to the other as fast as a hand can (3 mouse moves),
+        let it settle, and compare the figure with the one drawn for that end value reached
+        by the keyboard (Home, then End). Returns the digests and values."""
+        handle = self.slider_handle(slider)
+        img = self.explorer_image(explorer)
+        explorer.evaluate(JS_INSTRUMENT_EXPLORER)
+        handle.focus()
+        self.page.keyboard.press("Home")
+        self._wait_settled("keys", 0, settle_ms, timeout_s)
+        n = self.page.evaluate("() => window.__gdvizLat.ups.length")
+        self._drag(slider, 1.2, moves=3)
+        self._wait_settled("ups", n, settle_ms, timeout_s)
+        dragged = {"value": self.slider_value(slider), "digest": img.evaluate(JS_IMAGE_DIGEST),
+                   "readout": self.explorer_state(explorer)["readout"]}
+        handle.focus()
+        n_keys = self.page.evaluate("() => window.__gdvizLat.keys.length")
+        self.page.keyboard.press("Home")
+        self._wait_settled("keys", n_keys, settle_ms, timeout_s)
+        self.page.keyboard.press("End")
+        self._wait_settled("keys", n_keys + 1, settle_ms, timeout_s)
+        keyed = {"value": self.slider_value(slider), "digest": img.evaluate(JS_IMAGE_DIGEST),
+                 "readout": self.explorer_state(explorer)["readout"]}
+        return {"label": label, "dragged": dragged, "keyed": keyed}
+
+    def change_surface(self, explorer, settle_ms: float = 500, timeout_s: float = 30) -> dict:
+        """Pick the next surface in the explorer's menu; then the first one back."""
+        select = explorer.locator(".widget-dropdown select").first
+        select.scroll_into_view_if_needed()
+        img = self.explorer_image(explorer)
+        options = select.evaluate("s => [...s.options].map(o => o.value)")
+        first = select.evaluate("s => s.value")
+        other = options[(options.index(first) + 1) % len(options)]
+        explorer.evaluate(JS_INSTRUMENT_EXPLORER)
+        digest_before = img.evaluate(JS_IMAGE_DIGEST)
+        readout_before = self.explorer_state(explorer)["readout"]
+        select.select_option(other)
+        self.page.wait_for_function("() => window.__gdvizLat.loads.length > 0",
+                                    timeout=timeout_s * 1000, polling=20)
+        self.page.wait_for_function(
+            "(settle) => performance.now() - window.__gdvizLat.mutAt > settle",
+            arg=settle_ms, timeout=timeout_s * 1000, polling=50)
+        changed = {"from": first, "to": other, "image_changed": img.evaluate(JS_IMAGE_DIGEST) != digest_before,
+                   "readout_before": readout_before, "readout_after": self.explorer_state(explorer)["readout"]}
+        select.select_option(first)
+        self.page.wait_for_function(
+            "(settle) => performance.now() - window.__gdvizLat.mutAt > settle",
+            arg=settle_ms, timeout=timeout_s * 1000, polling=50)
+        return changed
+
     # -- explorer: widgets.Play -------------------------------------------------------
     def press_widget_play(self, explorer, want_changes: int = 2, timeout_s: float = 10) -> int:
         """Click the explorer's widgets.Play and count figure changes; then stop it."""
@@ -707,20 +858,33 @@ class LatencyLog:
         self.fixture: dict[str, dict] = {}
         self.timings: dict[str, dict] = {}
         self.samples: dict[str, list] = {}
+        self.drags: dict[str, dict] = {}
+        self.drag_samples: dict[str, list] = {}
+        self.checks: dict[str, dict] = {}
 
     def add(self, name: str, moves: SliderMoves, is_fixture: bool = False) -> None:
         (self.fixture if is_fixture else self.notebooks)[name] = moves.summary()
         self.samples[name] = list(moves.latency_ms)
 
+    def add_drags(self, name: str, drags: SliderDrags) -> None:
+        self.drags[name] = drags.summary()
+        self.drag_samples[name] = list(drags.latency_ms)
+
+    def add_check(self, name: str, what: str, value) -> None:
+        """Other measurements worth keeping with the run (fast drag, surface menu, ...)."""
+        self.checks.setdefault(name, {})[what] = value
+
     def add_timings(self, name: str, timings: dict) -> None:
         self.timings[name] = timings
 
     def report(self) -> dict | None:
-        if not self.notebooks and not self.fixture and not self.timings:
+        if not self.notebooks and not self.fixture and not self.timings and not self.drags:
             return None
         source = self.notebooks or self.fixture
         samples = [x for name in source for x in self.samples[name]]
         median = round(statistics.median(samples), 1) if samples else None
+        drag_samples = [x for name in self.drags if name in self.notebooks or not self.notebooks
+                        for x in self.drag_samples[name]]
         return {
             "what": "user-visible η-slider latency in JupyterLab: in-page keydown (ArrowRight/"
                     "ArrowLeft on the focused slider handle) to the explorer's new figure "
@@ -732,7 +896,14 @@ class LatencyLog:
             "moves": len(samples),
             "target_ms": LATENCY_TARGET_MS,
             "meets_target": None if median is None else median <= LATENCY_TARGET_MS,
+            "median_drag_ms": round(statistics.median(drag_samples), 1) if drag_samples else None,
+            "drag_what": "mouse drag on the first explorer's η slider (down on the handle, 6 moves, "
+                         "up): in-page mouseup to two animation frames after the last new figure "
+                         "loaded (0 if the last figure came before the release)",
+            "drags": len(drag_samples),
             "per_notebook": self.notebooks,
+            "per_notebook_drag": self.drags,
+            "checks": self.checks,
             "harness_fixture": self.fixture,
             "notebook_seconds": self.timings,
             "chromium": find_chromium(),
@@ -778,17 +949,18 @@ steps = widgets.IntSlider(value=20, min=1, max=40, description="steps")
 play = widgets.Play(value=20, min=1, max=40, step=1, interval=100)
 widgets.jslink((play, "value"), (steps, "value"))
 
-def render(lr, n):
-    x, xs, text = 3.0, [3.0], None
+def render(lr, n, a):
+    x, v, xs, text = 3.0, 0.0, [3.0], None
     for k in range(n):
-        x = x - lr * 2 * x
+        v = a * v - lr * 2 * x        # heavy ball: α is the momentum
+        x = x + v
         xs.append(x)
         if not np.isfinite(x) or abs(x) > 1e6:
             text = f"diverged at step {k + 1}"
             break
     ax.clear()
     ax.plot(xs, "o-")
-    ax.set_title(f"gradient descent on x², η = {lr:.3g}")
+    ax.set_title(f"heavy ball on x², η = {lr:.3g}, α = {a:.2f}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue(), text or f"final loss {xs[-1] ** 2:.1e}"
@@ -797,15 +969,15 @@ def render(lr, n):
 # so moving η here times the browser -> kernel -> browser round trip alone: the floor under
 # any real explorer's latency.
 cache = {}
-def key(lr, n):
-    return round(math.log10(lr), 3), n
+def key(lr, n, a):
+    return round(math.log10(lr), 3), n, round(a, 2)
 for e in np.arange(-30, 1) / 10:
-    cache[key(10 ** e, steps.value)] = render(10 ** e, steps.value)
+    cache[key(10 ** e, steps.value, alpha.value)] = render(10 ** e, steps.value, alpha.value)
 
 def redraw(*_):
-    k = key(eta.value, steps.value)
+    k = key(eta.value, steps.value, alpha.value)
     if k not in cache:
-        cache[k] = render(eta.value, steps.value)
+        cache[k] = render(eta.value, steps.value, alpha.value)
     image.value, readout.value = cache[k]
 
 for w in (eta, alpha, steps):
@@ -860,10 +1032,14 @@ def fixture_notebook() -> dict:
 
 
 def broken_notebook() -> dict:
-    """A notebook whose second cell writes to stderr and third raises: must be caught."""
+    """A notebook whose second cell writes to stderr, third raises under the raises-exception
+    tag (JupyterLab runs on past it), fourth raises: all must be caught."""
+    excused = _code("assert 1 + 1 == 3, 'a false claim in an excused cell'")
+    excused["metadata"]["tags"] = ["raises-exception"]
     cells = [
         _code("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()"),
         _code("import sys\nprint('something went wrong', file=sys.stderr)"),
+        excused,
         _code("1 / 0"),
         _code("print('never runs')"),
     ]
