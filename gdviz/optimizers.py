@@ -31,6 +31,7 @@ import numpy as np
 
 from .hyperparams import (BETA1, BETA2, DECAY_RATE, EPS, LR, MOMENTUM, RHO, WEIGHT_DECAY,
                           Hyperparameter)
+from .theory import gd_lr_limit, momentum_lr_limit, momentum_optimal, nesterov_lr_limit
 
 __all__ = ["Optimizer", "OPTIMIZERS", "get_optimizer", "optimizer_class",
            "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adadelta", "Adam", "AdamW"]
@@ -72,6 +73,10 @@ class Optimizer:
 
     Subclasses declare ``hyperparameters`` (records from :mod:`gdviz.hyperparams` with their
     defaults), ``state_names`` and ``notebook``, and implement ``init_state`` and ``step``.
+    Beside ``step`` a class may also declare what the figures and exercises need to know about
+    it; each has a default: ``color``, ``step_terms`` (the anatomy figure), ``lr_limit`` and
+    ``fastest`` (stability theory), ``effective_lr`` with ``effective_lr_formula``,
+    ``check_settings`` (the exercise checker) and, from :mod:`gdviz.variants`, ``variants``.
     """
 
     hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = ()
@@ -82,8 +87,36 @@ class Optimizer:
     #: A one-line description for menus and legends.
     summary: ClassVar[str] = ""
 
-    def __init_subclass__(cls, register: bool = True, **kwargs):
+    # --- what gdviz knows about it besides its step (each optional) ----------------------------
+    #: Its colour in every figure (a hex string from ``gdviz.plotting.PALETTE``). ``None``: a
+    #: registered class gets the first palette colour no registered optimizer declares, and an
+    #: unregistered variant its parent's (see ``gdviz.plotting.optimizer_color``).
+    color: ClassVar[str | None] = None
+    #: LaTeX of what :meth:`effective_lr` computes, and of what it multiplies in the step.
+    effective_lr_formula: ClassVar[str] = r"\eta"
+    effective_lr_multiplies: ClassVar[str] = "g"
+    #: Whether the anatomy figure draws the plain gradient step −ηg beside this one's terms.
+    compare_with_gradient_step: ClassVar[bool] = True
+    #: LaTeX of the stability limit :meth:`lr_limit` computes (empty: no theory).
+    lr_limit_formula: ClassVar[str] = ""
+    #: Hyperparameters for ``gdviz.exercises.check_update``, merged over the base classes'
+    #: and completed from the defaults (moved off them, so a hard-coded default is caught).
+    check_settings: ClassVar[dict[str, float]] = {}
+    #: The textbook forms of this optimizer: unregistered classes declared with
+    #: ``variant_of=`` (in :mod:`gdviz.variants`), which the exercise checker recognises.
+    variants: ClassVar[tuple[type, ...]] = ()
+
+    def __init_subclass__(cls, register: bool = True, variant_of: type | None = None, **kwargs):
         super().__init_subclass__(**kwargs)
+        cls.check_settings = _check_settings(cls)
+        cls.variants = ()
+        if variant_of is not None:                 # a textbook form: listed there, not registered
+            variant_of.variants += (cls,)
+            register = False
+        if "lr_limit" not in vars(cls):            # theory holds for one rule: never inherited
+            cls.lr_limit, cls.lr_limit_formula = Optimizer.__dict__["lr_limit"], ""
+        if "fastest" not in vars(cls):
+            cls.fastest = Optimizer.__dict__["fastest"]
         for hp in cls.hyperparameters:             # every hyperparameter is checked when assigned
             setattr(cls, hp.name, _Validated(hp))
         cls.__signature__ = inspect.Signature([
@@ -190,6 +223,26 @@ class Optimizer:
         """The factor that multiplies the gradient (or m̂) in a step, per coordinate."""
         return np.asarray(self.lr, dtype=float)
 
+    def step_terms(self, theta, g, before: dict, after: dict) -> list[tuple[str, np.ndarray]] | None:
+        """How the step from θ splits into the terms of the formula, for the anatomy figure.
+
+        ``before`` and ``after`` are the state before and after the step (with ``"step"``);
+        return ``[(LaTeX label, vector), …]`` whose sum is the step, or ``None`` (the figure
+        then shows the step whole). A decomposition that does not add up is not drawn.
+        """
+        return None
+
+    @classmethod
+    def lr_limit(cls, surface, **hyperparameters):
+        """The largest stable η on a quadratic ``surface`` given the other hyperparameters
+        (numbers or arrays), where theory knows it exactly; ``None`` otherwise."""
+        return None
+
+    @classmethod
+    def fastest(cls, surface) -> dict[str, float] | None:
+        """The hyperparameters that converge fastest on a quadratic ``surface``, where known."""
+        return None
+
     def __repr__(self) -> str:
         def show(v):
             return f"{v:g}" if isinstance(v, float) else f"array{np.shape(v)}"
@@ -262,6 +315,20 @@ def _check_no_shared_memory(params, who: str) -> None:
                                  f"overwrite the other; pass separate arrays (np.array(...) copies)")
 
 
+def _check_settings(cls) -> dict[str, float]:
+    """The base classes' ``check_settings`` merged with this class's own, completed for every
+    other hyperparameter with a valid value off its default (0.8 times it, or a tenth of its
+    slider when the default is 0)."""
+    declared = {}
+    for base in reversed(cls.__mro__):
+        declared.update(vars(base).get("check_settings", {}))
+    settings = {}
+    for hp in cls.hyperparameters:
+        moved = float(f"{hp.default * 0.8 if hp.default else hp.slider[1] * 0.1:.3g}")
+        settings[hp.name] = declared.get(hp.name, moved if hp.contains(moved) else hp.default)
+    return settings
+
+
 def optimizer_class(name: str | type[Optimizer]) -> type[Optimizer]:
     """The registered optimizer class called ``name`` (case does not matter)."""
     if isinstance(name, type) and issubclass(name, Optimizer):
@@ -298,9 +365,20 @@ class SGD(Optimizer):
     hyperparameters = (LR.given(0.1),)
     notebook = "01_gradient_descent.ipynb"
     summary = "plain gradient descent"
+    color = "#0072B2"                                                # Okabe–Ito blue
+    compare_with_gradient_step = False
+    check_settings = {"lr": 0.05}
+    lr_limit_formula = r"\eta = 2/\lambda_{\max}"
 
     def step(self, theta, g, state):
         return theta - self.lr * g                                   # θ ← θ − ηg
+
+    def step_terms(self, theta, g, before, after):
+        return [(r"gradient term $-\eta g$", -self.lr * g)]
+
+    @classmethod
+    def lr_limit(cls, surface, **hyperparameters):
+        return gd_lr_limit(surface)
 
 
 class Momentum(Optimizer):
@@ -319,10 +397,27 @@ class Momentum(Optimizer):
     state_names = ("v",)
     notebook = "02_momentum_nesterov.ipynb"
     summary = "gradient descent with a velocity"
+    color = "#D55E00"                                                # Okabe–Ito vermillion
+    compare_with_gradient_step = False
+    check_settings = {"lr": 0.05, "momentum": 0.8}
+    lr_limit_formula = r"\eta = 2(1+\alpha)/\lambda_{\max}"
 
     def step(self, theta, g, state):
         state["v"] = self.momentum * state["v"] - self.lr * g       # v ← αv − ηg
         return theta + state["v"]                                    # θ ← θ + v
+
+    def step_terms(self, theta, g, before, after):
+        return [(r"velocity kept $\alpha v_{k-1}$", self.momentum * before["v"]),
+                (r"gradient term $-\eta g$", -self.lr * g)]
+
+    @classmethod
+    def lr_limit(cls, surface, *, momentum=None, **others):
+        return momentum_lr_limit(cls.momentum.default if momentum is None else momentum, surface)
+
+    @classmethod
+    def fastest(cls, surface):
+        lr, momentum = momentum_optimal(surface)
+        return {"lr": lr, "momentum": momentum}
 
 
 class Nesterov(Momentum):
@@ -338,10 +433,21 @@ class Nesterov(Momentum):
     """
 
     summary = "momentum with a look-ahead"
+    color = "#CC79A7"                                                        # Okabe–Ito reddish purple
+    lr_limit_formula = r"\eta = 2(1+\alpha)/((1+2\alpha)\lambda_{\max})"
 
     def step(self, theta, g, state):
         state["v"] = self.momentum * state["v"] - self.lr * g               # v ← αv − ηg
         return theta + self.momentum * state["v"] - self.lr * g              # θ ← θ + αv − ηg
+
+    def step_terms(self, theta, g, before, after):
+        # θ ← θ + αv − ηg with the new v = αv_{k−1} − ηg
+        return [(r"velocity kept $\alpha^2 v_{k-1}$", self.momentum ** 2 * before["v"]),
+                (r"gradient term $-(1+\alpha)\eta g$", -(1 + self.momentum) * self.lr * g)]
+
+    @classmethod
+    def lr_limit(cls, surface, *, momentum=None, **others):
+        return nesterov_lr_limit(cls.momentum.default if momentum is None else momentum, surface)
 
 
 class AdaGrad(Optimizer):
@@ -360,6 +466,9 @@ class AdaGrad(Optimizer):
     state_names = ("h",)
     notebook = "03_adagrad.ipynb"
     summary = "per-coordinate steps that shrink with the gradient history"
+    color = "#009E73"                                                        # Okabe–Ito bluish green
+    check_settings = {"lr": 0.5, "eps": 1e-7}
+    effective_lr_formula = r"\eta/(\sqrt{h}+\epsilon)"
 
     def step(self, theta, g, state):
         state["h"] = state["h"] + g * g                                      # h ← h + g⊙g
@@ -368,6 +477,9 @@ class AdaGrad(Optimizer):
     def effective_lr(self, state):
         """η/(√h + ε): the step per unit of gradient, per coordinate."""
         return self.lr / (np.sqrt(state["h"]) + self.eps)
+
+    def step_terms(self, theta, g, before, after):
+        return [(r"rescaled step $-\eta g/(\sqrt{h}+\epsilon)$", -self.effective_lr(after) * g)]
 
 
 class RMSprop(Optimizer):
@@ -384,6 +496,9 @@ class RMSprop(Optimizer):
     state_names = ("h",)
     notebook = "04_rmsprop_adadelta.ipynb"
     summary = "AdaGrad with a forgetting running mean"
+    color = "#E69F00"                                                        # Okabe–Ito orange
+    check_settings = {"lr": 0.05, "decay_rate": 0.9, "eps": 1e-7}
+    effective_lr_formula = r"\eta/(\sqrt{h}+\epsilon)"
 
     def step(self, theta, g, state):
         state["h"] = self.decay_rate * state["h"] + (1 - self.decay_rate) * g * g   # h ← ρh + (1−ρ)g⊙g
@@ -392,6 +507,9 @@ class RMSprop(Optimizer):
     def effective_lr(self, state):
         """η/(√h + ε): the step per unit of gradient, per coordinate."""
         return self.lr / (np.sqrt(state["h"]) + self.eps)
+
+    def step_terms(self, theta, g, before, after):
+        return [(r"rescaled step $-\eta g/(\sqrt{h}+\epsilon)$", -self.effective_lr(after) * g)]
 
 
 class Adadelta(Optimizer):
@@ -411,6 +529,9 @@ class Adadelta(Optimizer):
     state_names = ("v", "u")
     notebook = "04_rmsprop_adadelta.ipynb"
     summary = "steps sized by the running mean of past steps, so η can stay at 1"
+    color = "#56B4E9"                                                        # Okabe–Ito sky blue
+    check_settings = {"lr": 0.5, "rho": 0.8, "eps": 1e-5}
+    effective_lr_formula = r"\eta\,\sqrt{u+\epsilon}\,/\,\sqrt{v+\epsilon}"
 
     def step(self, theta, g, state):
         state["v"] = self.rho * state["v"] + (1 - self.rho) * g * g                     # v ← ρv + (1−ρ)g⊙g
@@ -421,6 +542,10 @@ class Adadelta(Optimizer):
     def effective_lr(self, state):
         """η√(u + ε)/√(v + ε) from the current state: the next step per unit of gradient."""
         return self.lr * np.sqrt(state["u"] + self.eps) / np.sqrt(state["v"] + self.eps)
+
+    def step_terms(self, theta, g, before, after):
+        rate = self.effective_lr({"u": before["u"], "v": after["v"]})     # the old u, the new v
+        return [(r"rescaled step $-\eta\sqrt{u+\epsilon}\,g/\sqrt{v+\epsilon}$", -rate * g)]
 
 
 class Adam(Optimizer):
@@ -443,6 +568,10 @@ class Adam(Optimizer):
     state_names = ("m", "v")
     notebook = "05_adam_adamw.ipynb"
     summary = "momentum plus per-coordinate scaling, bias-corrected"
+    color = "#000000"                                                        # Okabe–Ito black
+    check_settings = {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-7}
+    effective_lr_formula = r"\eta/(\sqrt{\hat v}+\epsilon)"
+    effective_lr_multiplies = r"\hat m"
 
     def step(self, theta, g, state):
         t = state["step"]
@@ -466,6 +595,10 @@ class Adam(Optimizer):
         """η/(√v̂ + ε): the step per unit of m̂, per coordinate."""
         return self.lr / (np.sqrt(self.moments_hat(state)[1]) + self.eps)
 
+    def step_terms(self, theta, g, before, after):
+        m_hat, _ = self.moments_hat(after)
+        return [(r"rescaled step $-\eta\hat m/(\sqrt{\hat v}+\epsilon)$", -self.effective_lr(after) * m_hat)]
+
 
 class AdamW(Adam):
     r"""AdamW: Adam with decoupled weight decay, a pull of θ toward 0 outside the gradient.
@@ -479,7 +612,14 @@ class AdamW(Adam):
 
     hyperparameters = Adam.hyperparameters + (WEIGHT_DECAY.given(0.01),)
     summary = "Adam with decoupled weight decay"
+    color = "#F0E442"                                                        # Okabe–Ito yellow
+    check_settings = {"weight_decay": 0.1}
 
     def step(self, theta, g, state):
         theta = theta - self.lr * self.weight_decay * theta                 # θ ← θ − ηδθ
         return super().step(theta, g, state)                                 # then Adam
+
+    def step_terms(self, theta, g, before, after):
+        return [(r"weight decay $-\eta\delta\theta_{k-1}$", -self.lr * self.weight_decay * theta),
+                *super().step_terms(theta, g, before, after)]
+

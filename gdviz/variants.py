@@ -2,19 +2,20 @@ r"""Other ways the same optimizers are written: the textbook's forms and common 
 
 None of these is registered (the explorer and the comparison use the torch.optim rules in
 :mod:`gdviz.optimizers`); the notebooks run them side by side to show how much the
-difference matters, and the exercise checker recognises them to give a precise hint.
+difference matters, and the exercise checker recognises them to give a precise hint. Each
+declares the optimizer it is a form of (``variant_of=``), which lists it in its ``variants``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .optimizers import AdaGrad, Adam, Momentum
+from .optimizers import AdaGrad, Adam, Momentum, Nesterov
 
 __all__ = ["TextbookAdam", "AdamWithoutBiasCorrection", "NesterovOldOrder",
            "AdaGradEpsInsideRoot", "VARIANTS"]
 
 
-class TextbookAdam(Adam, register=False):
+class TextbookAdam(Adam, variant_of=Adam):
     r"""Adam as "Deep Learning from Scratch" writes it: bias correction folded into η.
 
     .. math::
@@ -37,7 +38,7 @@ class TextbookAdam(Adam, register=False):
         return theta - lr_t * state["m"] / (np.sqrt(state["v"]) + self.eps)      # θ ← θ − ηₜm/(√v + ε)
 
 
-class AdamWithoutBiasCorrection(Adam, register=False):
+class AdamWithoutBiasCorrection(Adam, variant_of=Adam):
     r"""Adam with the bias corrections left out: m and v start at 0, so early steps are off.
 
     .. math::
@@ -57,7 +58,7 @@ class AdamWithoutBiasCorrection(Adam, register=False):
         return theta - self.lr * state["m"] / (np.sqrt(state["v"]) + self.eps)   # θ ← θ − ηm/(√v + ε)
 
 
-class NesterovOldOrder(Momentum, register=False):
+class NesterovOldOrder(Momentum, variant_of=Nesterov):
     r"""An older textbook Nesterov that updates v *before* using it: not NAG.
 
     .. math::
@@ -77,7 +78,7 @@ class NesterovOldOrder(Momentum, register=False):
         return theta + self.momentum ** 2 * state["v"] - (1 + self.momentum) * self.lr * g      # θ ← θ + α²v − (1+α)ηg
 
 
-class AdaGradEpsInsideRoot(AdaGrad, register=False):
+class AdaGradEpsInsideRoot(AdaGrad, variant_of=AdaGrad):
     r"""AdaGrad as many slides write it, with ε inside the square root.
 
     .. math::

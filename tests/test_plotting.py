@@ -43,10 +43,57 @@ def _classic_runs():
 
 
 # --- colours and styles ------------------------------------------------------------------------
-def test_palette_is_okabe_ito():
+# Colour vision, simulated independently of gdviz: Machado, Oliveira & Fernandes (2009),
+# severity 1, on linear RGB; distances in CIELAB (D65).
+_CVD = {"normal": np.eye(3),
+        "protan": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                            [-0.003882, -0.048116, 1.051998]]),
+        "deutan": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                            [-0.011820, 0.042940, 0.968881]]),
+        "tritan": np.array([[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                            [0.004733, 0.691367, 0.303900]])}
+
+
+def _linear(hex_color):
+    c = np.array([int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear_rgb):
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ np.clip(linear_rgb, 0, 1)
+    t = xyz / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _worst_difference(a, b):
+    """The CIELAB ΔE between two colours as the least-favoured of the four visions sees them."""
+    return min(np.linalg.norm(_lab(m @ _linear(a)) - _lab(m @ _linear(b))) for m in _CVD.values())
+
+
+def _contrast(foreground, background="#FFFFFF"):
+    """WCAG 2 contrast ratio (L1 + 0.05)/(L2 + 0.05) of relative luminances."""
+    lum = [float(np.array([0.2126, 0.7152, 0.0722]) @ _linear(matplotlib.colors.to_hex(c)))
+           for c in (foreground, background)]
+    return (max(lum) + 0.05) / (min(lum) + 0.05)
+
+
+def test_palette_is_okabe_ito_then_paul_tol():
     okabe_ito = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
-    assert set(gp.PALETTE) == okabe_ito
-    assert set(gp.OKABE_ITO.values()) == okabe_ito
+    tol = {"#332288", "#882255", "#117733", "#999933", "#88CCEE", "#AA3377", "#EE6677", "#CCBB44"}
+    assert set(gp.PALETTE[:8]) == okabe_ito == set(gp.OKABE_ITO.values())
+    assert set(gp.PALETTE[8:]) == tol == set(gp.PAUL_TOL.values())
+
+
+def test_twelve_palette_colours_stay_apart_in_every_colour_vision():
+    """Protan-, deutan- and tritanopia simulated: the first 12 colours (one per optimizer today)
+    stay ≥ 13 ΔE apart (Okabe–Ito's own eight are 16 apart); all sixteen stay ≥ 8 apart."""
+    import itertools
+    first12 = min(_worst_difference(a, b) for a, b in itertools.combinations(gp.PALETTE[:12], 2))
+    okabe = min(_worst_difference(a, b) for a, b in itertools.combinations(gp.PALETTE[:8], 2))
+    every = min(_worst_difference(a, b) for a, b in itertools.combinations(gp.PALETTE, 2))
+    assert okabe > 16 and first12 > 13 and every > 8, (okabe, first12, every)
 
 
 @pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
@@ -58,6 +105,7 @@ def test_every_optimizer_has_its_own_palette_colour(name):
     assert gp.optimizer_color(name.lower()) == color
     assert gp.optimizer_color(gdviz.get_optimizer(name)) == color
     assert gp.optimizer_color(gdviz.run(name, steps=1)) == color
+    assert color == vars(gdviz.OPTIMIZERS[name])["color"]          # declared on its class
 
 
 def test_variant_takes_its_parents_colour_and_bad_names_fail():

@@ -3,8 +3,8 @@ the anatomy of one step, and stability maps.
 
 Every function takes an optional ``ax`` (or ``axes``) and returns what it drew, so a notebook
 can compose figures freely; with ``ax=None`` it makes its own figure with
-``plt.subplots(layout="constrained")``. Two styles, both with the colour-blind-safe Okabe–Ito
-palette::
+``plt.subplots(layout="constrained")``. Two styles, both with the colour-blind-safe palette
+(Okabe–Ito, then Paul Tol's; each optimizer declares its colour on its class)::
 
     from gdviz import plotting as gp
     gp.use_style("projector")              # larger fonts and lines, for the lecture hall
@@ -36,9 +36,11 @@ from .paths import (
 from .rate_map import plot_eigen_errors, plot_rate_map
 from .stability import plot_stability_map, shared_norm
 from .state import COORDINATE_STYLES, plot_adam_moments, plot_effective_lr, plot_velocity
-from .styles import OKABE_ITO, OPTIMIZER_COLORS, PALETTE, STYLES, optimizer_color, style, use_style
+from .styles import (DIVERGED_COLOR, DIVERGED_HATCH, DIVERGED_LINE, DIVERGED_MARKER, OKABE_ITO, PALETTE,
+                     PAUL_TOL, STYLES, TEXT_COLOR, diverged_label, optimizer_color, style, use_style)
 
-__all__ = ["PALETTE", "OKABE_ITO", "OPTIMIZER_COLORS", "optimizer_color", "STYLES", "style",
+__all__ = ["PALETTE", "OKABE_ITO", "PAUL_TOL", "optimizer_color", "TEXT_COLOR", "DIVERGED_COLOR",
+           "DIVERGED_MARKER", "DIVERGED_LINE", "DIVERGED_HATCH", "diverged_label", "STYLES", "style",
            "use_style", "contour_levels", "plot_contour", "mark_minima", "plot_trajectory",
            "plot_trajectories", "plot_loss", "plot_comparison", "small_multiples",
            "classic_figure", "CLASSIC_SETTINGS", "plot_velocity", "plot_effective_lr",

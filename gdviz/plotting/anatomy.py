@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..optimizers import OPTIMIZERS, SGD, Adadelta, Adam, AdamW, Momentum, Nesterov
 from ..trajectory import Trajectory
 from ._common import _arrow_handle, _check_traj, _diverged_note, _lw, _new_axes, _state_at
 from .paths import plot_contour, plot_trajectory
@@ -49,53 +48,29 @@ def _check_step(traj: Trajectory, step) -> int:
 def step_terms(traj: Trajectory, step: int) -> StepTerms:
     r"""Take step k of a run apart into the terms of its update rule (see :class:`StepTerms`).
 
-    Reconstructed from ``traj.states`` (state after k steps) and ``traj.used_grads``:
+    The optimizer's class says how (its ``step_terms``, from the state before and after step k,
+    ``traj.states``, and the gradient ``traj.used_grads``), for example:
 
-    * SGD: −ηg;
-    * Momentum: αv_{k−1} (the velocity kept) + −ηg (the gradient term);
+    * SGD: −ηg; Momentum: αv_{k−1} (the velocity kept) + −ηg (the gradient term);
     * Nesterov: α²v_{k−1} + −(1+α)ηg (θ ← θ + αv − ηg with the new v = αv_{k−1} − ηg);
-    * AdaGrad, RMSprop, Adadelta, Adam: the rescaled step (e.g. −ηg/(√h + ε)), compared with
-      the plain gradient step −ηg (a reference, not a term);
-    * AdamW: −ηλθ_{k−1} (weight decay) + the Adam step.
+    * AdaGrad, RMSprop, Adadelta, Adam, Adamax: the rescaled step (e.g. −ηg/(√h + ε));
+      AdamW: −ηδθ_{k−1} (weight decay) + the Adam step; NAdam: the gradient now + the momentum
+      ahead; RAdam: its warm-up momentum step, then the rectified step; Lion: −η sign(c).
 
-    Any other optimizer (e.g. a variant) gets the step as a single term, with a note.
+    The plain gradient step −ηg is drawn for comparison (a reference, not a term) unless the
+    class sets ``compare_with_gradient_step = False`` (SGD, Momentum, Nesterov). An optimizer
+    whose class gives no decomposition, or one that does not add up to the step (e.g. a
+    variant that inherits its parent's), gets the step as a single term, with a note.
     """
     traj = _check_traj(traj, "step_terms")
     k = _check_step(traj, step)
     opt, kind = traj.optimizer, type(traj.optimizer)
     start, step_vector = traj.points[k - 1], traj.points[k] - traj.points[k - 1]
     g = traj.used_grads[k - 1]
-    lr = float(opt.lr)
-    plain = [(r"plain gradient step $-\eta g$", -lr * g)]
-    terms, reference = None, []
-    if kind is SGD:
-        terms = [(r"gradient term $-\eta g$", -lr * g)]
-    elif kind is Momentum:
-        a, v_prev = float(opt.momentum), traj.states["v"][k - 1]
-        terms = [(r"velocity kept $\alpha v_{k-1}$", a * v_prev),
-                 (r"gradient term $-\eta g$", -lr * g)]
-    elif kind is Nesterov:
-        a, v_prev = float(opt.momentum), traj.states["v"][k - 1]
-        terms = [(r"velocity kept $\alpha^2 v_{k-1}$", a * a * v_prev),
-                 (r"gradient term $-(1+\alpha)\eta g$", -(1 + a) * lr * g)]
-    elif kind in (OPTIMIZERS.get("AdaGrad"), OPTIMIZERS.get("RMSprop")):
-        rate = opt.effective_lr(_state_at(traj, k))
-        terms = [(r"rescaled step $-\eta g/(\sqrt{h}+\epsilon)$", -rate * g)]
-        reference = plain
-    elif kind is Adadelta:
-        state = {"u": traj.states["u"][k - 1], "v": traj.states["v"][k], "step": k}
-        rate = opt.effective_lr(state)
-        terms = [(r"rescaled step $-\eta\sqrt{u+\epsilon}\,g/\sqrt{v+\epsilon}$", -rate * g)]
-        reference = plain
-    elif kind in (Adam, AdamW):
-        state = _state_at(traj, k)
-        m_hat, _ = opt.moments_hat(state)
-        terms = [(r"rescaled step $-\eta\hat m/(\sqrt{\hat v}+\epsilon)$",
-                  -opt.effective_lr(state) * m_hat)]
-        if kind is AdamW:
-            terms.insert(0, (r"weight decay $-\eta\lambda\theta_{k-1}$",
-                             -lr * float(opt.weight_decay) * start))
-        reference = plain
+    plain = [(r"plain gradient step $-\eta g$", -float(opt.lr) * g)]
+    with np.errstate(all="ignore"):
+        terms = opt.step_terms(start, g, _state_at(traj, k - 1), _state_at(traj, k))
+    reference = plain if kind.compare_with_gradient_step else []
     note = ""
     if terms is not None:
         total = np.sum([v for _, v in terms], axis=0)

@@ -21,7 +21,7 @@ from ._common import (
     _same_surface,
     _two_line_title,
 )
-from .styles import _DIVERGED_COLOR, PALETTE, _outline, optimizer_color
+from .styles import DIVERGED_MARKER, PALETTE, TEXT_COLOR, _outline, diverged_label, optimizer_color
 
 
 # --- contours --------------------------------------------------------------------------------
@@ -162,9 +162,8 @@ def plot_trajectory(traj: Trajectory, ax=None, *, color=None, label: str | None 
             markerfacecolor="white", markeredgecolor=color, markeredgewidth=_lw(0.6),
             zorder=zorder + 0.1, gid="start")
     if traj.diverged:
-        ax.plot(points[-1:, 0], points[-1:, 1], linestyle="none", marker="X", markersize=_ms(2.6),
-                color=_DIVERGED_COLOR, markeredgecolor="black", markeredgewidth=_lw(0.3),
-                zorder=zorder + 0.2, gid="diverged")
+        ax.plot(points[-1:, 0], points[-1:, 1], **DIVERGED_MARKER, markersize=_ms(2.6),
+                markeredgewidth=_lw(0.5), zorder=zorder + 0.2, gid="diverged")
         _note_off_view(ax, traj, color)
     if legend:
         _legend(ax)
@@ -183,12 +182,13 @@ def _note_off_view(ax, traj: Trajectory, color) -> None:
     arrow = {("right", "center"): "→", ("left", "center"): "←", ("center", "top"): "↑",
              ("center", "bottom"): "↓", ("right", "top"): "↗", ("left", "top"): "↖",
              ("right", "bottom"): "↘", ("left", "bottom"): "↙"}[(ha, va)]
-    text = f"{traj.name} {_diverged_note(traj)} {arrow}" if ha != "left" else \
-        f"{arrow} {traj.name} {_diverged_note(traj)}"
+    note = diverged_label(traj.name, traj.diverged_at)
+    text = f"{note} {arrow}" if ha != "left" else f"{arrow} {note}"
+    # dark text; the optimizer's colour is the frame around it
     ax.annotate(text, inside, xytext=(0, 0), textcoords="offset points", ha=ha, va=va,
-                fontsize="small", color=color, fontweight="bold", gid="diverged_note",
-                bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8,
-                      "edgecolor": "none"}, zorder=6)
+                fontsize="small", color=TEXT_COLOR, fontweight="bold", gid="diverged_note",
+                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "alpha": 0.9,
+                      "edgecolor": color, "linewidth": _lw(0.8)}, zorder=6)
 
 
 def _legend(ax, *, below: bool = False, ncols: int | None = None):
@@ -279,9 +279,8 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
                     linestyle="none", marker="v", markersize=_ms(1.1), color=color,
                     clip_on=False, gid="at_minimum")
         if traj.diverged:
-            ax.plot(steps[-1:], gap[-1:], linestyle="none", marker="X", markersize=_ms(2.4),
-                    color=_DIVERGED_COLOR, markeredgecolor="black", markeredgewidth=_lw(0.3),
-                    gid="diverged", clip_on=False, zorder=4)
+            ax.plot(steps[-1:], gap[-1:], **DIVERGED_MARKER, markersize=_ms(2.4),
+                    markeredgewidth=_lw(0.5), gid="diverged", clip_on=False, zorder=4)
         lines.append(line)
     if log:
         ax.set_yscale("log", nonpositive="mask")

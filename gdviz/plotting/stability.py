@@ -7,11 +7,11 @@ from matplotlib import colors as mcolors
 from matplotlib import patheffects
 from matplotlib.patches import Patch
 
-from ..optimizers import SGD, Momentum, Nesterov, optimizer_class
+from ..optimizers import optimizer_class
 from ..surfaces import Quadratic
 from ..trajectory import SweepResult
 from ._common import _figsize, _lw, _ms, _new_axes
-from .styles import _DIVERGED_COLOR, OKABE_ITO, optimizer_color
+from .styles import DIVERGED_COLOR, DIVERGED_HATCH, DIVERGED_MARKER, OKABE_ITO, optimizer_color
 
 # --- stability maps --------------------------------------------------------------------------
 _QUANTITIES = ("final_loss", "steps_to_tol")
@@ -51,36 +51,29 @@ def _hyper(result: SweepResult, name: str):
 
 def _theory_lines(result: SweepResult, names: list[str]):
     """[(label, {name: values}), …] of the theoretical stability boundary in hyperparameter
-    space, and the optimal point (or None), where the theory is exact."""
-    from .. import theory
-    surface = result.surface
-    if not isinstance(surface, Quadratic):
+    space, and the optimal point (or None), where the optimizer's class knows them exactly
+    (its ``lr_limit`` and ``fastest``) and the surface is a quadratic."""
+    surface, cls = result.surface, optimizer_class(result.optimizer)
+    if not isinstance(surface, Quadratic) or "lr" not in names:
         return [], None
-    lines, best = [], None
-    cls = optimizer_class(result.optimizer)
-    if cls is SGD and names == ["lr"]:
-        lines.append((r"theory: $\eta = 2/\lambda_{\max}$", {"lr": np.full(2, theory.gd_lr_limit(surface))}))
-    elif cls is Momentum:
-        if set(names) == {"lr", "momentum"}:
-            alphas = result.axes["momentum"]
-            alpha = np.linspace(alphas.min(), min(alphas.max(), 1.0), 200)
-            lines.append((r"theory: $\eta = 2(1+\alpha)/\lambda_{\max}$",
-                          {"lr": theory.momentum_lr_limit(alpha, surface), "momentum": alpha}))
-            lr, momentum = theory.momentum_optimal(surface)
-            best = (r"fastest $(\eta^*, \alpha^*)$", {"lr": lr, "momentum": momentum})
-        elif names == ["lr"]:
-            alpha = result.fixed.get("momentum", _hyper(result, "momentum").default)
-            lines.append((r"theory: $\eta = 2(1+\alpha)/\lambda_{\max}$",
-                          {"lr": np.full(2, float(theory.momentum_lr_limit(alpha, surface)))}))
-    elif cls is Nesterov:
-        label = r"theory: $\eta = 2(1+\alpha)/((1+2\alpha)\lambda_{\max})$"
-        if set(names) == {"lr", "momentum"}:
-            alphas = result.axes["momentum"]
-            alpha = np.linspace(alphas.min(), min(alphas.max(), 1.0), 200)
-            lines.append((label, {"lr": theory.nesterov_lr_limit(alpha, surface), "momentum": alpha}))
-        elif names == ["lr"]:
-            alpha = result.fixed.get("momentum", _hyper(result, "momentum").default)
-            lines.append((label, {"lr": np.full(2, float(theory.nesterov_lr_limit(alpha, surface)))}))
+    fixed = {hp.name: result.fixed.get(hp.name, hp.default) for hp in cls.hyperparameters
+             if hp.name not in names}
+    label = f"theory: ${cls.lr_limit_formula}$"
+    if names == ["lr"]:
+        limit = cls.lr_limit(surface, **fixed)
+        return ([] if limit is None else [(label, {"lr": np.full(2, float(limit))})]), None
+    (other,) = [n for n in names if n != "lr"]
+    hp = _hyper(result, other)
+    values = result.axes[other]
+    upper = min(values.max(), hp.high)                 # the curve up to the valid range's end
+    curve = np.geomspace(values.min(), upper, 200) if hp.log else np.linspace(values.min(), upper, 200)
+    limit = cls.lr_limit(surface, **fixed, **{other: curve})
+    lines = [] if limit is None else [(label, {"lr": np.broadcast_to(limit, curve.shape), other: curve})]
+    best = cls.fastest(surface)
+    if best is not None and set(names) <= set(best):
+        best = (r"fastest $(\eta^*, " + hp.latex + "^*)$", {n: best[n] for n in names})
+    else:
+        best = None
     return lines, best
 
 
@@ -92,18 +85,22 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     ``result`` comes from :func:`gdviz.sweep`. With two swept hyperparameters: a heatmap
     (the first one on x unless ``x`` names the other), log axes for log-scaled ones (η),
     colour = ``quantity``: ``"final_loss"`` (f − f_min after the last step, log colour scale)
-    or ``"steps_to_tol"``. Diverged cells are masked out of the colour scale and painted
-    vermillion ("diverged" in the legend); with ``"steps_to_tol"``, cells that never reached
-    the tolerance are grey. With one swept hyperparameter: the quantity as a line against it,
-    diverged settings marked × along the top.
+    or ``"steps_to_tol"``. Diverged cells are masked out of the colour scale and drawn in the
+    divergence style (:data:`~gdviz.plotting.DIVERGED_COLOR` hatching on white, "diverged" in
+    the legend); with ``"steps_to_tol"``, cells that never reached the tolerance are grey. With
+    one swept hyperparameter: the quantity as a line against it, diverged settings marked ✕
+    along the top.
 
-    ``theory`` overlays the exact boundary on a quadratic surface: for SGD over η the line
-    η = 2/λ_max, for Momentum over (η, α) the curve η = 2(1 + α)/λ_max with the fastest
-    (η*, α*) as a star (over η alone, the line at the fixed α). There is no such line for
-    other optimizers. ``current`` — (x, y), or x for one hyperparameter — is drawn as a point
-    (a dotted line in 1-D). ``norm`` (a matplotlib ``Normalize``, e.g. from :func:`shared_norm`)
-    fixes the colour scale, so that maps drawn side by side share one; a 1-D map then uses its
-    range as the y-limits. Returns the ``QuadMesh`` (2-D; its array is the grid transposed to
+    ``theory`` overlays the exact boundary on a quadratic surface wherever the optimizer's
+    class declares one (its ``lr_limit`` and ``lr_limit_formula``): over η a line at the limit
+    for the fixed other hyperparameters, over η and another one the limit as a curve, and the
+    class's ``fastest`` setting as a star where it has one. Today SGD (η = 2/λ_max), Momentum
+    (η = 2(1 + α)/λ_max, fastest (η*, α*)) and Nesterov (η = 2(1 + α)/((1 + 2α)λ_max)) declare
+    a limit; the adaptive methods have none. ``current`` — (x, y), or x for one
+    hyperparameter — is drawn as a point (a dotted line in 1-D). ``norm`` (a matplotlib
+    ``Normalize``, e.g. from :func:`shared_norm`) fixes the colour scale, so that maps drawn
+    side by side share one; a 1-D map then uses its range as the y-limits. Returns the
+    ``QuadMesh`` (2-D; its array is the grid transposed to
     rows = y, columns = x) or the ``Line2D`` (1-D).
     """
     if not isinstance(result, SweepResult):
@@ -143,8 +140,10 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     div = diverged.T
     if div.any():
         ax.pcolormesh(xe, ye, np.ma.masked_where(~div, np.ones_like(grid)),
-                      cmap=mcolors.ListedColormap([_DIVERGED_COLOR]), shading="flat", gid="diverged")
-        handles.append(Patch(facecolor=_DIVERGED_COLOR, label="diverged"))
+                      cmap=mcolors.ListedColormap(["white"]), edgecolor=DIVERGED_COLOR,
+                      linewidth=0, hatch=DIVERGED_HATCH, shading="flat", gid="diverged")
+        handles.append(Patch(facecolor="white", edgecolor=DIVERGED_COLOR, hatch=DIVERGED_HATCH,
+                             label="diverged"))
     never = ~div & ~np.isfinite(grid)
     if never.any():
         ax.pcolormesh(xe, ye, np.ma.masked_where(~never, np.ones_like(grid)),
@@ -237,7 +236,7 @@ def _stability_line(result, ax, name, hp, values, diverged, qlabel, log_color, l
     transform = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
     if diverged.any():
         ax.plot(xs[diverged], np.full(int(diverged.sum()), 0.97), transform=transform,
-                linestyle="none", marker="x", color=_DIVERGED_COLOR, markersize=_ms(1.2),
+                **DIVERGED_MARKER, markersize=_ms(1.4),
                 label="diverged", gid="diverged", clip_on=False)
     never = ~diverged & ~np.isfinite(values)
     if never.any():

@@ -67,12 +67,6 @@ def plot_velocity(traj: Trajectory, ax=None, *, scale: float = 1.0, contour: boo
     return quiver
 
 
-_EFFECTIVE_LR_FORMULAS = {"AdaGrad": r"$\eta/(\sqrt{h}+\epsilon)$",
-                          "RMSprop": r"$\eta/(\sqrt{h}+\epsilon)$",
-                          "Adadelta": r"$\eta\,\sqrt{u+\epsilon}\,/\,\sqrt{v+\epsilon}$",
-                          "Adam": r"$\eta/(\sqrt{\hat v}+\epsilon)$"}
-
-
 def _adapts(cls) -> bool:
     return cls.effective_lr is not Optimizer.effective_lr
 
@@ -101,15 +95,14 @@ def plot_effective_lr(traj: Trajectory, ax=None, *, reference: bool = True):
     if reference:
         ax.axhline(float(opt.lr), color="0.4", linestyle=":", linewidth=_lw(0.7),
                    label=f"η = {float(opt.lr):.3g}", gid="lr")
-    formula = next((_EFFECTIVE_LR_FORMULAS[c.__name__] for c in type(opt).__mro__
-                    if c.__name__ in _EFFECTIVE_LR_FORMULAS), "effective η")
+    formula, per = f"${opt.effective_lr_formula}$", opt.effective_lr_multiplies
     ax.set_yscale("log")
     ax.autoscale_view()
     _plain_log_ticks(ax.yaxis)
     ax.set_xlabel("step k")
     ax.set_ylabel("effective learning rate")
     ax.set_title(f"{_name_and_settings(traj)[0]}: effective learning rate {formula}\n"
-                 f"each coordinate's step per unit of {'m̂' if isinstance(opt, Adam) else 'gradient'}")
+                 f"each coordinate's step per unit of {'gradient' if per == 'g' else f'${per}$'}")
     ax.legend(loc="best")
     return lines
 

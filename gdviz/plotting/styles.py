@@ -17,26 +17,50 @@ OKABE_ITO: dict[str, str] = {
     "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
     "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
 }
-#: The line colours in the order plots use them (yellow last: it is faint on white).
-PALETTE: tuple[str, ...] = tuple(OKABE_ITO[name] for name in (
-    "blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "black", "yellow"))
-
-#: One fixed colour per registered optimizer, so SGD is the same blue in every figure.
-OPTIMIZER_COLORS: dict[str, str] = {
-    "SGD": OKABE_ITO["blue"], "Momentum": OKABE_ITO["vermillion"],
-    "Nesterov": OKABE_ITO["reddish_purple"], "AdaGrad": OKABE_ITO["bluish_green"],
-    "RMSprop": OKABE_ITO["orange"], "Adadelta": OKABE_ITO["sky_blue"],
-    "Adam": OKABE_ITO["black"], "AdamW": OKABE_ITO["yellow"],
+#: Paul Tol's colour-blind-safe schemes (https://personal.sron.nl/~pault/), "muted" and
+#: "bright": the ones :data:`PALETTE` adds after Okabe–Ito's eight.
+PAUL_TOL: dict[str, str] = {
+    "indigo": "#332288", "wine": "#882255", "green": "#117733", "olive": "#999933",
+    "cyan": "#88CCEE", "bright_purple": "#AA3377", "bright_red": "#EE6677",
+    "bright_yellow": "#CCBB44",
 }
-_DIVERGED_COLOR = OKABE_ITO["vermillion"]
+#: The line colours in the order plots use them: Okabe–Ito's eight (yellow last of them: it is
+#: faint on white), then Paul Tol's, each the one farthest (in CIELAB) from all before it as
+#: seen with normal vision and simulated protan-, deutan- and tritanopia (Machado et al. 2009).
+#: The first twelve stay at least 13 ΔE apart under all four; tests/test_plotting.py checks it.
+PALETTE: tuple[str, ...] = tuple(
+    [OKABE_ITO[name] for name in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple",
+                                  "sky_blue", "black", "yellow")]
+    + [PAUL_TOL[name] for name in ("indigo", "wine", "green", "olive", "bright_purple",
+                                   "bright_red", "cyan", "bright_yellow")])
+
+# --- text and divergence ------------------------------------------------------------------------
+#: The colour of every text gdviz draws (labels, notes, readouts): dark on white, a contrast of
+#: 16:1 (WCAG asks for ≥ 4.5:1). An optimizer's colour goes on a swatch or line beside its name,
+#: never on the letters (AdamW's yellow on white is 1.3:1).
+TEXT_COLOR = "#222222"
+#: How a divergence is drawn, in a style no optimizer uses: a white ✕ edged in dark grey where
+#: the run left, a dash-dot line at its step, and cells of that grey (hatched) on a stability
+#: map. Its text always names the optimizer (:func:`diverged_label`).
+DIVERGED_COLOR = "#4D4D4D"
+DIVERGED_MARKER: dict = {"marker": "X", "markerfacecolor": "white", "markeredgecolor": DIVERGED_COLOR,
+                         "color": DIVERGED_COLOR, "linestyle": "none"}
+DIVERGED_LINE: dict = {"color": DIVERGED_COLOR, "linestyle": "-."}
+DIVERGED_HATCH = "xxx"
+
+
+def diverged_label(name: str, step: int) -> str:
+    """"SGD diverged at step 19": what every divergence note says."""
+    return f"{name} diverged at step {step}"
 
 
 def optimizer_color(optimizer) -> str:
     """The colour of an optimizer, given its name, class, instance or a :class:`Trajectory`.
 
-    Registered optimizers have fixed colours (:data:`OPTIMIZER_COLORS`); a variant that is not
-    registered (e.g. ``gdviz.variants.TextbookAdam``) takes the colour of the registered class
-    it derives from; anything else gets the first palette colour.
+    An optimizer declares its colour on its class (``color = "#0072B2"``). A registered class
+    that declares none gets the first :data:`PALETTE` colour no registered class declares (in
+    registration order, cycling after sixteen); a variant that is not registered (e.g.
+    ``gdviz.variants.TextbookAdam``) takes the colour of the class it derives from.
     """
     if isinstance(optimizer, Trajectory):
         optimizer = optimizer.optimizer
@@ -46,11 +70,22 @@ def optimizer_color(optimizer) -> str:
         optimizer = optimizer_class(optimizer)        # ValueError listing the valid names
     if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
         for cls in optimizer.__mro__:
-            if cls.__name__ in OPTIMIZER_COLORS and OPTIMIZERS.get(cls.__name__) is cls:
-                return OPTIMIZER_COLORS[cls.__name__]
+            if vars(cls).get("color"):
+                return vars(cls)["color"]
+            if OPTIMIZERS.get(cls.__name__) is cls:
+                return _free_color(cls)
         return PALETTE[0]
     raise TypeError(f"optimizer_color needs an optimizer name, class, instance or Trajectory, "
                     f"got {optimizer!r}")
+
+
+def _free_color(cls) -> str:
+    """The colour of a registered class that declares none: the next palette colour that no
+    registered class declares."""
+    taken = {vars(c).get("color") for c in OPTIMIZERS.values()}
+    free = [c for c in PALETTE if c not in taken] or list(PALETTE)
+    undeclared = [c for c in OPTIMIZERS.values() if not vars(c).get("color")]
+    return free[undeclared.index(cls) % len(free)]
 
 
 def _is_light(color) -> bool:
