@@ -74,7 +74,7 @@ import numpy as np
 from . import solutions
 from .checks import ClaimFailed
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer, optimizer_class
-from .variants import VARIANTS
+from . import variants  # noqa: F401  (lists the textbook forms in each optimizer's .variants)
 
 __all__ = ["Feedback", "check_update", "check_answer", "hint", "solution", "predict", "reveal",
            "question", "prediction", "implement", "Exercise", "Question", "Prediction",
@@ -113,19 +113,6 @@ class Feedback:
 
 # ---------------------------------------------------------------------------------------------
 # "Write the update yourself"
-
-#: Hyperparameters used by the checks: not the defaults, so a hard-coded default is caught.
-CHECK_SETTINGS = {
-    "SGD": {"lr": 0.05},
-    "Momentum": {"lr": 0.05, "momentum": 0.8},
-    "Nesterov": {"lr": 0.05, "momentum": 0.8},
-    "AdaGrad": {"lr": 0.5, "eps": 1e-7},
-    "RMSprop": {"lr": 0.05, "decay_rate": 0.9, "eps": 1e-7},
-    "Adadelta": {"lr": 0.5, "rho": 0.8, "eps": 1e-5},
-    "Adam": {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-7},
-    "AdamW": {"lr": 0.05, "beta1": 0.8, "beta2": 0.99, "eps": 1e-7, "weight_decay": 0.1},
-}
-
 
 def _problem(seed: int, steps: int):
     """Two parameters of different shapes and a sequence of random gradients for them."""
@@ -258,7 +245,7 @@ def _recognise_variant(student_class, cls, settings, start, grads) -> str:
     except Exception:
         return ""
     known = [(variant, f"your update matches gdviz.variants.{variant.__name__}: "
-                       f"{inspect.getdoc(variant).splitlines()[0]}") for variant in VARIANTS.get(cls.__name__, ())]
+                       f"{inspect.getdoc(variant).splitlines()[0]}") for variant in cls.variants]
     known += [(wrong, why) for exercise in IMPLEMENTATIONS.values() if exercise.reference is cls
               for wrong, why in exercise.mistakes]
     for variant, why in known:
@@ -333,7 +320,7 @@ class Implementation(Exercise):
     """Write a rule as a class; :func:`check_update` compares it with ``reference`` step by step."""
 
     reference: type[Optimizer] = None
-    settings: dict = field(default_factory=dict)     # hyperparameters for the check ({} → CHECK_SETTINGS)
+    settings: dict = field(default_factory=dict)     # hyperparameters for the check ({} → the class's check_settings)
     mistakes: tuple = ()          # ((a class with the same keywords, what it got wrong), ...)
     kind: ClassVar[str] = "implement"
     call: ClassVar[str] = "check_update"
@@ -413,9 +400,9 @@ def _reference(name):
     """
     for exercise in IMPLEMENTATIONS.values():
         if isinstance(name, str) and name.lower() in (exercise.key.lower(), exercise.reference.__name__.lower()):
-            return exercise.reference, exercise.settings or CHECK_SETTINGS.get(exercise.reference.__name__, {})
+            return exercise.reference, exercise.settings or exercise.reference.check_settings
     cls = optimizer_class(name)
-    return cls, CHECK_SETTINGS.get(cls.__name__, {})
+    return cls, cls.check_settings
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 from .optimizers import AdaGrad, Adam, Momentum, Nesterov
 
 __all__ = ["TextbookAdam", "AdamWithoutBiasCorrection", "NesterovOldOrder",
-           "AdaGradEpsInsideRoot", "VARIANTS"]
+           "AdaGradEpsInsideRoot"]
 
 
 class TextbookAdam(Adam, variant_of=Adam):
@@ -95,11 +95,3 @@ class AdaGradEpsInsideRoot(AdaGrad, variant_of=AdaGrad):
         state["h"] = state["h"] + g * g                                   # h ← h + g⊙g
         return theta - self.lr * g / np.sqrt(state["h"] + self.eps)       # θ ← θ − ηg/√(h + ε)
 
-
-#: Variants by the registered optimizer they are a version of.
-VARIANTS: dict[str, tuple[type, ...]] = {
-    "Momentum": (),
-    "Nesterov": (NesterovOldOrder,),
-    "AdaGrad": (AdaGradEpsInsideRoot,),
-    "Adam": (TextbookAdam, AdamWithoutBiasCorrection),
-}
