@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Hyperparameter", "HYPERPARAMETERS", "LR", "MOMENTUM", "EPS", "BETA1", "BETA2",
-           "DECAY_RATE", "RHO", "WEIGHT_DECAY"]
+           "DECAY_RATE", "RHO", "WEIGHT_DECAY", "MOMENTUM_DECAY"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,9 @@ RHO = Hyperparameter(
 WEIGHT_DECAY = Hyperparameter(
     "weight_decay", "δ", r"\delta", "weight decay: how strongly θ is pulled toward 0 each step",
     low=0.0, slider=(0.0, 1.0))
+MOMENTUM_DECAY = Hyperparameter(
+    "momentum_decay", "ψ", r"\psi", "momentum decay: how fast NAdam's momentum coefficient "
+    "μ_t = β₁(1 − ½·0.96^(tψ)) warms up toward β₁", low=0.0, slider=(0.0, 0.1))
 
 HYPERPARAMETERS = {hp.name: hp for hp in
-                   (LR, MOMENTUM, EPS, BETA1, BETA2, DECAY_RATE, RHO, WEIGHT_DECAY)}
+                   (LR, MOMENTUM, EPS, BETA1, BETA2, DECAY_RATE, RHO, WEIGHT_DECAY, MOMENTUM_DECAY)}
