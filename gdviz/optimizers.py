@@ -23,18 +23,20 @@ advance thousands of configurations at once (see :func:`gdviz.sweep`).
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Mapping
 from typing import ClassVar
 
 import numpy as np
 
-from .hyperparams import (BETA1, BETA2, DECAY_RATE, EPS, LR, MOMENTUM, RHO, WEIGHT_DECAY,
-                          Hyperparameter)
+from .hyperparams import (BETA1, BETA2, DECAY_RATE, EPS, LR, MOMENTUM, MOMENTUM_DECAY, RHO,
+                          WEIGHT_DECAY, Hyperparameter)
 from .theory import gd_lr_limit, momentum_lr_limit, momentum_optimal, nesterov_lr_limit
 
 __all__ = ["Optimizer", "OPTIMIZERS", "get_optimizer", "optimizer_class",
-           "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adadelta", "Adam", "AdamW"]
+           "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adadelta", "Adam", "AdamW",
+           "NAdam", "RAdam", "Adamax", "Lion"]
 
 #: Every registered optimizer class by name, in teaching order. Defining a subclass of
 #: :class:`Optimizer` adds it here (pass ``register=False`` to keep a variant out).
@@ -623,3 +625,196 @@ class AdamW(Adam):
         return [(r"weight decay $-\eta\delta\theta_{k-1}$", -self.lr * self.weight_decay * theta),
                 *super().step_terms(theta, g, before, after)]
 
+class NAdam(Optimizer):
+    r"""NAdam: Adam whose first moment looks ahead, as Nesterov's momentum does.
+
+    .. math::
+        \mu_t \leftarrow \beta_1 (1 - \tfrac{1}{2} \, 0.96^{t\psi}) \\
+        \mu_{t+1} \leftarrow \beta_1 (1 - \tfrac{1}{2} \, 0.96^{(t+1)\psi}) \\
+        \Pi \leftarrow \Pi \, \mu_t \\
+        m \leftarrow \beta_1 m + (1 - \beta_1) \, g \\
+        v \leftarrow \beta_2 v + (1 - \beta_2) \, g \odot g \\
+        \hat v \leftarrow v / (1 - \beta_2^t) \\
+        \theta \leftarrow \theta - \eta \frac{1 - \mu_t}{1 - \Pi} \frac{g}{\sqrt{\hat v} + \epsilon}
+            - \eta \frac{\mu_{t+1}}{1 - \Pi \mu_{t+1}} \frac{m}{\sqrt{\hat v} + \epsilon}
+
+    torch.optim.NAdam's algorithm (Dozat 2016): the momentum coefficient μ_t warms up toward
+    β₁ at the pace ψ (``momentum_decay``), and Π = μ₁⋯μ_t (``state["mu_product"]``, starting
+    at 1) bias-corrects both terms. The step takes the current gradient plus the momentum it
+    is about to have: the look-ahead. Defaults are torch's except η.
+    Taught in ``notebooks/05_adam_adamw.ipynb``.
+    """
+
+    hyperparameters = (LR.given(0.1), BETA1.given(0.9), BETA2.given(0.999), EPS.given(1e-8),
+                       MOMENTUM_DECAY.given(4e-3))
+    state_names = ("m", "v", "mu_product")
+    notebook = "05_adam_adamw.ipynb"
+    summary = "Adam with Nesterov's look-ahead on the momentum"
+    color = "#332288"                                                        # Tol muted indigo
+
+    def init_state(self, theta):
+        state = super().init_state(theta)
+        state["mu_product"] = np.ones_like(state["mu_product"])            # Π of no μ's is 1
+        return state
+
+    def momentum_coefficients(self, t) -> tuple[np.ndarray, np.ndarray]:
+        """(μ_t, μ_{t+1}) = β₁(1 − ½·0.96^{tψ}), β₁(1 − ½·0.96^{(t+1)ψ})."""
+        return (self.beta1 * (1 - 0.5 * 0.96 ** (t * self.momentum_decay)),
+                self.beta1 * (1 - 0.5 * 0.96 ** ((t + 1) * self.momentum_decay)))
+
+    def step(self, theta, g, state):
+        t = state["step"]
+        mu, mu_next = self.momentum_coefficients(t)                             # μ_t, μ_{t+1}
+        state["mu_product"] = state["mu_product"] * mu                          # Π ← Πμ_t
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g             # m ← β₁m + (1−β₁)g
+        state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g         # v ← β₂v + (1−β₂)g⊙g
+        v_hat = state["v"] / (1 - self.beta2 ** t)                              # v̂ ← v/(1−β₂ᵗ)
+        denom = np.sqrt(v_hat) + self.eps
+        return (theta - self.lr * (1 - mu) / (1 - state["mu_product"]) * g / denom          # θ ← θ − η(1−μ_t)/(1−Π) g/(√v̂+ε)
+                - self.lr * mu_next / (1 - state["mu_product"] * mu_next) * state["m"] / denom)  # − ημ_{t+1}/(1−Πμ_{t+1}) m/(√v̂+ε)
+
+    def step_terms(self, theta, g, before, after):
+        t, product = after["step"], after["mu_product"]
+        mu, mu_next = self.momentum_coefficients(t)
+        denom = np.sqrt(after["v"] / (1 - self.beta2 ** t)) + self.eps
+        return [(r"gradient now $-\eta\frac{1-\mu_t}{1-\Pi}\,\frac{g}{\sqrt{\hat v}+\epsilon}$",
+                 -self.lr * (1 - mu) / (1 - product) * g / denom),
+                (r"momentum ahead $-\eta\frac{\mu_{t+1}}{1-\Pi\mu_{t+1}}\,\frac{m}{\sqrt{\hat v}+\epsilon}$",
+                 -self.lr * mu_next / (1 - product * mu_next) * after["m"] / denom)]
+
+
+class RAdam(Optimizer):
+    r"""RAdam: Adam with a built-in warm-up, plain momentum steps until v̂ can be trusted.
+
+    .. math::
+        m \leftarrow \beta_1 m + (1 - \beta_1) \, g \\
+        v \leftarrow \beta_2 v + (1 - \beta_2) \, g \odot g \\
+        \hat m \leftarrow m / (1 - \beta_1^t) \\
+        \rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t), \quad
+            \rho_\infty = 2/(1 - \beta_2) - 1 \\
+        r_t \leftarrow \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}
+            {(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}} \\
+        \theta \leftarrow \theta - \eta \, \hat m \, r_t \sqrt{1 - \beta_2^t} / (\sqrt{v} + \epsilon)
+            \quad \text{if } \rho_t > 5, \text{ else } \theta - \eta \hat m
+
+    torch.optim.RAdam's algorithm (Liu et al. 2020): ρ_t estimates how many gradients v
+    averages; while it is 5 or less (the first 5 steps with β₂ = 0.999) the variance of the
+    adaptive rate is too large and the step is SGD with momentum; after that r_t < 1 scales
+    the Adam step up gradually. Note ε is added to √v, not √v̂. Defaults are torch's except η.
+    Taught in ``notebooks/05_adam_adamw.ipynb``.
+    """
+
+    hyperparameters = (LR.given(0.1), BETA1.given(0.9), BETA2.given(0.999), EPS.given(1e-8))
+    state_names = ("m", "v")
+    notebook = "05_adam_adamw.ipynb"
+    summary = "Adam with a built-in warm-up (rectified)"
+    color = "#882255"                                                        # Tol muted wine
+
+    def rectification(self, t) -> np.ndarray:
+        """r_t where ρ_t > 5, and 0 before (while the step is plain momentum)."""
+        rho_inf = 2 / (1 - self.beta2) - 1
+        rho_t = rho_inf - 2 * t * self.beta2 ** t / (1 - self.beta2 ** t)
+        on = rho_t > 5
+        rho_t, rho_inf = np.where(on, rho_t, 6.0), np.where(on, rho_inf, 6.0)   # keep the root real
+        return np.where(on, np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                                    / ((rho_inf - 4) * (rho_inf - 2) * rho_t)), 0.0)
+
+    def step(self, theta, g, state):
+        t = state["step"]
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g             # m ← β₁m + (1−β₁)g
+        state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g         # v ← β₂v + (1−β₂)g⊙g
+        m_hat = state["m"] / (1 - self.beta1 ** t)                              # m̂ ← m/(1−β₁ᵗ)
+        r = self.rectification(t)                                               # r_t (0 while ρ_t ≤ 5)
+        adaptive = np.sqrt(1 - self.beta2 ** t) / (np.sqrt(state["v"]) + self.eps)
+        return np.where(r > 0, theta - self.lr * m_hat * r * adaptive,         # θ ← θ − ηm̂ r_t √(1−β₂ᵗ)/(√v+ε)
+                        theta - self.lr * m_hat)                                # or θ ← θ − ηm̂
+
+    def step_terms(self, theta, g, before, after):
+        t = after["step"]
+        m_hat = after["m"] / (1 - self.beta1 ** t)
+        r = self.rectification(t)
+        if np.all(r > 0):
+            adaptive = np.sqrt(1 - self.beta2 ** t) / (np.sqrt(after["v"]) + self.eps)
+            return [(r"rectified step $-\eta\,r_t\hat m\sqrt{1-\beta_2^t}/(\sqrt{v}+\epsilon)$",
+                     -self.lr * m_hat * r * adaptive)]
+        if np.all(r == 0):
+            return [(r"warm-up: momentum step $-\eta\hat m$ ($\rho_t \leq 5$)", -self.lr * m_hat)]
+        return None
+
+
+class Adamax(Optimizer):
+    r"""Adamax: Adam with the running RMS of g replaced by a decaying maximum of |g|.
+
+    .. math::
+        m \leftarrow \beta_1 m + (1 - \beta_1) \, g \\
+        u \leftarrow \max(\beta_2 u, |g| + \epsilon) \\
+        \theta \leftarrow \theta - \eta \, m / ((1 - \beta_1^t) \, u)
+
+    torch.optim.Adamax's algorithm (Kingma & Ba 2015, section 7.1): the infinity norm needs no
+    bias correction, and one large gradient sets the scale until β₂ has decayed it.
+    Defaults are torch's except η. Taught in ``notebooks/05_adam_adamw.ipynb``.
+    """
+
+    hyperparameters = (LR.given(0.1), BETA1.given(0.9),
+                       dataclasses.replace(BETA2, meaning="decay rate of the infinity norm u "
+                                                          "(the decaying maximum of |g|)").given(0.999),
+                       EPS.given(1e-8))
+    state_names = ("m", "u")
+    notebook = "05_adam_adamw.ipynb"
+    summary = "Adam with a decaying maximum of |g| instead of the RMS"
+    color = "#999933"                                                        # Tol muted olive
+    effective_lr_formula = r"\eta/u"
+    effective_lr_multiplies = r"\hat m"
+
+    def step(self, theta, g, state):
+        t = state["step"]
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g              # m ← β₁m + (1−β₁)g
+        state["u"] = np.maximum(self.beta2 * state["u"], np.abs(g) + self.eps)   # u ← max(β₂u, |g| + ε)
+        return theta - self.lr / (1 - self.beta1 ** t) * state["m"] / state["u"]  # θ ← θ − ηm/((1−β₁ᵗ)u)
+
+    def effective_lr(self, state):
+        """η/u: the step per unit of m̂ = m/(1 − β₁ᵗ), per coordinate."""
+        return self.lr / state["u"]
+
+    def step_terms(self, theta, g, before, after):
+        m_hat = after["m"] / (1 - self.beta1 ** after["step"])
+        return [(r"rescaled step $-\eta\hat m/u$", -self.effective_lr(after) * m_hat)]
+
+
+class Lion(Optimizer):
+    r"""Lion: every coordinate steps by exactly η, in the direction of an interpolated momentum.
+
+    .. math::
+        c \leftarrow \beta_1 m + (1 - \beta_1) \, g \\
+        \theta \leftarrow \theta - \eta \, (\operatorname{sign}(c) + \delta \theta) \\
+        m \leftarrow \beta_2 m + (1 - \beta_2) \, g
+
+    Chen et al., "Symbolic Discovery of Optimization Algorithms" (2023), Algorithm 2, with its
+    default betas. torch.optim has no Lion. The sign makes every step the same size (η per
+    coordinate, plus weight decay), so Lion wants a smaller η than Adam on a real network.
+    Taught in ``notebooks/05_adam_adamw.ipynb``.
+    """
+
+    hyperparameters = (
+        LR.given(0.1),
+        dataclasses.replace(BETA1, meaning="weight of the momentum in c = β₁m + (1 − β₁)g, "
+                                           "whose sign is the step").given(0.9),
+        dataclasses.replace(BETA2, meaning="decay rate of the momentum m (the running mean of g)").given(0.99),
+        WEIGHT_DECAY.given(0.0))
+    state_names = ("m",)
+    notebook = "05_adam_adamw.ipynb"
+    summary = "the sign of an interpolated momentum: every step has size η"
+    color = "#117733"                                                        # Tol muted green
+
+    def step(self, theta, g, state):
+        c = self.beta1 * state["m"] + (1 - self.beta1) * g                       # c ← β₁m + (1−β₁)g
+        theta = theta - self.lr * (np.sign(c) + self.weight_decay * theta)      # θ ← θ − η(sign(c) + δθ)
+        state["m"] = self.beta2 * state["m"] + (1 - self.beta2) * g             # m ← β₂m + (1−β₂)g
+        return theta
+
+    def step_terms(self, theta, g, before, after):
+        c = self.beta1 * before["m"] + (1 - self.beta1) * g
+        terms = [(r"sign step $-\eta\,\mathrm{sign}(c)$", -self.lr * np.sign(c))]
+        if np.any(self.weight_decay):
+            terms.append((r"weight decay $-\eta\delta\theta_{k-1}$", -self.lr * self.weight_decay * theta))
+        return terms

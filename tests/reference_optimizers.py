@@ -9,6 +9,8 @@ Nothing here imports gdviz. Two families, both on dicts of float64 NumPy arrays:
   ``denom = sqrt(exp_avg_sq)/sqrt(bias_correction2) + eps`` and ``step_size = lr/bias_correction1``).
   Options gdviz does not expose (dampening, lr_decay, centered, maximize, ...) stay at torch's
   defaults and are left out.
+* ``Paper*``: rules that torch.optim does not have, written from their paper's algorithm box
+  (:class:`PaperLion`).
 * ``Textbook*``: the rules of "Deep Learning from Scratch" (``common/optimizer.py``), with its
   hard-coded 1e-7 and its folded Adam; :class:`TextbookNesterov` is the 2021 order and
   :class:`TextbookNesterovOldOrder` the earlier one.
@@ -167,6 +169,113 @@ class TorchAdamW(TorchAdam):
 
     def _decay(self, param):
         return param * (1 - self.lr * self.weight_decay)
+
+
+class TorchNAdam(_Reference):
+    """torch.optim.NAdam (weight decay 0).
+
+    μ_t = β₁(1 − ½·0.96^{tψ}),  μ_{t+1} = β₁(1 − ½·0.96^{(t+1)ψ})
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t;  v_t = β₂ v_{t−1} + (1 − β₂) g_t²
+    m̂_t = μ_{t+1} m_t / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t) g_t / (1 − Π_{i≤t} μ_i)
+    v̂_t = v_t / (1 − β₂ᵗ);  θ_t = θ_{t−1} − γ m̂_t / (√v̂_t + ε)
+
+    computed as torch does: ``mu_product`` (Π μ_i, starting at 1) in the state, two
+    ``addcdiv`` steps over ``denom = √(v_t/bias_correction2) + ε``.
+    """
+
+    def __init__(self, lr, betas, eps, momentum_decay):
+        super().__init__()
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+        self.momentum_decay = momentum_decay
+
+    def _update(self, param, grad, state):
+        step = state["step"]
+        bias_correction2 = 1 - self.beta2 ** step
+        mu = self.beta1 * (1.0 - 0.5 * 0.96 ** (step * self.momentum_decay))
+        mu_next = self.beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * self.momentum_decay))
+        state["mu_product"] = state.get("mu_product", 1.0) * mu
+        exp_avg = self.beta1 * state.get("exp_avg", np.zeros_like(param)) + (1 - self.beta1) * grad
+        exp_avg_sq = (self.beta2 * state.get("exp_avg_sq", np.zeros_like(param))
+                      + (1 - self.beta2) * grad * grad)
+        state["exp_avg"], state["exp_avg_sq"] = exp_avg, exp_avg_sq
+        denom = np.sqrt(exp_avg_sq / bias_correction2) + self.eps
+        mu_product_next = state["mu_product"] * mu_next
+        param = param - self.lr * (1.0 - mu) / (1.0 - state["mu_product"]) * grad / denom
+        return param - self.lr * mu_next / (1.0 - mu_product_next) * exp_avg / denom
+
+
+class TorchRAdam(_Reference):
+    """torch.optim.RAdam (weight decay 0).
+
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t;  v_t = β₂ v_{t−1} + (1 − β₂) g_t²;  m̂_t = m_t/(1 − β₁ᵗ)
+    ρ_∞ = 2/(1 − β₂) − 1;  ρ_t = ρ_∞ − 2t β₂ᵗ/(1 − β₂ᵗ)
+    if ρ_t > 5: l_t = √(1 − β₂ᵗ)/(√v_t + ε),
+                r_t = √((ρ_t − 4)(ρ_t − 2)ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2)ρ_t)),
+                θ_t = θ_{t−1} − γ m̂_t r_t l_t
+    else:       θ_t = θ_{t−1} − γ m̂_t
+    """
+
+    def __init__(self, lr, betas, eps):
+        super().__init__()
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+
+    def _update(self, param, grad, state):
+        step = state["step"]
+        exp_avg = self.beta1 * state.get("exp_avg", np.zeros_like(param)) + (1 - self.beta1) * grad
+        exp_avg_sq = (self.beta2 * state.get("exp_avg_sq", np.zeros_like(param))
+                      + (1 - self.beta2) * grad * grad)
+        state["exp_avg"], state["exp_avg_sq"] = exp_avg, exp_avg_sq
+        bias_correction1 = 1 - self.beta1 ** step
+        bias_correction2 = 1 - self.beta2 ** step
+        bias_corrected_exp_avg = exp_avg / bias_correction1
+        rho_inf = 2 / (1 - self.beta2) - 1
+        rho_t = rho_inf - 2 * step * self.beta2 ** step / bias_correction2
+        if rho_t > 5.0:
+            adaptive_lr = bias_correction2 ** 0.5 / (np.sqrt(exp_avg_sq) + self.eps)
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            return param - bias_corrected_exp_avg * self.lr * adaptive_lr * rect
+        return param - bias_corrected_exp_avg * self.lr
+
+
+class TorchAdamax(_Reference):
+    """torch.optim.Adamax (weight decay 0).
+
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t;  u_t = max(β₂ u_{t−1}, |g_t| + ε)
+    θ_t = θ_{t−1} − γ m_t / ((1 − β₁ᵗ) u_t)
+    """
+
+    def __init__(self, lr, betas, eps):
+        super().__init__()
+        self.lr, (self.beta1, self.beta2), self.eps = lr, betas, eps
+
+    def _update(self, param, grad, state):
+        exp_avg = self.beta1 * state.get("exp_avg", np.zeros_like(param)) + (1 - self.beta1) * grad
+        exp_inf = np.maximum(self.beta2 * state.get("exp_inf", np.zeros_like(param)),
+                             np.abs(grad) + self.eps)
+        state["exp_avg"], state["exp_inf"] = exp_avg, exp_inf
+        clr = self.lr / (1 - self.beta1 ** state["step"])
+        return param - clr * exp_avg / exp_inf
+
+
+# --- papers -----------------------------------------------------------------------------------
+class PaperLion(_Reference):
+    """Lion, Chen et al., "Symbolic Discovery of Optimization Algorithms" (2023), Algorithm 2:
+
+    c_t = β₁ m_{t−1} + (1 − β₁) g_t
+    θ_t = θ_{t−1} − η_t (sign(c_t) + λ θ_{t−1})
+    m_t = β₂ m_{t−1} + (1 − β₂) g_t
+    """
+
+    def __init__(self, lr, beta1, beta2, weight_decay):
+        super().__init__()
+        self.lr, self.beta1, self.beta2, self.weight_decay = lr, beta1, beta2, weight_decay
+
+    def _update(self, param, grad, state):
+        m = state.get("exp_avg", np.zeros_like(param))
+        c = self.beta1 * m + (1 - self.beta1) * grad
+        param = param - self.lr * (np.sign(c) + self.weight_decay * param)
+        state["exp_avg"] = self.beta2 * m + (1 - self.beta2) * grad
+        return param
 
 
 # --- "Deep Learning from Scratch", common/optimizer.py ---------------------------------------
@@ -332,6 +441,23 @@ REFERENCES: dict[str, Reference] = {
         make=lambda hp: TorchAdamW(**_adam_kwargs(hp), weight_decay=hp["weight_decay"]),
         state=_ADAM_STATE,
         torch=("AdamW", lambda hp: dict(_adam_kwargs(hp), weight_decay=hp["weight_decay"]))),
+    "NAdam": Reference(
+        make=lambda hp: TorchNAdam(**_adam_kwargs(hp), momentum_decay=hp["momentum_decay"]),
+        state={**_ADAM_STATE,
+               # torch keeps one Π μ_i per parameter tensor; gdviz one per coordinate
+               "mu_product": lambda s, hp: np.broadcast_to(s["mu_product"], np.shape(s["exp_avg"]))},
+        torch=("NAdam", lambda hp: dict(_adam_kwargs(hp), momentum_decay=hp["momentum_decay"]))),
+    "RAdam": Reference(
+        make=lambda hp: TorchRAdam(**_adam_kwargs(hp)), state=_ADAM_STATE,
+        torch=("RAdam", _adam_kwargs)),
+    "Adamax": Reference(
+        make=lambda hp: TorchAdamax(**_adam_kwargs(hp)),
+        state={"m": lambda s, hp: s["exp_avg"], "u": lambda s, hp: s["exp_inf"]},
+        torch=("Adamax", _adam_kwargs)),
+    "Lion": Reference(
+        make=lambda hp: PaperLion(hp["lr"], hp["beta1"], hp["beta2"], hp["weight_decay"]),
+        state={"m": lambda s, hp: s["exp_avg"]},
+        torch=None),                        # torch.optim has no Lion: the paper is the reference
 }
 
 

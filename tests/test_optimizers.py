@@ -33,6 +33,10 @@ SPECIAL = {
     "Adadelta": [dict(lr=0.5), dict(lr=3.0, rho=0.5, eps=1e-3)],
     "Adam": [dict(beta2=0.9, eps=1e-3), dict(lr=0.001, beta1=0.0, beta2=0.5, eps=0.0)],
     "AdamW": [dict(beta2=0.9, eps=1e-3, weight_decay=0.3)],
+    "NAdam": [dict(momentum_decay=0.0), dict(lr=0.01, beta1=0.99, momentum_decay=0.5)],
+    "RAdam": [dict(beta2=0.9), dict(beta2=0.6)],      # rectified from step 4; never (ρ_∞ = 4)
+    "Adamax": [dict(beta2=0.5, eps=1e-2)],
+    "Lion": [dict(weight_decay=0.5), dict(lr=1e-3, beta1=0.0, beta2=0.5)],
 }
 
 
@@ -281,6 +285,17 @@ def test_equals_real_torch_optim(name):
     if ref.torch is None:
         pytest.skip(f"tests/reference_optimizers.py says torch.optim has no {name}")
     torch_name, kwargs = ref.torch
+    # float64 throughout: torch keeps scalar state such as NAdam's Π μ_i in the default dtype
+    # (float32 otherwise, which alone makes differences of 1e-9)
+    dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        _compare_with_torch(torch, name, cls, ref, torch_name, kwargs)
+    finally:
+        torch.set_default_dtype(dtype)
+
+
+def _compare_with_torch(torch, name, cls, ref, torch_name, kwargs):
     for label, hp in settings(cls):
         rng = np.random.default_rng(zlib.crc32(f"torch/{name}/{label}".encode()))
         params = start_params(rng, SHAPES)
