@@ -106,3 +106,38 @@ def _state_at(traj: Trajectory, k) -> dict:
     state = {name: values[k] for name, values in traj.states.items()}
     state["step"] = k[..., None] if k.ndim else k
     return state
+
+
+def _paint_diverged(ax, x, y, diverged: np.ndarray, label: str = "diverged", *, shading: str = "flat"):
+    """Cover the cells where ``diverged`` (rows = y, columns = x) in the divergence style, a
+    hatching no optimizer uses; return the legend handle that names it.
+
+    ``x``, ``y`` are the cell edges (``shading="flat"``) or centres (``"nearest"``). The cells
+    are a white ``QuadMesh`` (gid ``"diverged"``, masked where not diverged) under one hatched
+    compound path (gid ``"diverged_hatch"``): a ``QuadMesh`` draws no hatching.
+    """
+    from matplotlib.patches import Patch, PathPatch
+    from matplotlib.path import Path
+
+    from .styles import DIVERGED_COLOR, DIVERGED_HATCH
+    diverged = np.asarray(diverged, dtype=bool)
+    ax.pcolormesh(x, y, np.ma.masked_where(~diverged, np.ones(diverged.shape)), shading=shading,
+                  cmap=mpl.colors.ListedColormap(["white"]), gid="diverged")
+    xe, ye = (_centres_to_edges(x), _centres_to_edges(y)) if shading == "nearest" else (x, y)
+    rows, cols = np.nonzero(diverged)
+    if len(rows):
+        x0, x1, y0, y1 = xe[cols], xe[cols + 1], ye[rows], ye[rows + 1]
+        corners = np.stack([np.stack(c, axis=-1) for c in
+                            ((x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0))], axis=1)
+        codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], len(rows))
+        ax.add_patch(PathPatch(Path(corners.reshape(-1, 2), codes), facecolor="none",
+                               edgecolor=DIVERGED_COLOR, linewidth=0, hatch=DIVERGED_HATCH,
+                               gid="diverged_hatch"))
+    return Patch(facecolor="white", edgecolor=DIVERGED_COLOR, hatch=DIVERGED_HATCH, label=label)
+
+
+def _centres_to_edges(centres) -> np.ndarray:
+    """Cell edges halfway between centres (as matplotlib's ``shading="nearest"`` draws them)."""
+    c = np.asarray(centres, dtype=float)
+    mid = (c[1:] + c[:-1]) / 2
+    return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])

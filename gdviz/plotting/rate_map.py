@@ -11,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import colors as mcolors
 from matplotlib import patheffects
-from matplotlib.patches import Patch
 
 from .. import rates, theory
 from ..trajectory import Trajectory
-from ._common import _check_traj, _figsize, _lw, _ms, _new_axes
-from .styles import _DIVERGED_COLOR, OKABE_ITO
+from ._common import _check_traj, _figsize, _lw, _ms, _new_axes, _paint_diverged
+from .styles import OKABE_ITO
 
 __all__ = ["plot_rate_map", "plot_eigen_errors"]
 
@@ -48,12 +47,11 @@ def plot_rate_map(surface="elongated_bowl", ax=None, *, lrs=None, momentums=None
     low = np.floor(10 * converging.min()) / 10 if converging.count() else 0.0   # spread the colours
     mesh = ax.pcolormesh(lrs, momentums, converging, cmap="viridis", norm=mcolors.Normalize(low, 1),
                          shading="nearest", gid="rate")
-    ax.pcolormesh(lrs, momentums, np.ma.masked_where(grid < 1, np.ones_like(grid)), shading="nearest",
-                  cmap=mcolors.ListedColormap([_DIVERGED_COLOR]), gid="diverged")
+    diverged = _paint_diverged(ax, lrs, momentums, grid >= 1, "diverges (rate ≥ 1)", shading="nearest")
     levels = ax.contour(lrs, momentums, grid, levels=[0.7, 0.8, 0.9, 0.95], colors="white",
                         linewidths=_lw(0.5))
     ax.clabel(levels, fmt="%g", fontsize="small")
-    handles = [Patch(facecolor=_DIVERGED_COLOR, label="diverges (rate ≥ 1)")]
+    handles = [diverged]
     curvatures, _ = rates.eigen_directions(surface)
     fine = np.geomspace(lrs[0], lrs[-1], 400)
     for lam, color, name in zip(curvatures, DIRECTION_COLORS, ("λ_min", "λ_max")):

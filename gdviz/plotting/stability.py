@@ -10,8 +10,8 @@ from matplotlib.patches import Patch
 from ..optimizers import optimizer_class
 from ..surfaces import Quadratic
 from ..trajectory import SweepResult
-from ._common import _figsize, _lw, _ms, _new_axes
-from .styles import DIVERGED_COLOR, DIVERGED_HATCH, DIVERGED_MARKER, OKABE_ITO, optimizer_color
+from ._common import _figsize, _lw, _ms, _new_axes, _paint_diverged
+from .styles import DIVERGED_MARKER, OKABE_ITO, optimizer_color
 
 # --- stability maps --------------------------------------------------------------------------
 _QUANTITIES = ("final_loss", "steps_to_tol")
@@ -139,11 +139,7 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     handles = []
     div = diverged.T
     if div.any():
-        ax.pcolormesh(xe, ye, np.ma.masked_where(~div, np.ones_like(grid)),
-                      cmap=mcolors.ListedColormap(["white"]), edgecolor=DIVERGED_COLOR,
-                      linewidth=0, hatch=DIVERGED_HATCH, shading="flat", gid="diverged")
-        handles.append(Patch(facecolor="white", edgecolor=DIVERGED_COLOR, hatch=DIVERGED_HATCH,
-                             label="diverged"))
+        handles.append(_paint_diverged(ax, xe, ye, div, shading="flat"))
     never = ~div & ~np.isfinite(grid)
     if never.any():
         ax.pcolormesh(xe, ye, np.ma.masked_where(~never, np.ones_like(grid)),
