@@ -725,18 +725,17 @@ class RAdam(Optimizer):
         state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g         # v ← β₂v + (1−β₂)g⊙g
         m_hat = state["m"] / (1 - self.beta1 ** t)                              # m̂ ← m/(1−β₁ᵗ)
         r = self.rectification(t)                                               # r_t (0 while ρ_t ≤ 5)
-        adaptive = np.sqrt(1 - self.beta2 ** t) / (np.sqrt(state["v"]) + self.eps)
-        return np.where(r > 0, theta - self.lr * m_hat * r * adaptive,         # θ ← θ − ηm̂ r_t √(1−β₂ᵗ)/(√v+ε)
-                        theta - self.lr * m_hat)                                # or θ ← θ − ηm̂
+        scaled = m_hat / (np.sqrt(state["v"]) + self.eps)       # first, so that a tiny ε gives 0/ε = 0
+        return np.where(r > 0, theta - self.lr * r * np.sqrt(1 - self.beta2 ** t) * scaled,  # θ ← θ − ηm̂ r_t √(1−β₂ᵗ)/(√v+ε)
+                        theta - self.lr * m_hat)                                              # or θ ← θ − ηm̂
 
     def step_terms(self, theta, g, before, after):
         t = after["step"]
         m_hat = after["m"] / (1 - self.beta1 ** t)
         r = self.rectification(t)
         if np.all(r > 0):
-            adaptive = np.sqrt(1 - self.beta2 ** t) / (np.sqrt(after["v"]) + self.eps)
             return [(r"rectified step $-\eta\,r_t\hat m\sqrt{1-\beta_2^t}/(\sqrt{v}+\epsilon)$",
-                     -self.lr * m_hat * r * adaptive)]
+                     -self.lr * r * np.sqrt(1 - self.beta2 ** t) * m_hat / (np.sqrt(after["v"]) + self.eps))]
         if np.all(r == 0):
             return [(r"warm-up: momentum step $-\eta\hat m$ ($\rho_t \leq 5$)", -self.lr * m_hat)]
         return None
