@@ -223,7 +223,8 @@ def test_eps_zero_is_the_limit_eps_to_zero_not_nan(name):
         assert params[0] == with_tiny[0] and params[1] == other[0]
         for key in zero.state_names:
             assert np.all(np.isfinite(zero.state["w"][key])), f"{name}: state {key}"
-            assert zero.state["w"][key][0] == tiny.state["w"][key][0]
+            # equal, but for state that holds ε itself (Adamax's u = max(β₂u, |g| + ε))
+            assert abs(zero.state["w"][key][0] - tiny.state["w"][key][0]) <= 1e-12
 
 
 def test_a_run_with_eps_zero_and_a_zero_gradient_component_does_not_diverge():
