@@ -102,10 +102,10 @@ DISTRIBUTION_OF = {"PIL": "pillow"}
 
 
 def imported_distributions():
-    """The third-party distributions gdviz/*.py imports (absolute imports outside the stdlib)."""
+    """The third-party distributions gdviz/**/*.py imports (absolute imports outside the stdlib)."""
     import ast
     found = set()
-    for path in (ROOT / "gdviz").glob("*.py"):
+    for path in (ROOT / "gdviz").rglob("*.py"):     # subpackages too
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 modules = [alias.name for alias in node.names]
