@@ -1,4 +1,4 @@
-"""The explorer (gdviz/explorer.py), driven without a browser: move its widgets in Python and
+"""The explorer (gdviz/explorer/), driven without a browser: move its widgets in Python and
 check what it draws against closed forms and independent runs.
 
 Runs under ipywidgets 8 and 7.7.1 (Colab's) alike.
@@ -334,7 +334,7 @@ def test_a_refused_value_is_said_in_the_readout_and_keeps_the_picture(explorers,
 
     def refuse(*args, **kwargs):
         raise ValueError("lr (η, learning rate) must be in (0, inf), got -1")
-    monkeypatch.setattr("gdviz.explorer.run", refuse)
+    monkeypatch.setattr("gdviz.explorer.wiring.run", refuse)
     explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.2
     assert "must be in (0, inf), got -1" in explorer.readout.value
     assert "Traceback" not in explorer.readout.value
@@ -433,7 +433,7 @@ def test_a_closed_explorer_is_garbage_and_leaves_no_widget_open():
 
 
 def test_rerunning_a_cell_closes_the_explorer_its_last_run_made(monkeypatch):
-    from gdviz import explorer as module
+    from gdviz.explorer import wiring as module
     cell = {"now": (("cell", "abc"), 1)}
     monkeypatch.setattr(module, "_current_cell", lambda: cell["now"])
     first, second = explore("SGD", steps=5), explore("SGD", steps=5)   # one run, two explorers
@@ -460,7 +460,7 @@ class FakeShell:
 def test_the_cell_is_jupyterlabs_cell_id_or_else_its_source(monkeypatch):
     import IPython
 
-    from gdviz.explorer import _current_cell
+    from gdviz.explorer.wiring import _current_cell
     monkeypatch.setattr(IPython, "get_ipython", lambda: FakeShell({"cellId": "c-1"}, "x", 4))
     assert _current_cell() == (("cell", "c-1"), 4)
     monkeypatch.setattr(IPython, "get_ipython", lambda: FakeShell({}, "explore('SGD')", 5))
@@ -557,3 +557,60 @@ def test_a_number_set_from_python_goes_to_the_nearest_grid_point(explorers):
     x0 = explorer.start_sliders[0]
     x0.value = 3.04
     assert x0.value == 3.0 and explorer.start == (3.0, explorer.start[1])
+
+
+# --- the schedule menu ---------------------------------------------------------------------------
+def test_the_schedule_menu_scales_every_step_of_the_run(explorers):
+    explorer = explorers("SGD", steps=40, lr=0.5)
+    assert explorer.schedule_dropdown.value == "constant"
+    explorer.schedule_dropdown.value = "cosine"
+    t = np.arange(1, 41)
+    rates = 0.5 * (1 + np.cos(np.pi * (t - 1) / 40)) / 2        # cosine to 0 over 40 steps
+    (trajectory,) = explorer.trajectories
+    np.testing.assert_allclose(trajectory.learning_rates, rates, rtol=1e-12, atol=1e-15)
+    # SGD on x²/20 + y² by hand: each step multiplies x by (1 − η_t/10), y by (1 − 2η_t)
+    x0, y0 = explorer.start
+    expected = np.column_stack([x0 * np.cumprod(np.r_[1, 1 - rates / 10]),
+                                y0 * np.cumprod(np.r_[1, 1 - 2 * rates])])
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(), expected, rtol=1e-12)
+    assert "cosine" in explorer.readout.value
+    explorer.schedule_dropdown.value = "constant"
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               sgd_on_elongated_bowl(0.5, explorer.start, 40), rtol=1e-12)
+
+
+def test_every_menu_schedule_runs_and_a_given_schedule_is_offered(explorers):
+    from gdviz import schedules
+    explorer = explorers(["SGD", "Adam"], steps=30)
+    for key in gdviz.explorer.SCHEDULE_CHOICES:
+        explorer.schedule_dropdown.value = key
+        assert all(not t.diverged for t in explorer.trajectories), key
+    mine = schedules.step(5, 0.5)
+    explorer = explorers("SGD", steps=12, lr=0.4, schedule=mine)
+    assert explorer.schedule_dropdown.value == "given"
+    np.testing.assert_allclose(explorer.trajectories[0].learning_rates,
+                               0.4 * 0.5 ** ((np.arange(1, 13) - 1) // 5), rtol=1e-12)
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        explore("SGD", schedule="sometimes")
+
+
+# --- a drag in the browser is drawn once, at its last value -------------------------------------
+def test_changes_from_the_browser_are_drawn_once_the_waiting_ones_are_in(explorers):
+    import asyncio
+    explorer = explorers("SGD", steps=20)
+    slider = explorer.hyperparameter_sliders["SGD"]["lr"]
+    runs, update = [], explorer.update
+    explorer.update = lambda: (runs.append(slider.value), update())
+
+    async def drag():
+        for value in (0.1, 0.2, 0.3, 0.4):      # what a comm message from the browser does
+            slider.set_state({"index": slider.grid.index(value)})
+        assert runs == []                       # nothing drawn while changes are waiting
+        await asyncio.sleep(0)
+        assert runs == [0.4]                    # one run, of the last value
+        slider.value = 0.5                      # from Python: at once
+        assert runs == [0.4, 0.5]
+
+    asyncio.run(drag())
+    np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
+                               sgd_on_elongated_bowl(0.5, explorer.start, 20), rtol=1e-12)

@@ -1,0 +1,219 @@
+"""The explorer's figure: one matplotlib figure, redrawn by blitting.
+
+Made with :class:`matplotlib.figure.Figure` and the Agg canvas directly (never pyplot, so the
+inline backend never shows or keeps it). Everything that does not move (contours, axes,
+legend, the stability map) is drawn once into a cached background; a change redraws only the
+moving artists (paths, loss lines, markers, divergence notes) over it, which takes a few
+milliseconds. The background is redrawn only when its key (surface, steps, loss-axis range,
+the map's inputs) changes.
+"""
+from __future__ import annotations
+
+import io
+import math
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image
+
+from .. import plotting
+from ..surfaces import Surface
+from ..trajectory import Trajectory
+
+__all__ = ["ExplorerFigure", "LOSS_FLOOR", "DIVERGED_COLOR", "GID_CURRENT", "GID_DIVERGED_STEP",
+           "GID_DIVERGED_NOTE", "GID_CURRENT_SETTING"]
+
+#: The bottom of the loss panel's log axis: gaps f − f_min below it run off the bottom.
+LOSS_FLOOR = 1e-8
+DIVERGED_COLOR = plotting.OKABE_ITO["vermillion"]
+# The explorer's own artists (plotting's carry its gids: "path", "loss", "contour", …)
+GID_CURRENT = "current"                   # the ball: where the optimizer is at step k
+GID_DIVERGED_STEP = "diverged-step"       # the loss panel's dashed line at the divergence
+GID_DIVERGED_NOTE = "diverged-note"       # … and its words
+GID_CURRENT_SETTING = "current-setting"   # the sliders' setting on the stability map
+
+_FIGSIZE = {False: (9.6, 4.0), True: (13.0, 5.4)}
+_FIGSIZE_WITH_MAP = {False: (12.0, 4.2), True: (16.0, 5.6)}
+
+
+class ExplorerFigure:
+    """The explorer's picture: a path panel, a loss panel and (optionally) a stability map."""
+
+    def __init__(self, optimizers: list[str], *, projector: bool, with_map: bool):
+        self.optimizers = list(optimizers)
+        self.projector = projector
+        self.n_background_draws = 0
+        self.sweep_result = None
+        self.path_lines: dict[str, Line2D] = {}
+        self.loss_lines: dict[str, Line2D] = {}
+        self._colorbar = None
+        self._background = None
+        self._background_key = None
+        self._moving: list = []
+        self._on_top: list = []
+        with plotting.style(self.style_name):
+            sizes = _FIGSIZE_WITH_MAP if with_map else _FIGSIZE
+            self.figure = Figure(figsize=sizes[projector], dpi=100, layout="constrained")
+            self.canvas = FigureCanvasAgg(self.figure)
+            axes = self.figure.subplots(1, 3 if with_map else 2)
+            self.path_axes, self.loss_axes = axes[:2]
+            self.map_axes = axes[2] if with_map else None
+
+    @property
+    def style_name(self) -> str:
+        return "projector" if self.projector else "notebook"
+
+    # --- drawing --------------------------------------------------------------------------
+    def draw(self, shown: list[Trajectory], *, surface: Surface, steps: int, map_key=None,
+             sweep=None, setting: list[float] | None = None) -> None:
+        """Draw the runs ``shown`` (each up to the step shown) over the cached background.
+
+        ``trajectories`` set the loss axis' range; ``sweep()`` (called only when the map must
+        be redrawn, i.e. when ``map_key`` changed) gives the stability map's sweep, and
+        ``setting`` is the sliders' point on it.
+        """
+        self._ensure_background(shown, surface, steps, map_key, sweep)
+        for artist in self._moving:
+            artist.remove()
+        self._moving = []
+        ax, lax = self.path_axes, self.loss_axes
+        colors = [plotting.optimizer_color(name) for name in self.optimizers]
+        with plotting.style(self.style_name):
+            before = set(ax.get_children()) | set(lax.get_children())
+            for name, traj, color in zip(self.optimizers, shown, colors):
+                self.path_lines[name] = plotting.plot_trajectory(
+                    traj, ax, color=color, contour=False, legend=False)
+                if not traj.diverged:
+                    ax.plot(traj.points[-1:, 0], traj.points[-1:, 1], linestyle="none",
+                            marker="o", markersize=mpl.rcParams["lines.markersize"] * 2.2,
+                            markerfacecolor=color, markeredgecolor="white", zorder=4,
+                            gid=GID_CURRENT)
+            lines = plotting.plot_loss(shown, lax, colors=colors, legend=False)
+            if self.map_axes is not None:
+                before |= set(self.map_axes.get_children())
+                self._mark_setting(setting)
+            self.loss_lines = dict(zip(self.optimizers, lines))
+            # plot_trajectory marks where a run diverged on the path; the loss panel says when
+            for step in sorted({t.diverged_at for t in shown if t.diverged}):
+                # the loss has left the axis by then: mark where the run ended
+                lax.axvline(step, color=DIVERGED_COLOR, linestyle="--",
+                            linewidth=mpl.rcParams["lines.linewidth"] * 0.6, gid=GID_DIVERGED_STEP)
+                lax.text(step, 0.97, f" diverged\n at step {step}",
+                         transform=lax.get_xaxis_transform(), ha="left", va="top",
+                         color=DIVERGED_COLOR, fontsize="small", gid=GID_DIVERGED_NOTE)
+        self._moving = [a for a in (*ax.get_children(), *lax.get_children(),
+                                    *self._map_children()) if a not in before]
+        self.canvas.restore_region(self._background)
+        for artist in sorted(self._moving, key=lambda a: a.get_zorder()):
+            artist.set_animated(True)
+            self.figure.draw_artist(artist)
+        for box in self._on_top:    # paste the legend (and the like) back over the paths
+            self.canvas.restore_region(self._background, bbox=box, xy=(0, 0))
+
+    def image(self) -> Image.Image:
+        """The canvas' pixels as an RGB Pillow image (the alpha dropped in C, not numpy)."""
+        return Image.frombytes("RGB", self.canvas.get_width_height(),
+                               self.canvas.buffer_rgba(), "raw", "RGBX")
+
+    def encode(self) -> bytes:
+        """The canvas as a 256-colour PNG: a third of the bytes of full colour and as sharp
+        (flat colours and anti-aliased edges need few colours), so faster over the network."""
+        buffer = io.BytesIO()
+        self.image().quantize(256, method=Image.Quantize.FASTOCTREE).save(
+            buffer, format="png", compress_level=1)
+        return buffer.getvalue()
+
+    def png(self) -> bytes:
+        """The canvas as a full-colour PNG."""
+        buffer = io.BytesIO()
+        self.image().save(buffer, format="png")
+        return buffer.getvalue()
+
+    # --- the cached background --------------------------------------------------------------
+    @staticmethod
+    def loss_limits(trajectories: list[Trajectory]) -> tuple[float, float]:
+        """From LOSS_FLOOR to ten times the next power of ten above the initial gap.
+
+        Rounded to powers of ten, so dragging the start rarely changes the axis (and so
+        rarely forces a redraw of the cached background).
+        """
+        gap0 = max((t.losses[0] - t.surface.min_value for t in trajectories), default=1.0)
+        top = 10.0 ** (math.ceil(math.log10(gap0)) + 1) if gap0 > LOSS_FLOOR else 1.0
+        return LOSS_FLOOR, top
+
+    def _ensure_background(self, shown, surface: Surface, steps: int, map_key, sweep):
+        key = (id(surface), steps, self.loss_limits(shown), map_key)   # one object per surface
+        if key == self._background_key:
+            return
+        ax, lax = self.path_axes, self.loss_axes
+        for artist in self._moving:
+            artist.remove()
+        self._moving = []
+        with plotting.style(self.style_name):
+            ax.clear()
+            lax.clear()
+            # a wide view (the elongated bowl) gets a wide panel, a square one less room
+            aspect = (surface.xlim[1] - surface.xlim[0]) / (surface.ylim[1] - surface.ylim[0])
+            ratios = [0.8 * min(max(aspect, 1.0), 2.0), 1.0] + ([1.1] if self.map_axes else [])
+            ax.get_gridspec().set_width_ratios(ratios)
+            plotting.plot_contour(surface, ax)
+            ax.set_title(surface.title)
+            lax.set_yscale("log", nonpositive="mask")
+            lax.set_xlim(0, steps)
+            lax.set_ylim(*key[2])
+            lax.set_xlabel("step k")
+            lax.set_ylabel(r"$f(\theta_k) - f_{\min}$")
+            handles = [Line2D([], [], color=plotting.optimizer_color(name), marker="o",
+                              label=name) for name in self.optimizers]
+            lax.legend(handles=handles, loc="lower left")
+            if self.map_axes is not None:
+                self._draw_map(sweep())
+            self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        # static artists drawn above the paths (the legend, saddle points): where they are
+        renderer = self.canvas.get_renderer()
+        self._on_top = [_agg_box(a.get_window_extent(renderer), renderer.height)
+                        for a in (*ax.get_children(), *lax.get_children(), *self._map_children())
+                        if a.get_zorder() > 3 and a.get_visible() and a not in self._moving]
+        self._background_key = key
+        self.n_background_draws += 1
+
+    # --- the stability map ----------------------------------------------------------------
+    def _map_children(self) -> list:
+        return self.map_axes.get_children() if self.map_axes is not None else []
+
+    def _draw_map(self, result) -> None:
+        self.sweep_result = result
+        if self._colorbar is not None:
+            self._colorbar.remove()
+        self.map_axes.clear()
+        drawn = plotting.plot_stability_map(result, self.map_axes, colorbar=True)
+        self._colorbar = getattr(drawn, "colorbar", None)      # 2-D maps have one
+
+    def _mark_setting(self, point) -> None:
+        style = {"color": plotting.OKABE_ITO["orange"], "gid": GID_CURRENT_SETTING, "zorder": 6}
+        if len(point) == 2:
+            self.map_axes.plot(*point, linestyle="none", marker="o",
+                               markersize=mpl.rcParams["lines.markersize"] * 2.2,
+                               markeredgecolor="black", **style)
+        else:
+            self.map_axes.axvline(point[0], linestyle=":", **style)
+
+    def close(self) -> None:
+        """Let go of the figure and everything drawn (a closed explorer keeps no pixels)."""
+        self.figure = self.canvas = self._background = None
+        self._moving, self._on_top = [], []
+        self.path_lines, self.loss_lines = {}, {}
+        self.sweep_result = self._colorbar = None
+        self.path_axes = self.loss_axes = self.map_axes = None
+
+
+def _agg_box(extent, height: float) -> tuple[int, int, int, int]:
+    """A display bbox as the pixel rectangle Agg's ``restore_region`` takes: rows counted from
+    the top, widened to whole pixels."""
+    x0, y0, x1, y1 = extent.extents
+    return (max(int(x0) - 1, 0), max(int(height - y1) - 1, 0),
+            int(math.ceil(x1)) + 1, int(math.ceil(height - y0)) + 1)

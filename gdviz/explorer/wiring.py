@@ -1,0 +1,426 @@
+r"""The explorer's wiring: :func:`explore` reads its arguments, :class:`Explorer` joins the
+controls (:mod:`.controls`) to the figure (:mod:`.figure`): a control's change re-runs the
+optimizers and redraws; and each notebook cell keeps only the explorers of its last run.
+
+A change that comes from the browser (a slider dragged) is drawn once the kernel has taken
+every change already waiting: the draw is put on the kernel's event loop, so a fast drag
+ends on the picture of its final value instead of working through every value it passed.
+Changes made from Python draw at once, so code that moves a slider reads the new runs.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import html
+import numbers
+import weakref
+from collections.abc import Sequence
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..optimizers import optimizer_class
+from ..plotting import optimizer_color
+from ..schedules import Schedule
+from ..surfaces import Surface, get_surface
+from ..trajectory import Trajectory, run, sweep
+from .controls import SCHEDULE_CHOICES, Controls
+from .figure import DIVERGED_COLOR, ExplorerFigure
+
+__all__ = ["explore", "stability_explorer", "Explorer", "MAX_STEPS", "MAP_RESOLUTION"]
+
+#: The most steps the explorer's slider offers (runs stay well under a frame's time).
+MAX_STEPS = 1000
+#: Points per swept hyperparameter in the stability map.
+MAP_RESOLUTION = 100
+
+
+def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "elongated_bowl", *,
+            steps: int = 30, start=None, noise: float = 0.0, seed: int | None = 0,
+            projector: bool = False, stability_map=False, schedule="constant",
+            **hyperparameters) -> "Explorer":
+    """Build an interactive explorer for one optimizer, or several overlaid on one contour.
+
+    ``optimizer`` is a registered name (``"Adam"``) or a list of names; each optimizer gets
+    its own sliders, generated from its hyperparameters (η and ε on a log scale), labelled
+    ``"η · Momentum"`` when there are several. Keyword hyperparameters (``lr=0.05``) set the
+    starting value of every listed optimizer that has them (a value valid for the optimizer
+    but beyond its slider is clipped into the slider, with a note in the readout). The
+    surface, the start (x₀, y₀), the number of steps and the gradient noise σ have controls
+    too; ``seed`` fixes the noise, so one σ always gives the same path. ``projector=True``
+    makes the figure and the text larger for a lecture hall.
+
+    ``stability_map=True`` (one optimizer only) adds a third panel: the final loss of a
+    whole grid of settings over the first two hyperparameters (η × α for Momentum, η alone
+    for SGD), with the theory's stability boundary where it is exact and the sliders'
+    current setting as a point; ``stability_map=("lr", "beta1")`` picks the axes. See also
+    :func:`stability_explorer`.
+
+    ``schedule`` picks the learning-rate schedule the runs start with: one of the menu's
+    ``"constant"``, ``"step"``, ``"exponential"``, ``"cosine"``, ``"warmup"`` (each fitted to
+    the number of steps, see :data:`SCHEDULE_CHOICES`), or a :class:`gdviz.schedules.Schedule`,
+    which the menu then offers as "given".
+
+    Bad arguments raise the core's ``ValueError``/``TypeError`` (naming the value) before
+    any widget is made. Display the result by ending a cell with it.
+    """
+    names = _optimizer_names(optimizer)
+    surface_obj = get_surface(surface)
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"steps must be a whole number, got {steps!r}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be in [1, {MAX_STEPS}] for the explorer, got {steps!r}")
+    if not isinstance(projector, bool):
+        raise TypeError(f"projector must be True or False, got {projector!r}")
+    map_axes = _map_axes(stability_map, names)
+    if not isinstance(schedule, Schedule) and schedule not in SCHEDULE_CHOICES:
+        raise ValueError(f"schedule must be one of {', '.join(map(repr, SCHEDULE_CHOICES))} "
+                         f"or a Schedule from gdviz.schedules, got {schedule!r}")
+    taken = {hp.name for name in names for hp in optimizer_class(name).hyperparameters}
+    unknown = sorted(set(hyperparameters) - taken)
+    if unknown:
+        raise TypeError(f"{' and '.join(names)} take(s) no hyperparameter(s) {unknown}; "
+                        f"valid: {', '.join(sorted(taken))}")
+    per_optimizer = {name: {hp.name: hyperparameters[hp.name]
+                            for hp in optimizer_class(name).hyperparameters
+                            if hp.name in hyperparameters} for name in names}
+    for name in names:      # the core checks every value (and start, noise, seed) here
+        run(name, surface_obj, start, 0, noise=noise, seed=seed,
+            schedule=schedule if isinstance(schedule, Schedule) else None, **per_optimizer[name])
+    if seed is None:        # one random seed for this explorer's life: moves stay reproducible
+        seed = int(np.random.SeedSequence().entropy % 2**32)
+    explorer = Explorer(names, surface_obj, steps=int(steps), start=start, noise=float(noise),
+                        seed=seed, projector=projector, hyperparameters=per_optimizer,
+                        stability_map=map_axes, schedule=schedule)
+    _replace_in_cell(explorer, _current_cell())
+    return explorer
+
+
+def stability_explorer(optimizer: str = "Momentum", surface: str | Surface = "elongated_bowl",
+                       **options) -> "Explorer":
+    """:func:`explore` with the stability map: where each (η, α) converges or diverges, and
+    where the sliders are on it: the map of ``notebooks/02_momentum_nesterov.ipynb``, live."""
+    return explore(optimizer, surface, stability_map=options.pop("stability_map", True), **options)
+
+
+def _map_axes(stability_map, names: list[str]) -> tuple[str, ...]:
+    """The hyperparameters the stability map sweeps: () for none."""
+    if stability_map is False or stability_map is None:
+        return ()
+    if len(names) != 1:
+        raise ValueError(f"stability_map needs exactly one optimizer, got {len(names)}: "
+                         f"{', '.join(names)}")
+    known = [hp.name for hp in optimizer_class(names[0]).hyperparameters]
+    if stability_map is True:
+        return tuple(known[:2])
+    chosen = (stability_map,) if isinstance(stability_map, str) else tuple(stability_map)
+    if not 1 <= len(chosen) <= 2 or len(set(chosen)) != len(chosen) or not all(
+            isinstance(name, str) and name in known for name in chosen):
+        raise ValueError(f"stability_map must be True or one or two different hyperparameters "
+                         f"of {names[0]} ({', '.join(known)}), got {stability_map!r}")
+    return chosen
+
+
+def _optimizer_names(optimizer) -> list[str]:
+    items = [optimizer] if isinstance(optimizer, (str, type)) else optimizer
+    try:
+        items = list(items)
+    except TypeError:
+        raise TypeError(f"optimizer must be a name such as 'Adam' or a list of names, "
+                        f"got {optimizer!r}") from None
+    if not items:
+        raise ValueError("optimizer: give at least one optimizer name, e.g. 'SGD'")
+    names = [optimizer_class(item).__name__ for item in items]    # ValueError lists the valid
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"optimizer: list each optimizer once, got {repeated} more than once")
+    return names
+
+
+class Explorer:
+    """One explorer: its controls, its figure and the runs it shows.
+
+    Made by :func:`explore`. Displaying the object shows ``.widget``, a ``VBox`` with the CSS
+    class ``gdviz-explorer``. The controls are attributes, so code and tests can move them:
+    ``hyperparameter_sliders[optimizer][name]``, ``surface_dropdown``, ``start_sliders``
+    (x₀, y₀), ``steps_slider``, ``noise_slider``, ``schedule_dropdown``, ``step_slider`` (the
+    step shown, driven by ``play``); the results are ``trajectories``, ``image`` (the
+    picture's bytes) and ``readout`` (an HTML widget with the class ``gdviz-readout``).
+    """
+
+    def __init__(self, optimizers: list[str], surface: Surface, *, steps: int, start,
+                 noise: float, seed: int, projector: bool, hyperparameters: dict[str, dict],
+                 stability_map: tuple[str, ...] = (), schedule="constant"):
+        self.optimizers = list(optimizers)
+        self.stability_map = tuple(stability_map)
+        self.seed = seed
+        self.projector = projector
+        self.trajectories: list[Trajectory] = []
+        self.controls = Controls(self.optimizers, surface, steps=steps, start=start, noise=noise,
+                                 hyperparameters=hyperparameters, schedule=schedule)
+        self.view = ExplorerFigure(self.optimizers, projector=projector,
+                                   with_map=bool(self.stability_map))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.readout = widgets.HTML()
+        self.readout.add_class("gdviz-readout")
+        self.widget = self.controls.layout(self.image, self.readout, projector)
+        self._quiet = False
+        self._pending = None        # "run" or "draw": what a change from the browser asked for
+        self._observers = self.controls.observed(self._on_run, self._on_surface,
+                                                 self._on_steps, self._on_step)
+        for control, handler in self._observers:
+            control.observe(handler, names="value")
+        self.update()
+
+    # the controls and the figure, by the names code and tests use
+    hyperparameter_sliders = property(lambda self: self.controls.hyperparameter_sliders)
+    surface_dropdown = property(lambda self: self.controls.surface_dropdown)
+    start_sliders = property(lambda self: self.controls.start_sliders)
+    steps_slider = property(lambda self: self.controls.steps_slider)
+    noise_slider = property(lambda self: self.controls.noise_slider)
+    schedule_dropdown = property(lambda self: self.controls.schedule_dropdown)
+    step_slider = property(lambda self: self.controls.step_slider)
+    play = property(lambda self: self.controls.play)
+    surface = property(lambda self: self.controls.surface, doc="The surface the menu shows.")
+    start = property(lambda self: self.controls.start)
+    shown_step = property(lambda self: self.controls.shown_step,
+                          doc="The step k the path is drawn up to (the step slider's value).")
+    figure = property(lambda self: self.view.figure)
+    path_axes = property(lambda self: self.view.path_axes)
+    loss_axes = property(lambda self: self.view.loss_axes)
+    map_axes = property(lambda self: self.view.map_axes)
+    path_lines = property(lambda self: self.view.path_lines)
+    loss_lines = property(lambda self: self.view.loss_lines)
+    sweep_result = property(lambda self: self.view.sweep_result)
+    n_background_draws = property(lambda self: self.view.n_background_draws)
+
+    def hyperparameters(self, optimizer: str) -> dict[str, float]:
+        """The slider values of one optimizer, e.g. ``{"lr": 0.1, "momentum": 0.9}``."""
+        return self.controls.hyperparameters(optimizer)
+
+    # --- what a change does ---------------------------------------------------------------
+    def _on_run(self, change):
+        self._changed(change, "run")
+
+    def _on_step(self, change):
+        self._changed(change, "draw")
+
+    def _on_steps(self, change):
+        with self._quietly():
+            self.controls.show_all_steps(change["new"])
+        self._changed(change, "run")
+
+    def _on_surface(self, change):
+        with self._quietly():       # move both start sliders, then run once
+            self.controls.reset_start()
+        self._changed(change, "run")
+
+    def _changed(self, change, what: str) -> None:
+        if self._quiet or self.closed:
+            return
+        loop = _running_loop()
+        if loop is None or not change["owner"]._property_lock:    # from Python: now
+            self.update() if what == "run" else self._draw()
+            return
+        if self._pending is None:   # from the browser: once the waiting changes are in
+            loop.call_soon(self._catch_up)
+        if what == "run" or self._pending is None:
+            self._pending = what
+
+    def _catch_up(self) -> None:
+        what, self._pending = self._pending, None
+        if not self.closed:
+            self.update() if what == "run" else self._draw()
+
+    @contextlib.contextmanager
+    def _quietly(self):
+        """Move several controls without an update for each."""
+        before, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = before
+
+    # --- update and draw ------------------------------------------------------------------
+    def update(self) -> None:
+        """Re-run every optimizer with the controls' values and show the result.
+
+        A value the core refuses leaves the last picture and says why in the readout.
+        """
+        c = self.controls
+        surface, start, steps, noise, schedule = c.surface, c.start, c.steps, c.noise, c.schedule
+        try:
+            self.trajectories = [run(name, surface, start, steps, noise=noise, seed=self.seed,
+                                     schedule=schedule, **c.hyperparameters(name))
+                                 for name in self.optimizers]
+        except (ValueError, TypeError) as exc:
+            self.readout.value = (f'<span style="color:{DIVERGED_COLOR}">Cannot run this: '
+                                  f"{html.escape(str(exc))}</span>")
+            return
+        self._draw()
+
+    def _draw(self) -> None:
+        self._compose()
+        self.image.value = self.view.encode()
+        self.readout.value = self._readout_html()
+
+    def _compose(self) -> None:
+        """Draw the runs up to the step shown into the figure's canvas."""
+        if not self.trajectories:
+            return
+        k = self.shown_step
+        setting = None
+        if self.stability_map:
+            values = self.hyperparameters(self.optimizers[0])
+            setting = [values[n] for n in self.stability_map]
+        self.view.draw([_up_to(traj, k) for traj in self.trajectories], surface=self.surface,
+                       steps=self.controls.steps, map_key=self._map_key(), sweep=self._sweep,
+                       setting=setting)
+
+    def render_png(self) -> bytes:
+        """The current picture as a full-colour PNG (e.g. to save or to attach to a report)."""
+        self._compose()
+        return self.view.png()
+
+    def _readout_html(self) -> str:
+        """One line per optimizer: its slider settings (the sliders' own labels, so the
+        numbers read the same), then the result; then the schedule and any notes."""
+        lines = []
+        k = self.shown_step
+        for name, traj in zip(self.optimizers, self.trajectories):
+            sliders = self.hyperparameter_sliders[name]
+            settings = " · ".join(
+                f'<span class="gdviz-setting" data-name="{hp.name}">{hp.symbol} = '
+                f"{html.escape(sliders[hp.name].text)}</span>"
+                for hp in optimizer_class(name).hyperparameters)
+            text = html.escape(traj.message)
+            if traj.diverged:
+                text = f'<b style="color:{DIVERGED_COLOR}">{text}</b>'
+            if k < traj.n_steps:
+                gap = traj.losses[k] - traj.surface.min_value
+                text += f" · at step {k}: f − f_min = {gap:.3g}"
+            lines.append(f'<span style="color:{optimizer_color(name)}">■</span> {settings} — {text}')
+        schedule = self.controls.schedule
+        if schedule is not None:
+            lines.append(f"schedule: {html.escape(schedule.label)} (η_t = η · factor(t))")
+        lines += [f"<i>{html.escape(note)}</i>" for note in self.controls.notes]
+        return "<br>".join(lines)
+
+    # --- the stability map ----------------------------------------------------------------
+    def _map_key(self):
+        """Everything the map depends on besides its own axes' sliders."""
+        if not self.stability_map:
+            return None
+        name = self.optimizers[0]
+        fixed = {k: v for k, v in self.hyperparameters(name).items() if k not in self.stability_map}
+        schedule = self.controls.schedule
+        return (self.start, self.controls.noise, tuple(sorted(fixed.items())),
+                None if schedule is None else schedule.label)
+
+    def _sweep(self):
+        """Sweep the map's hyperparameters over their sliders' ranges."""
+        name = self.optimizers[0]
+        grid = {}
+        for hp in optimizer_class(name).hyperparameters:
+            if hp.name in self.stability_map:
+                low, high = hp.slider
+                grid[hp.name] = (np.geomspace if hp.log else np.linspace)(low, high, MAP_RESOLUTION)
+        fixed = {k: v for k, v in self.hyperparameters(name).items() if k not in grid}
+        ordered = {n: grid[n] for n in self.stability_map}
+        return sweep(name, self.surface, self.start, self.controls.steps,
+                     noise=self.controls.noise, seed=self.seed, schedule=self.controls.schedule,
+                     **ordered, **fixed)
+
+    # --- display and clean-up -------------------------------------------------------------
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+    @property
+    def closed(self) -> bool:
+        """Has :meth:`close` run (by hand, or because its cell ran again)?"""
+        return self.view.figure is None
+
+    def close(self) -> None:
+        """Close every widget of this explorer (their layouts and styles too), unlink Play
+        from the step slider and let the figure go: a closed explorer is garbage."""
+        if self.closed:
+            return
+        for control, handler in self._observers:
+            control.unobserve(handler, names="value")
+        self._observers = []
+        self.controls.close(self.widget)
+        self.view.close()
+
+    def __repr__(self) -> str:
+        return (f"<Explorer {', '.join(self.optimizers)} on {self.surface.name}: "
+                f"{'; '.join(t.message for t in self.trajectories)}>")
+
+
+def _running_loop():
+    """The kernel's event loop, when this runs inside it (None in a plain script or test)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _up_to(traj: Trajectory, k: int) -> Trajectory:
+    """The first k steps of a run (all of it when k ≥ its steps), for the Play control."""
+    if k >= traj.n_steps:
+        return traj
+    return dataclasses.replace(traj, points=traj.points[:k + 1], losses=traj.losses[:k + 1],
+                               grads=traj.grads[:k + 1], used_grads=traj.used_grads[:k],
+                               states={n: s[:k + 1] for n, s in traj.states.items()},
+                               diverged_at=None, divergence_reason="")
+
+
+# --- one cell, one set of live explorers -----------------------------------------------------
+#: The explorers made by each notebook cell: {cell: [(execution count, weak reference)]}.
+_LIVE: dict = {}
+
+
+def _current_cell():
+    """(the running cell, its execution count) in IPython, or None outside it.
+
+    JupyterLab names the cell in the request's metadata (``cellId``); elsewhere (the classic
+    Notebook, Colab, a terminal) the cell's source stands for it.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:         # pragma: no cover - ipywidgets brings IPython
+        return None
+    shell = get_ipython()
+    if shell is None:
+        return None
+    kernel = getattr(shell, "kernel", None)
+    header = {}
+    if kernel is not None:
+        get_parent = getattr(kernel, "get_parent", None)
+        header = get_parent("shell") if get_parent else getattr(kernel, "_parent_header", {})
+    cell_id = ((header or {}).get("metadata") or {}).get("cellId")
+    if cell_id:
+        return ("cell", cell_id), shell.execution_count
+    inputs = shell.user_ns.get("In") or [""]
+    return ("source", inputs[-1]), shell.execution_count
+
+
+def _replace_in_cell(explorer: "Explorer", cell) -> None:
+    """Close the explorers an earlier run of this cell made (their output is gone), so that
+    re-running a cell does not pile up figures; explorers of this run stay."""
+    if cell is None:
+        return
+    key, count = cell
+    kept = []
+    for made_in, ref in _LIVE.get(key, []):
+        earlier = ref()
+        if earlier is None or earlier.closed:
+            continue
+        if made_in != count:
+            earlier.close()
+        else:
+            kept.append((made_in, ref))
+    _LIVE[key] = [*kept, (count, weakref.ref(explorer))]
+    for other in [k for k, refs in _LIVE.items() if all(r() is None for _, r in refs)]:
+        del _LIVE[other]
