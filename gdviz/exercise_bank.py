@@ -272,22 +272,6 @@ def _rotated_adagrad():
     return min(("SGD", "AdaGrad"), key=lambda name: _best_final_loss(name, 45.0))
 
 
-# --- until notebooks 01 and 03 are rewritten (their old exercises) ---------------------------------------
-@question("adagrad_first_step", "AdaGrad with η = 1.5 (ε ≈ 0) starts at (−7, 2) on x²/20 + y². How far "
-          "does x move in the first step?",
-          "With h = g² after one step, the step is ηg/|g| = η in every coordinate, whatever the gradient.", NB3)
-def _adagrad_first_step():
-    path = run("AdaGrad", "elongated_bowl", steps=1, lr=1.5, eps=1e-10).points
-    return float(abs(path[1, 0] - path[0, 0]))
-
-
-@question("adagrad_step_100", "AdaGrad with η = 1 meets the same gradient g at every step. How large "
-          "is its step at step 100, in units of sign(g)?",
-          "After k equal gradients h = k·g², so the step is ηg/(√k |g|) = η/√k = 0.1: it dies away like 1/√k.", NB3)
-def _adagrad_step_100():
-    return 1 / math.sqrt(100)
-
-
 # --- 04 RMSprop and Adadelta -------------------------------------------------------------------------
 @prediction("rmsprop_thrown_out", "RMSprop with η = 0.3 on x²/20 + y² reaches the minimum to round-off "
             "(f − f_min below 10⁻³⁰) and the gradient there is almost zero. Over the rest of its 300 "

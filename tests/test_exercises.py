@@ -141,8 +141,6 @@ CLOSED_FORMS = {
     "adamw_decay_factor": lambda: 1 - 0.1 * 0.01,                  # 1 − ηλ
     "classic_fastest": _classic_fastest,
     "himmelblau_sgd_minimum": _himmelblau_minimum,
-    "adagrad_first_step": lambda: 1.5 * 0.7 / (0.7 + 1e-10),
-    "adagrad_step_100": lambda: 1 / math.sqrt(100),
 }
 
 def _rmsprop_thrown_out(lr=0.3, rho=0.99, eps=1e-8, steps=300):
@@ -344,7 +342,7 @@ from gdviz import exercises  # noqa: E402
 from gdviz.checks import ClaimFailed  # noqa: E402
 from gdviz.exercises import (IMPLEMENTATIONS, PREDICTIONS, hint, predict, reveal)  # noqa: E402
 
-OLD_KEYS = {"adagrad_first_step", "adagrad_step_100"}
+OLD_KEYS = set()
 GRADED = sorted(key for key in {**QUESTIONS, **IMPLEMENTATIONS}
                 if QUESTIONS.get(key, IMPLEMENTATIONS.get(key)).notebook[:2] in ("01", "02", "03")
                 and key not in OLD_KEYS)
