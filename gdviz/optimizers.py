@@ -43,13 +43,11 @@ __all__ = ["Optimizer", "OPTIMIZERS", "get_optimizer", "optimizer_class",
 OPTIMIZERS: dict[str, type["Optimizer"]] = {}
 
 
-class _Validated:
-    """A hyperparameter attribute: assignment runs the same check as the constructor.
-
-    ``opt.lr = -1`` raises the constructor's ``ValueError`` before anything changes; a number
-    is stored as a float and an array as a read-only float64 copy. On the class
-    (``SGD.lr``) it gives the :class:`~gdviz.hyperparams.Hyperparameter` record itself.
-    """
+class _Record:
+    """On the class, a hyperparameter's name gives its record: ``SGD.lr`` is the
+    :class:`~gdviz.hyperparams.Hyperparameter` (name, symbol, range, default). An instance's
+    value lives in its ``__dict__`` and is read from there at plain-attribute speed (this is a
+    non-data descriptor); assignment is checked by :meth:`Optimizer.__setattr__`."""
 
     def __init__(self, record: Hyperparameter):
         self.record = record
@@ -57,17 +55,7 @@ class _Validated:
     def __get__(self, instance, owner=None):
         if instance is None:
             return self.record
-        try:
-            return instance.__dict__[self.record.name]
-        except KeyError:
-            raise AttributeError(f"{type(instance).__name__} has no {self.record.name} yet") from None
-
-    def __set__(self, instance, value) -> None:
-        instance.__dict__[self.record.name] = self.record.validate(value, owner=type(instance).__name__)
-
-    def __delete__(self, instance) -> None:
-        raise AttributeError(f"{type(instance).__name__}: the hyperparameter {self.record.name} "
-                             f"cannot be deleted; assign a new value instead")
+        raise AttributeError(f"{type(instance).__name__} has no {self.record.name} yet")
 
 
 class Optimizer:
@@ -82,6 +70,7 @@ class Optimizer:
     """
 
     hyperparameters: ClassVar[tuple[Hyperparameter, ...]] = ()
+    _records: ClassVar[dict[str, Hyperparameter]] = {}      # by name, for checked assignment
     #: Names of the arrays this optimizer keeps per parameter (besides ``"step"``).
     state_names: ClassVar[tuple[str, ...]] = ()
     #: The notebook that teaches this optimizer.
@@ -119,8 +108,9 @@ class Optimizer:
             cls.lr_limit, cls.lr_limit_formula = Optimizer.__dict__["lr_limit"], ""
         if "fastest" not in vars(cls):
             cls.fastest = Optimizer.__dict__["fastest"]
-        for hp in cls.hyperparameters:             # every hyperparameter is checked when assigned
-            setattr(cls, hp.name, _Validated(hp))
+        cls._records = {hp.name: hp for hp in cls.hyperparameters}
+        for hp in cls.hyperparameters:
+            setattr(cls, hp.name, _Record(hp))
         cls.__signature__ = inspect.Signature([
             inspect.Parameter(hp.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=hp.default)
             for hp in cls.hyperparameters])
@@ -138,6 +128,15 @@ class Optimizer:
                   for hp in self.hyperparameters}        # all checked before any is set
         self.__dict__.update(values)             # already checked, as the descriptors would
         self.state: dict[str, dict] = {}
+
+    def __setattr__(self, name, value) -> None:
+        """Every hyperparameter is checked when assigned, with the constructor's message, before
+        anything changes: ``opt.lr = -1`` raises ``ValueError``. Numbers are stored as floats,
+        arrays as read-only float64 copies."""
+        record = self._records.get(name)
+        if record is not None:
+            value = record.validate(value, owner=type(self).__name__)
+        object.__setattr__(self, name, value)
 
     # --- what each subclass writes -------------------------------------------------------
     def init_state(self, theta: np.ndarray) -> dict[str, np.ndarray]:
