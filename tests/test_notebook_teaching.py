@@ -109,6 +109,13 @@ def test_three_exercises_of_two_kinds(path):
 
 
 @pytest.mark.parametrize("path", _params())
+def test_questions_and_rules_have_two_graded_hints(path):
+    """hint(key) the idea, hint(key, 2) the formula (their texts are tested in test_exercises.py)."""
+    missing = [ex.key for ex in exercises_in(path.name) if ex.kind != "prediction" and len(ex.hints) < 2]
+    assert not missing, f"{path.name}: exercises without two hints: {missing}"
+
+
+@pytest.mark.parametrize("path", _params())
 def test_every_prediction_is_revealed_after_it(path):
     cells = _cells(path)
     for i, kind, call in _exercise_cells(path):
