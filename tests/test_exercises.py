@@ -446,3 +446,17 @@ def test_numeric_prediction_says_how_far_off():
 def test_keys_are_unique_across_kinds():
     with pytest.raises(ValueError, match="already used"):
         exercises.prediction("gd_x10", "?", "", "none.ipynb")(lambda: 1.0)
+
+
+def test_the_step_decay_reference_steps_like_gdviz_schedules():
+    """The exercise's reference (η γ^⌊(t−1)/T⌋) and run(..., schedule=schedules.step(T, γ)) agree."""
+    from gdviz.exercise_bank import SGDStepDecay
+    with_schedule = gdviz.run("SGD", "elongated_bowl", steps=12, lr=0.3,
+                              schedule=gdviz.schedules.step(4, 0.5))
+    reference = gdviz.run(SGDStepDecay(lr=0.3, every=4, factor=0.5), "elongated_bowl", steps=12)
+    assert np.allclose(with_schedule.points, reference.points, rtol=1e-12, atol=0)
+    x, y = -7.0, 2.0                                     # and both against the loop written here
+    for t in range(1, 13):
+        lr = 0.3 * 0.5 ** ((t - 1) // 4)
+        x, y = x - lr * x / 10, y - lr * 2 * y
+    assert np.allclose(reference.points[-1], [x, y], rtol=1e-12)
