@@ -1,10 +1,14 @@
-"""The README's promise: adding an optimizer or a surface is one class in one place.
+"""The README's promise: adding an optimizer is one class and its reference (plus its worked
+solution and its symbol-table entry), and a surface is one class.
 
-The two example classes are taken from README.md's "Adding an optimizer or a surface" section
-and executed as written; the registries, the sweep, the explorer's sliders and dropdown, and the
-table-driven tests' reference lookup then pick them up with nothing else changed.
+The README's examples, in its "Adding an optimizer or a surface" section, are executed as
+written, in the files they name; the registry-driven tests (run here for the new class), the
+explorer's sliders, the comparison and the stability maps then pick the new optimizer up with
+nothing else changed. The four optimizers added through that path (NAdam, RAdam, Adamax,
+Lion) reach the same places.
 """
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +29,33 @@ def readme_example(marker: str) -> str:
 
 
 @pytest.fixture
-def registered():
-    """Run both README examples inside the modules they name, then unregister them."""
+def registered(tmp_path, monkeypatch):
+    """Run the README examples inside the modules they name, then unregister them."""
+    import importlib.util
+
+    import reference_optimizers
+
+    from gdviz import solutions
     before_opt, before_surf = dict(gdviz.OPTIMIZERS), dict(gdviz.SURFACES)
+    before_ref = dict(reference_optimizers.REFERENCES)
     namespace_opt, namespace_surf = dict(vars(optimizers)), dict(vars(surfaces))
-    exec(readme_example("class HeavyBallWithFriction"), namespace_opt)
+    exec(readme_example("class HeavyBallWithFriction(Optimizer)"), namespace_opt)
     exec(readme_example("class Booth"), namespace_surf)
-    yield namespace_opt["HeavyBallWithFriction"], namespace_surf["Booth"]
-    gdviz.OPTIMIZERS.clear(); gdviz.OPTIMIZERS.update(before_opt)
-    gdviz.SURFACES.clear(); gdviz.SURFACES.update(before_surf)
+    exec(readme_example('REFERENCES["HeavyBallWithFriction"]'), vars(reference_optimizers))
+    # the worked solution from a file, as gdviz.exercises.solution shows its source
+    path = tmp_path / "readme_solution.py"
+    path.write_text("import numpy as np\n\n\n" + readme_example("class HeavyBallWithFriction:"))
+    spec = importlib.util.spec_from_file_location("readme_solution", path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "readme_solution", module)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(solutions, "HeavyBallWithFriction", module.HeavyBallWithFriction, raising=False)
+    try:
+        yield namespace_opt["HeavyBallWithFriction"], namespace_surf["Booth"]
+    finally:
+        gdviz.OPTIMIZERS.clear(); gdviz.OPTIMIZERS.update(before_opt)
+        gdviz.SURFACES.clear(); gdviz.SURFACES.update(before_surf)
+        reference_optimizers.REFERENCES.clear(); reference_optimizers.REFERENCES.update(before_ref)
 
 
 def test_readme_examples_register_themselves(registered):
@@ -104,8 +126,68 @@ def test_explorer_offers_the_new_optimizer_and_surface(registered):
         explorer.close()
 
 
-def test_reference_lookup_names_the_missing_implementation(registered):
+def test_reference_lookup_names_the_missing_implementation():
     import reference_optimizers
 
-    with pytest.raises(Exception, match="no reference implementation for HeavyBallWithFriction"):
-        reference_optimizers.reference_for("HeavyBallWithFriction")
+    with pytest.raises(LookupError, match="no reference implementation for Brandnew.*tests/reference_optimizers.py"):
+        reference_optimizers.reference_for("Brandnew")
+
+
+def test_registry_driven_tests_pick_up_the_readme_example(registered):
+    """The tests that run over gdviz.OPTIMIZERS, run for the new class: its reference (to
+    round-off, state too), its worked solution, its colour, and validation of its inputs."""
+    import test_exercises
+    import test_optimizers
+    import test_plotting
+
+    name = "HeavyBallWithFriction"
+    test_optimizers.test_follows_torch_algorithm_to_round_off(name)
+    test_optimizers.test_state_holds_the_documented_arrays_and_the_step(name)
+    test_exercises.test_every_optimizer_has_a_solution_that_passes(name)
+    test_plotting.test_every_optimizer_has_its_own_palette_colour(name)
+
+
+def _reaches_comparison_and_stability_map(name):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gdviz import plotting as gp
+    from gdviz.comparison import compare
+
+    table = compare([name, "SGD"], ["elongated_bowl"], steps=20, lr_per_decade=2)
+    assert table.optimizers == (name, "SGD") and (name, "elongated_bowl") in table.best
+    assert name in table.to_markdown()
+    result = gdviz.sweep(name, "elongated_bowl", steps=30, lr=np.geomspace(0.01, 10, 7))
+    fig, ax = plt.subplots()
+    try:
+        line = gp.plot_stability_map(result, ax)
+        np.testing.assert_array_equal(line.get_xdata(), result.axes["lr"])
+        assert line.get_color() == gp.optimizer_color(name)
+        assert name in ax.get_title()
+    finally:
+        plt.close(fig)
+
+
+def test_the_readme_example_reaches_comparison_and_stability_map(registered):
+    _reaches_comparison_and_stability_map("HeavyBallWithFriction")
+
+
+NEW = ["NAdam", "RAdam", "Adamax", "Lion"]
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_the_new_optimizers_reach_explorer_comparison_and_stability_map(name):
+    pytest.importorskip("ipywidgets")
+    from gdviz.explorer import explore
+
+    assert name in gdviz.OPTIMIZERS
+    explorer = explore(name, steps=10)
+    try:
+        expected = {hp.name for hp in gdviz.OPTIMIZERS[name].hyperparameters}
+        assert set(explorer.hyperparameter_sliders[name]) == expected
+        readout = re.sub(r"<[^>]*>", "", explorer.readout.value)
+        assert name in readout, readout
+    finally:
+        explorer.close()
+    _reaches_comparison_and_stability_map(name)
