@@ -3,6 +3,8 @@
 Each test reads the artists back (line data, quiver vectors, mesh arrays, titles, legend texts)
 and compares them with runs and theory computed independently here.
 """
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -191,6 +193,72 @@ def test_diverged_run_is_marked_at_its_last_finite_point():
     (note,) = _by_gid(ax, "diverged_note")               # the last point is off the view
     assert note.get_text() == f"SGD diverged at step {traj.diverged_at} ↑"
     assert gdviz.run("SGD", steps=3).diverged is False
+
+
+def test_a_divergence_is_drawn_in_a_style_no_optimizer_uses_and_names_the_optimizer():
+    """Issue 10 #11: SGD's divergence drawn in Momentum's vermillion read as "Momentum diverged"."""
+    colours = {gp.optimizer_color(name).upper() for name in gdviz.OPTIMIZERS}
+    assert gp.DIVERGED_COLOR.upper() not in colours | {c.upper() for c in gp.PALETTE}
+    assert gp.DIVERGED_MARKER["markerfacecolor"] == "white"
+    assert gp.diverged_label("SGD", 19) == "SGD diverged at step 19"
+    for name, lr in (("SGD", 1.2), ("Momentum", 3.0), ("Nesterov", 2.5)):
+        traj = gdviz.run(name, steps=60, lr=lr)
+        assert traj.diverged, name
+        ax = gp.plot_trajectory(traj).axes
+        (cross,) = _by_gid(ax, "diverged")
+        assert cross.get_marker() == "X"
+        assert matplotlib.colors.to_hex(cross.get_markerfacecolor()) == "#ffffff"
+        assert matplotlib.colors.to_hex(cross.get_markeredgecolor()).upper() == gp.DIVERGED_COLOR.upper()
+        (note,) = _by_gid(ax, "diverged_note")
+        assert note.get_text().startswith(f"{name} diverged at step {traj.diverged_at}")
+        assert matplotlib.colors.to_hex(note.get_color()).upper() == gp.TEXT_COLOR.upper()
+        frame = note.get_bbox_patch().get_edgecolor()                  # the colour beside the text
+        assert matplotlib.colors.to_hex(frame).upper() == gp.optimizer_color(name).upper()
+        loss_ax = gp.plot_loss([traj])[0].axes
+        (cross,) = _by_gid(loss_ax, "diverged")
+        assert matplotlib.colors.to_hex(cross.get_markeredgecolor()).upper() == gp.DIVERGED_COLOR.upper()
+        plt.close("all")
+
+
+def test_every_text_drawn_is_dark_enough_to_read(tmp_path):
+    """Issue 10 #12: WCAG 2 contrast ≥ 4.5:1 on white for every text in figures with all twelve
+    optimizers (their colours are on lines and frames, never on letters); the optimizer colours
+    themselves may be lighter (AdamW's yellow is 1.3:1), which is why."""
+    assert _contrast(gp.TEXT_COLOR) >= 15 and _contrast(gp.DIVERGED_COLOR) >= 4.5
+    assert _contrast("#F0E442") < 1.5                      # what the issue measured, independently
+    trajs = [gdviz.run(name, steps=40) for name in gdviz.OPTIMIZERS]
+    trajs.append(gdviz.run("SGD", steps=60, lr=1.2))      # a divergence note at the edge
+    fig, _ = gp.plot_comparison(trajs)
+    figs = [fig, gp.small_multiples(trajs[:4] + trajs[-1:])[0],
+            gp.plot_stability_map(gdviz.sweep("Momentum", steps=40, lr=np.geomspace(0.01, 5, 8),
+                                              momentum=[0.0, 0.5, 0.9])).figure]
+    light = plt.figure().subplots()                       # a note for a run drawn in yellow
+    gp.plot_contour("elongated_bowl", light, xlim=(-1, 1), ylim=(-1, 1))
+    gp.plot_trajectory(trajs[-1], light, color=gp.optimizer_color("AdamW"))
+    figs.append(light.figure)
+    texts = []
+    for figure in figs:
+        figure.savefig(tmp_path / "drawn.png")           # legends and annotations are placed
+        texts += [t for t in figure.findobj(matplotlib.text.Text) if t.get_text().strip() and t.get_visible()]
+    assert len(texts) > 30
+    ratios = {t.get_text(): _contrast(t.get_color()) for t in texts}
+    assert min(ratios.values()) >= 4.5, {k: round(v, 2) for k, v in ratios.items() if v < 4.5}
+
+
+def test_a_broken_mathtext_title_names_its_argument():
+    """Issue 10 #9: not a long parser traceback at draw time, but which argument is wrong, now."""
+    traj = gdviz.run("SGD", steps=3)
+    with pytest.raises(ValueError, match=r"titles\[1\] '\$x\^\$' is not mathtext.*\\\$"):
+        gp.small_multiples([traj, traj], titles=["fine", "$x^$"])
+    bad = r"$\alph$ run"
+    with pytest.raises(ValueError, match="^" + re.escape(f"label {bad!r} is not mathtext")):
+        gp.plot_trajectory(traj, label=bad)
+    with pytest.raises(ValueError, match=r"^labels\[0\]"):
+        gp.plot_loss([traj], labels=[r"$\frac{1}$"])
+    with pytest.raises(ValueError, match=r"^labels\[1\]"):
+        gp.plot_trajectories([traj, traj], labels=["a", r"$\sqrt$"])
+    lines = gp.plot_loss([traj, traj], labels=[r"$\eta$ = 0.1", r"costs \$5 and \$6"])   # fine
+    assert [line.get_label() for line in lines] == [r"$\eta$ = 0.1", r"costs \$5 and \$6"]
 
 
 def test_trajectories_share_one_surface_and_get_distinct_colours():

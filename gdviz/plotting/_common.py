@@ -141,3 +141,20 @@ def _centres_to_edges(centres) -> np.ndarray:
     c = np.asarray(centres, dtype=float)
     mid = (c[1:] + c[:-1]) / 2
     return np.concatenate([[c[0] - (mid[0] - c[0])], mid, [c[-1] + (c[-1] - mid[-1])]])
+
+
+def _checked_text(text, argument: str) -> str:
+    """``text`` for a title or label, after checking any ``$...$`` in it is mathtext that
+    matplotlib can draw: otherwise a ``ValueError`` that names ``argument`` and the problem,
+    now, instead of a parser traceback when the figure is drawn."""
+    text = str(text)
+    if mpl.rcParams["text.usetex"] or text.replace(r"\$", "").count("$") < 2:
+        return text
+    from matplotlib.mathtext import MathTextParser
+    try:
+        MathTextParser("path").parse(text, 72)
+    except ValueError as exc:
+        problem = str(exc).strip().splitlines()[-1]
+        raise ValueError(f"{argument} {text!r} is not mathtext matplotlib can draw ({problem}); "
+                         f"fix the part between $...$, or write a literal dollar sign as \\$") from None
+    return text

@@ -12,6 +12,7 @@ from ..surfaces import Surface, get_surface
 from ..trajectory import Trajectory, run
 from ._common import (
     _as_trajectories,
+    _checked_text,
     _diverged_note,
     _figsize,
     _given_axes,
@@ -151,7 +152,7 @@ def plot_trajectory(traj: Trajectory, ax=None, *, color=None, label: str | None 
     ax = _new_axes(ax)
     _ensure_contour(ax, traj.surface, contour)
     color = optimizer_color(traj) if color is None else color
-    label = traj.label if label is None else label
+    label = traj.label if label is None else _checked_text(label, "label")
     if traj.diverged:
         label = f"{label}, {_diverged_note(traj)}"
     points = traj.points
@@ -225,6 +226,8 @@ def plot_trajectories(trajectories, ax=None, *, colors: Sequence | None = None,
     ax = _new_axes(ax)
     _ensure_contour(ax, surface, contour)
     chosen = list(colors) if colors is not None else _distinct_colors(trajs)
+    if labels is not None:
+        labels = [_checked_text(label, f"labels[{i}]") for i, label in enumerate(labels)]
     lines = [plot_trajectory(traj, ax, color=c, label=None if labels is None else labels[i],
                              markers=markers, contour=False, legend=False, zorder=3 + 0.01 * i)
              for i, (traj, c) in enumerate(zip(trajs, chosen))]
@@ -265,7 +268,7 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
     for i, (traj, color) in enumerate(zip(trajs, chosen)):
         gap = traj.losses - traj.surface.min_value
         steps = np.arange(len(gap))
-        label = traj.label if labels is None else labels[i]
+        label = traj.label if labels is None else _checked_text(labels[i], f"labels[{i}]")
         zero = gap <= 0 if log else np.zeros(len(gap), dtype=bool)
         if zero.any():
             after = " and after" if zero[-1] and zero.sum() > 1 else ""
@@ -330,7 +333,7 @@ def small_multiples(trajectories, axes=None, *, ncols: int | None = None, titles
         fig = axes[0].figure
     for i, (traj, ax) in enumerate(zip(trajs, axes)):
         plot_trajectory(traj, ax, color=chosen[i], markers=markers, legend=legend)
-        title = _two_line_title(traj) if titles is None else titles[i]
+        title = _two_line_title(traj) if titles is None else _checked_text(titles[i], f"titles[{i}]")
         if traj.diverged:
             title = f"{title}\n{_diverged_note(traj)}"
         ax.set_title(title)
