@@ -203,7 +203,14 @@ def cmd_lab(args):
         sys.exit(0)
 
 
-COMMANDS = {"lab": cmd_lab, "test": cmd_test, "unit": cmd_unit, "colab": cmd_colab}
+def cmd_mutate(args):
+    """Mutation testing of the core (tools/mutate.py; not part of `test`): prints JSON."""
+    python = dev_venv()
+    sys.exit(run([python, ROOT / "tools" / "mutate.py", *args]))
+
+
+COMMANDS = {"lab": cmd_lab, "test": cmd_test, "unit": cmd_unit, "colab": cmd_colab,
+            "mutate": cmd_mutate}
 
 
 def main(argv):
