@@ -39,7 +39,6 @@ import json
 import math
 import numbers
 import os
-import re
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -297,6 +296,7 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
             shapes.append(shape)
             return len(shapes) - 1
 
+        noted: set[int] = set()                  # the runs whose divergence note is placed
         for index, (panel, panel_lines) in enumerate(zip(panels, lines)):
             crosses = iter(a for a in panel.lines if a.get_gid() == "diverged")
             for traj, line in zip(trajs, panel_lines):
@@ -318,11 +318,12 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
                     stamps.extend({"panel": index, "x": x, "y": y, "shape": shape}
                                   for x, y in zip(xy[::2], xy[1::2]) if x is not None and y is not None)
             for artist in panel.texts:           # "SGD diverged at step 7 →" at the view's edge
-                found = re.search(r"diverged at step (\d+)", artist.get_text())
-                if artist.get_gid() == "diverged_note" and found:
+                step = (_note_step(artist, panel, trajs, noted)
+                        if artist.get_gid() == "diverged_note" else None)
+                if step is not None:
                     png, left, top = _sprite_png(artist, width, height, fig.dpi)
                     if png:
-                        sprites.append({"png": png, "x": left, "y": top, "from": int(found.group(1))})
+                        sprites.append({"png": png, "x": left, "y": top, "from": step})
         x, y = counter.get_transform().transform(counter.get_position())
         rc = matplotlib.rcParams
         scene = {
@@ -340,6 +341,20 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
     buffer = io.BytesIO()
     Image.fromarray(rgba[..., :3]).save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue(), scene
+
+
+def _note_step(note, panel, trajs, noted: set[int]) -> int | None:
+    """The step at which the run a divergence note speaks of diverged: the run whose last
+    point, brought to the view's edge, is the point the note is anchored at (read from the
+    data, never from the note's words)."""
+    (x0, x1), (y0, y1) = sorted(panel.get_xlim()), sorted(panel.get_ylim())
+    for i, traj in enumerate(trajs):
+        if traj.diverged and i not in noted:
+            x, y = traj.points[-1]
+            if np.allclose(note.xy, (np.clip(x, x0, x1), np.clip(y, y0, y1)), rtol=1e-9, atol=0):
+                noted.add(i)            # two runs may leave by the same corner: one note each
+                return traj.diverged_at
+    return None
 
 
 def _font_file(text) -> str:
