@@ -614,3 +614,29 @@ def test_changes_from_the_browser_are_drawn_once_the_waiting_ones_are_in(explore
     asyncio.run(drag())
     np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
                                sgd_on_elongated_bowl(0.5, explorer.start, 20), rtol=1e-12)
+
+
+# --- read without a kernel ------------------------------------------------------------------------
+def test_the_display_bundle_has_the_widget_and_a_still_picture_for_readers_without_a_kernel(
+        explorers):
+    import base64
+    import html as html_module
+    import re
+    explorer = explorers("SGD", steps=40, lr=0.95)
+    bundle = explorer.display_bundle()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    page = bundle["text/html"]
+    (data,) = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)
+    still = image_of(base64.b64decode(data))
+    assert still.size == image_of(explorer.image.value).size
+    assert gdviz.explorer.OFFLINE_NOTE in page
+    assert "η = 0.95" in page and html_module.escape(explorer.trajectories[0].message) in page
+
+
+def test_a_drag_sends_its_value_at_the_release(explorers):
+    """continuous_update=False: the browser sends a slider's value when the mouse is released
+    (or a key pressed), not every value the drag passes, which would each be run and drawn."""
+    explorer = explorers(["SGD", "Momentum"], steps=5)
+    sliders = [s for group in explorer.hyperparameter_sliders.values() for s in group.values()]
+    for slider in (*sliders, *explorer.start_sliders, explorer.noise_slider, explorer.steps_slider):
+        assert slider.continuous_update is False, slider.description

@@ -22,7 +22,9 @@ runs and is tested without a browser.
 """
 from .controls import NOISE_MAX, SCHEDULE_CHOICES, GridSlider, linear_grid, log_grid
 from .figure import LOSS_FLOOR
-from .wiring import MAP_RESOLUTION, MAX_STEPS, Explorer, explore, stability_explorer
+from .wiring import (MAP_RESOLUTION, MAX_STEPS, OFFLINE_NOTE, Explorer, explore,
+                     stability_explorer)
 
 __all__ = ["explore", "stability_explorer", "Explorer", "MAX_STEPS", "LOSS_FLOOR", "NOISE_MAX",
-           "MAP_RESOLUTION", "SCHEDULE_CHOICES", "GridSlider", "log_grid", "linear_grid"]
+           "MAP_RESOLUTION", "SCHEDULE_CHOICES", "GridSlider", "log_grid", "linear_grid",
+           "OFFLINE_NOTE"]

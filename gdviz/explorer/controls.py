@@ -54,6 +54,9 @@ class GridSlider(widgets.SelectionSlider):
 
     def __init__(self, grid, value: float, *, log: bool = False, **kwargs):
         self._log = log
+        # a drag sends its value once, at the release: every value it passes would each be
+        # run and drawn in turn, and the last picture would come long after the release
+        kwargs.setdefault("continuous_update", False)
         super().__init__(options=_options(grid), value=value, **kwargs)
 
     @property

@@ -10,6 +10,7 @@ Changes made from Python draw at once, so code that moves a slider reads the new
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import html
@@ -28,12 +29,17 @@ from ..trajectory import Trajectory, run, sweep
 from .controls import SCHEDULE_CHOICES, Controls
 from .figure import DIVERGED_COLOR, ExplorerFigure
 
-__all__ = ["explore", "stability_explorer", "Explorer", "MAX_STEPS", "MAP_RESOLUTION"]
+__all__ = ["explore", "stability_explorer", "Explorer", "MAX_STEPS", "MAP_RESOLUTION",
+           "OFFLINE_NOTE", "OFFLINE_CLASS"]
 
 #: The most steps the explorer's slider offers (runs stay well under a frame's time).
 MAX_STEPS = 1000
 #: Points per swept hyperparameter in the stability map.
 MAP_RESOLUTION = 100
+#: What a reader without a kernel sees under the explorer's still picture, in a div of this class.
+OFFLINE_NOTE = ("A still picture of the explorer: its sliders need a running Python kernel. "
+                "Run the notebook (JupyterLab, Jupyter Notebook or Colab) to move them.")
+OFFLINE_CLASS = "gdviz-explorer-offline"
 
 
 def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "elongated_bowl", *,
@@ -335,7 +341,27 @@ class Explorer:
     # --- display and clean-up -------------------------------------------------------------
     def _ipython_display_(self):
         from IPython.display import display
-        display(self.widget)
+        display(self.display_bundle(), raw=True)
+
+    def display_bundle(self) -> dict:
+        """What displaying the explorer sends: the widget's view, and for a reader without a
+        kernel or without widget scripts (nbconvert HTML, nbviewer, a course page) a
+        ``text/html`` still picture of the explorer as it was, with its readout and a line
+        saying the sliders need a running kernel. Front ends with widgets show the view."""
+        return {"text/plain": repr(self),
+                "application/vnd.jupyter.widget-view+json": {
+                    "version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
+                "text/html": self.offline_html()}
+
+    def offline_html(self) -> str:
+        """A still picture of the explorer, its readout, and why the sliders do not move."""
+        picture = base64.b64encode(self.image.value).decode("ascii")
+        description = html.escape("; ".join(t.message for t in self.trajectories), quote=True)
+        return (f'<div class="{OFFLINE_CLASS}">'
+                f'<img src="data:image/png;base64,{picture}" alt="{description}" '
+                f'style="max-width:100%">'
+                f'<div class="gdviz-readout">{self.readout.value}</div>'
+                f"<p><i>{OFFLINE_NOTE}</i></p></div>")
 
     @property
     def closed(self) -> bool:

@@ -1,0 +1,143 @@
+"""Where the time goes after a mouse drag on the explorer's η slider. Prints ONE JSON object.
+
+    python benchmarks/bench_explorer_latency.py [--notebooks 01 05] [--port 8872] [--drags 8]
+
+Kernel side ("kernel_cpu_ms", in this process, CPU time so that a loaded machine reads the
+same): one slider change of each notebook's explorer, split into the runs, the blitted
+redraw and the PNG encoding, with the PNG's size. Browser side ("browser", JupyterLab 4 with
+ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py): each notebook is
+run, then its η slider is dragged with the mouse ("drag_ms": mouseup → the new picture
+painted, median) and moved with the arrow keys ("key_ms"); "decode_ms" is the browser's time
+to decode the explorer's current picture. What is left of "drag_ms" after the kernel and the
+decode is the messages' way (kernel → server → browser) and the paint. Every number comes
+with the load average at the time (the machine is shared).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT, ROOT / "tests" / "browser"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from gdviz import run  # noqa: E402
+from gdviz.explorer import explore  # noqa: E402
+
+#: Each notebook's explorer call (as in notebooks/0N_*.ipynb).
+EXPLORERS = {
+    "01": (("SGD", "elongated_bowl"), {"steps": 40, "lr": 0.95}),
+    "02": ((["Momentum", "Nesterov"], "elongated_bowl"), {"steps": 60, "lr": 0.1, "momentum": 0.9}),
+    "03": ((["SGD", "AdaGrad"], "elongated_bowl"), {"steps": 30}),
+    "04": ((["AdaGrad", "RMSprop"], "elongated_bowl"), {"steps": 200, "lr": 0.03}),
+    "05": ((["Adam", "AdamW"], "himmelblau"), {"steps": 200, "lr": 0.1}),
+    "06": ((["SGD", "Momentum", "Adam"], "saddle"), {"steps": 60, "lr": 0.1}),
+}
+
+JS_DECODE = """async (img) => {
+  const blob = await (await fetch(img.src)).blob();
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const bitmap = await createImageBitmap(blob);
+    times.push(performance.now() - t);
+    bitmap.close();
+  }
+  times.sort((a, b) => a - b);
+  return {ms: times[2], bytes: blob.size};
+}"""
+
+
+def cpu_ms(action, repeats: int = 15) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        action()
+        times.append((time.process_time() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def kernel_side(notebook: str) -> dict:
+    args, kwargs = EXPLORERS[notebook]
+    explorer = explore(*args, **kwargs)
+    name = explorer.optimizers[0]
+    slider = explorer.hyperparameter_sliders[name]["lr"]
+    start = slider.index
+    values = iter([slider.grid[start + (i % 20) - 10] for i in range(1000)])
+
+    def move():
+        slider.value = next(values)
+
+    result = {"change": cpu_ms(move),
+              "runs": cpu_ms(lambda: [run(n, explorer.surface, explorer.start, kwargs["steps"],
+                                          **explorer.hyperparameters(n))
+                                      for n in explorer.optimizers]),
+              "redraw": cpu_ms(explorer._compose), "encode": cpu_ms(explorer.view.encode),
+              "png_bytes": len(explorer.view.encode())}
+    explorer.close()
+    return result
+
+
+def browser_side(notebooks, port: int, drags: int) -> dict:
+    import jlab_harness as h
+    from playwright.sync_api import sync_playwright
+    out = {}
+    with tempfile.TemporaryDirectory() as base, sync_playwright() as pw:
+        server = h.JupyterLabServer(Path(base))
+        server.port, server.url = port, f"http://127.0.0.1:{port}"
+        paths = {n: server.add_notebook(next((ROOT / "notebooks").glob(f"{n}_*.ipynb")))
+                 for n in notebooks}
+        server.start()
+        browser = pw.chromium.launch(executable_path=h.find_chromium(), headless=True,
+                                     args=h.CHROMIUM_ARGS)
+        context = browser.new_context(viewport=h.VIEWPORT, device_scale_factor=1)
+        try:
+            for notebook, nb_path in paths.items():
+                session = h.NotebookSession(server, context, nb_path)
+                session.open()
+                session.run_all(timeout_s=600)
+                explorer = session.explorer(0)
+                slider, label = session.eta_slider(explorer)
+                targets = [0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65][:drags]
+                dragged = session.drag_slider(explorer, slider, label, targets=targets)
+                keyed = session.move_slider(explorer, slider, label, moves=8)
+                decode = session.explorer_image(explorer).evaluate(JS_DECODE)
+                out[notebook] = {"drag_ms": dragged.summary()["median_ms"],
+                                 "drag_samples_ms": dragged.summary()["samples_ms"],
+                                 "pictures_after_release": dragged.loads_after_release,
+                                 "key_ms": keyed.summary()["median_ms"],
+                                 "decode_ms": round(decode["ms"], 2), "png_bytes": decode["bytes"],
+                                 "load_average": dragged.load_average}
+                server.shutdown_kernels_for(nb_path)
+                session.close()
+        finally:
+            browser.close()
+            server.stop()
+    return out
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--notebooks", nargs="+", default=list(EXPLORERS))
+    parser.add_argument("--port", type=int, default=8872)
+    parser.add_argument("--drags", type=int, default=8)
+    parser.add_argument("--kernel-only", action="store_true")
+    args = parser.parse_args(argv)
+    result = {"load_average_start": [round(x, 2) for x in os.getloadavg()],
+              "kernel_cpu_ms": {n: kernel_side(n) for n in args.notebooks}}
+    if not args.kernel_only:
+        result["browser"] = browser_side(args.notebooks, args.port, args.drags)
+    result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
