@@ -78,6 +78,13 @@ def transpose(a):
     return np.swapaxes(a, -1, -2)
 
 
+def _like_bias(g, b):
+    """A bias gradient summed over the samples, shaped like the bias: (n_out,) for one network,
+    (K, 1, n_out) for a stack. With one network and X of shape (m, B, d) (m separate batches),
+    it stays (m, n_out): one gradient per batch, e.g. per image."""
+    return g[..., None, :] if b.ndim == 3 else g
+
+
 class MLP:
     """A multilayer perceptron: ``sizes`` = [inputs, hidden…, classes], ReLU, softmax cross-entropy.
 
@@ -180,6 +187,8 @@ class MLP:
         """One forward and one backward pass: (loss, gradient dict), no input checks.
 
         For a stack, X may be shared (n, d) or one batch per network (K, n, d), y (n,) or (K, n).
+        For one network, X of shape (m, B, d) and y (m, B) give m separate losses and gradients
+        (every array with a leading axis m): B = 1 gives each image's own gradient.
         """
         L = self.n_layers
         a, zs = [X], []                                     # forward, keeping what backward needs
@@ -197,7 +206,7 @@ class MLP:
         grads = {}
         for k in range(L, 0, -1):
             grads[f"W{k}"] = transpose(a[k - 1]) @ delta                    # ∂W_k = a_{k−1}ᵀ δ_k
-            grads[f"b{k}"] = delta.sum(axis=-2).reshape(params[f"b{k}"].shape)  # ∂b_k = Σ_i δ_k
+            grads[f"b{k}"] = _like_bias(delta.sum(axis=-2), params[f"b{k}"])    # ∂b_k = Σ_i δ_k
             if k > 1:
                 delta = (delta @ transpose(params[f"W{k}"])) * (zs[k - 2] > 0)  # δ_{k−1}
         return loss, {key: grads[key] for key in params}
@@ -230,7 +239,7 @@ class MLP:
         hv = {}
         for k in range(L, 0, -1):
             hv[f"W{k}"] = transpose(a[k - 1]) @ R_delta + (transpose(Ra[k - 1]) @ delta if k > 1 else 0.0)
-            hv[f"b{k}"] = R_delta.sum(axis=-2).reshape(params[f"b{k}"].shape)
+            hv[f"b{k}"] = _like_bias(R_delta.sum(axis=-2), params[f"b{k}"])
             if k > 1:
                 mask = zs[k - 2] > 0
                 W = params[f"W{k}"]

@@ -26,7 +26,7 @@ from .network import MLP, flatten, log_softmax, pick
 from .optimizers import Optimizer, get_optimizer
 from .trajectory import _check_schedule, _scheduled, _set_lr
 
-__all__ = ["train", "TrainingRecord", "DIVERGENCE_LOSS"]
+__all__ = ["train", "TrainingRecord", "DIVERGENCE_LOSS", "loss_shape"]
 
 #: A minibatch loss above this (or not finite) counts as diverged. A fresh 10-class network
 #: starts near ln 10 ≈ 2.3; a loss of 1000 gives its own label a probability of e^-1000.
@@ -238,3 +238,15 @@ def _mark_divergence(net: MLP, loss, t: int, diverged_at: list) -> bool:
                 for value in net.params.values():
                     value[k] = np.nan
     return all(d is not None for d in diverged_at)
+
+
+def loss_shape(losses) -> str:
+    """How a run's loss went, in words: ``"diverges"`` (it blew up: not finite or above
+    DIVERGENCE_LOSS), ``"does not train"`` (it did not end below half its start), else
+    ``"decreases smoothly"`` (it never rose) or ``"spikes, then trains"`` (it rose at least once)."""
+    losses = np.asarray(losses, dtype=float)
+    if not np.all(np.abs(losses) <= DIVERGENCE_LOSS):
+        return "diverges"
+    if not losses[-1] < losses[0] / 2:
+        return "does not train"
+    return "decreases smoothly" if np.all(np.diff(losses) <= 0) else "spikes, then trains"

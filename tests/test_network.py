@@ -13,7 +13,7 @@ import gdviz
 from gdviz import schedules
 from gdviz.landscape import hessian_vector_product, loss_on_plane, pca_plane, top_eigenvalue
 from gdviz.network import MLP, flatten, unflatten
-from gdviz.training import DIVERGENCE_LOSS, train
+from gdviz.training import DIVERGENCE_LOSS, loss_shape, train
 
 SIZES = [[4, 3], [5, 6, 3], [6, 5, 4, 3]]
 
@@ -432,3 +432,78 @@ def _at(net, theta):
     twin = net.copy()
     twin.params = {k: v.copy() for k, v in unflatten(theta, net.params).items()}
     return twin
+
+
+def test_separate_batches_give_separate_gradients():
+    """X of shape (m, 1, d): each image's own loss and gradient, as if passed alone."""
+    sizes = [5, 4, 3]
+    net = net_with_biases(sizes, 1)
+    X, y = toy_data(sizes, n=6, seed=1)
+    losses, grads = net.loss_and_gradient(net.params, X[:, None, :], y[:, None])
+    assert losses.shape == (6,) and grads["W1"].shape == (6, 5, 4) and grads["b1"].shape == (6, 4)
+    for i in range(6):
+        alone = net.gradient(X[i:i + 1], y[i:i + 1])
+        assert losses[i] == pytest.approx(net.loss(X[i:i + 1], y[i:i + 1]), rel=1e-12)
+        for key in alone:
+            np.testing.assert_allclose(grads[key][i], alone[key], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(flatten(grads, stacked=True).mean(axis=0), flatten(net.gradient(X, y)),
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("losses, shape", [
+    ([2.3, 1.0, 0.5], "decreases smoothly"),
+    ([2.3, 3.0, 1.0, 0.5], "spikes, then trains"),
+    ([2.3, 3.0, 2.30], "does not train"),
+    ([2.3, 1.0, 1.0], "decreases smoothly"),
+    ([2.3, 2.2, 2.1], "does not train"),
+    ([2.3, 5e3, 1.0], "diverges"),
+    ([2.3, np.nan], "diverges"),
+])
+def test_loss_shape_names_what_a_run_did(losses, shape):
+    assert loss_shape(losses) == shape
+
+
+# --- figures (matplotlib, Agg) ----------------------------------------------------------------
+def test_the_figures_draw_what_they_are_given():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from gdviz import network_plots as npl
+    lrs = np.logspace(-3, 0, 4)
+    final = {"SGD": np.array([[2.3, 2.3], [0.5, 0.6], [0.2, 0.3], [np.nan, 2.3]]),
+             "Adam": np.array([[1.0, 1.1], [0.1, 0.2], [0.3, 0.3], [2.3, 2.3]])}
+    fig, axes = npl.plot_lr_sensitivity(lrs, final, chance=np.log(10))
+    assert axes.shape == (1, 2) and axes[0, 0].get_title() == "SGD (best η = 0.1)"
+    median = axes[0, 0].lines[0].get_ydata()
+    np.testing.assert_allclose(median, [2.3, 0.55, 0.25, np.nan])       # a row with a diverged seed is not drawn
+    assert axes[0, 1].get_title() == "Adam (best η = 0.01)"
+    plt.close(fig)
+    curves = {"SGD": np.ones((10, 3)), "Adam": np.full((10, 3), 0.5)}
+    fig, axes = npl.plot_loss_curves(curves, window=3)
+    np.testing.assert_allclose(axes[0, 1].lines[-1].get_ydata(), 0.5)
+    plt.close(fig)
+    B = 2 ** np.arange(4)
+    ax = npl.plot_gradient_noise(B, 8.0 / B, 8.0 / B)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), 8.0 / B)
+    plt.close(ax.figure)
+
+
+def test_smooth_is_a_centred_moving_average():
+    from gdviz.network_plots import smooth
+    values = np.array([0.0, 3.0, 6.0, 9.0])
+    np.testing.assert_allclose(smooth(values, 3), [1.5, 3.0, 6.0, 7.5])
+    np.testing.assert_allclose(smooth(np.stack([values, 2 * values], axis=1), 3)[:, 1], [3, 6, 12, 15])
+
+
+def test_the_explorer_redraws_from_precomputed_curves():
+    pytest.importorskip("ipywidgets")
+    from gdviz import network_plots as npl
+    lrs = np.array([0.01, 0.1, 1.0])
+    curves = {"SGD": np.array([[2.0, 2.0, 2.0], [1.0, 0.5, np.nan]]), "Adam": np.ones((2, 3))}
+    viewer = npl.explore(lrs, curves)
+    assert viewer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    viewer.lr.value = 2
+    assert "diverged" in viewer.title.get_text()
+    np.testing.assert_array_equal(viewer.line.get_ydata(), [2.0, np.nan])
+    viewer.optimizer.value = "Adam"
+    assert viewer.title.get_text() == "Adam, η = 1: final loss 1"
