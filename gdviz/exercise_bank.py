@@ -14,13 +14,13 @@ import numpy as np
 
 from . import theory
 from .exercises import implement, prediction, question
-from .hyperparams import LR, Hyperparameter
+from .hyperparams import LR, WEIGHT_DECAY, Hyperparameter
 from .optimizers import SGD, Adadelta, Momentum, RMSprop
 from .trajectory import run, sweep
 
 NB1, NB2, NB3 = "01_gradient_descent.ipynb", "02_momentum_nesterov.ipynb", "03_adagrad.ipynb"
 NB4, NB5, NB6 = "04_rmsprop_adadelta.ipynb", "05_adam_adamw.ipynb", "06_comparison.ipynb"
-NB7 = "07_neural_network.ipynb"
+NB7 = "07_real_network.ipynb"
 
 
 # --- 01 gradient descent ------------------------------------------------------------------------
@@ -425,3 +425,109 @@ def _himmelblau_sgd_minimum():
 
 
 # --- 07 a neural network -----------------------------------------------------------------------------
+#: The network, data subset and run of notebook 07's curvature section (section 5).
+NET_SIZES, NET_CURVATURE_SAMPLES, NET_GD_STEPS = (64, 32, 10), 256, 300
+
+
+@question("net_param_count", "How many numbers (weights and biases) does training adjust in a network "
+          "with sizes [64, 100, 10]?",
+          "Each layer has a weight matrix with n_in·n_out entries and one bias per output: "
+          "64·100 + 100 + 100·10 + 10.", NB7,
+          hints=("Count layer by layer: every layer k has a weight matrix Wk and a bias vector bk.",
+                 "A layer from n_in to n_out numbers has n_in·n_out weights and n_out biases; add the layers."),
+          mistakes=((64 * 100 + 100 * 10, "That counts the weights only: every layer also has one bias per output."),
+                    (64 + 100 + 10, "That counts the units (neurons), not the connections between them."),
+                    (64 * 100 * 10, "That multiplies all the widths: the two layers have separate matrices; add them.")))
+def _net_param_count():
+    from .network import MLP
+    return MLP([64, 100, 10]).n_params
+
+
+_BATCH_RATIOS = {"same": 1.0, "half": 1 / 2, "quarter": 1 / 4, "sixteenth": 1 / 16}
+
+
+def batch_noise_choice(ratio: float) -> str:
+    """The choice of the "net_batch_noise" prediction nearest to a measured variance ratio."""
+    return min(_BATCH_RATIOS, key=lambda name: abs(math.log(_BATCH_RATIOS[name] / ratio)))
+
+
+@prediction("net_batch_noise", "A minibatch gradient g_B (the mean over B random training images) differs "
+            "from the full-batch gradient g. From B = 16 to B = 64, how does the mean squared "
+            "difference E|g_B − g|² change?",
+            "It falls like 1/B: four times the batch, a quarter of the squared noise. (Drawing without "
+            "replacement from n images adds the factor (n − B)/(n − 1), a few per cent here.)", NB7,
+            choices=tuple(_BATCH_RATIOS),
+            mistakes=(("half", "Half is what the typical size |g_B − g| does (it falls like 1/√B); its "
+                               "square, the variance, falls like 1/B."),
+                      ("sixteenth", "That would be 1/B²: the mean of B independent gradients has variance "
+                                    "σ²/B, not σ²/B²."),
+                      ("same", "Each image's gradient is different, so averaging more of them cancels more "
+                               "of their differences.")))
+def _net_batch_noise():
+    from .data import load_digits
+    n = len(load_digits()[1])
+    return batch_noise_choice(16 / 64 * (n - 64) / (n - 16))      # σ²/B · (n − B)/(n − 1)
+
+
+@prediction("net_above_limit", "Full-batch gradient descent on the digits network (sizes [64, 32, 10], "
+            "256 images) with η = 1.5 × 2/λ_max, where λ_max is the Hessian's largest eigenvalue at the "
+            "start. On a quadratic this η diverges. What does the network's loss do in 300 steps?",
+            "It jumps up for a few steps, then falls and keeps training: a network's curvature changes as "
+            "θ moves, and the jump throws θ to a flatter place where λ_max < 2/η, so the same η is stable "
+            "there (a \"catapult\").", NB7,
+            choices=("diverges", "spikes, then trains", "decreases smoothly"),
+            mistakes=(("diverges", "On a quadratic it would, because the curvature is the same everywhere; "
+                                   "here λ_max changes as the parameters move."),
+                      ("decreases smoothly", "Above 2/λ_max the first steps overshoot along the sharpest "
+                                             "direction, so the loss rises before anything else happens.")))
+def _net_above_limit():
+    from .data import load_digits
+    from .landscape import top_eigenvalue
+    from .network import MLP
+    from .training import loss_shape, train
+    X, y = (part[:NET_CURVATURE_SAMPLES] for part in load_digits()[:2])
+    lam, _ = top_eigenvalue(MLP(NET_SIZES, seed=0), X, y, iterations=100, tol=1e-6)
+    record = train(MLP(NET_SIZES, seed=0), SGD(lr=1.5 * 2 / lam), (X, y), epochs=NET_GD_STEPS,
+                   batch_size=NET_CURVATURE_SAMPLES, evaluate_every=NET_GD_STEPS)
+    return loss_shape(record.losses)
+
+
+class SGDWeightDecay(SGD, register=False):
+    r"""SGD with L2 weight decay, as ``torch.optim.SGD(weight_decay=...)``: the decay joins the gradient.
+
+    .. math::
+        g \leftarrow g + \delta \theta \\
+        \theta \leftarrow \theta - \eta \, g
+
+    The reference of the exercise "sgd_weight_decay" (notebook 7). For plain SGD this equals
+    AdamW's decoupled form θ ← θ − ηδθ − ηg; for Adam the two differ (notebook 05).
+    """
+
+    hyperparameters = (LR.given(0.1), WEIGHT_DECAY.given(0.01))
+    summary = "SGD whose gradient gets the pull δθ toward 0 (L2 regularisation)"
+
+    def step(self, theta, g, state):
+        g = g + self.weight_decay * theta                 # g ← g + δθ
+        return theta - self.lr * g                        # θ ← θ − ηg
+
+
+class _DecayWithoutLr(SGDWeightDecay, register=False):
+    def step(self, theta, g, state):
+        return theta - self.lr * g - self.weight_decay * theta
+
+
+class _DecayAwayFromZero(SGDWeightDecay, register=False):
+    def step(self, theta, g, state):
+        return theta - self.lr * (g - self.weight_decay * theta)
+
+
+implement("sgd_weight_decay", SGDWeightDecay,
+          "Write SGD with weight decay as torch's SGD(weight_decay=δ) does it: add δθ to the gradient, "
+          "then take the SGD step.", NB7, settings={"lr": 0.05, "weight_decay": 0.1},
+          hints=("Weight decay is the gradient of the penalty (δ/2)|θ|²: a pull of every weight toward 0, "
+                 "proportional to the weight itself. Add it to the gradient before stepping.",
+                 "g ← g + δθ, then θ ← θ − ηg (both per parameter array, in place)."),
+          mistakes=((_DecayWithoutLr, "Your decay is not scaled by η: in torch's SGD the term δθ joins the "
+                                      "gradient, so the step is η(g + δθ)."),
+                    (_DecayAwayFromZero, "Your decay pushes the weights away from 0: the penalty's gradient "
+                                         "is +δθ, so the step subtracts ηδθ.")))

@@ -30,6 +30,16 @@ class SGDStepDecay:
             params[key] -= lr_t * grads[key]                             # θ ← θ − ηₜg
 
 
+class SGDWeightDecay:
+    def __init__(self, lr=0.1, weight_decay=0.01):
+        self.lr, self.weight_decay = lr, weight_decay
+
+    def update(self, params, grads):
+        for key in params:
+            g = grads[key] + self.weight_decay * params[key]    # g ← g + δθ
+            params[key] -= self.lr * g                           # θ ← θ − ηg
+
+
 class Momentum:
     def __init__(self, lr=0.1, momentum=0.9):
         self.lr, self.momentum = lr, momentum

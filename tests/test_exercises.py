@@ -141,6 +141,7 @@ CLOSED_FORMS = {
     "adamw_decay_factor": lambda: 1 - 0.1 * 0.01,                  # 1 − ηλ
     "classic_fastest": _classic_fastest,
     "himmelblau_sgd_minimum": _himmelblau_minimum,
+    "net_param_count": lambda: 64 * 100 + 100 + 100 * 10 + 10,     # Σ n_in·n_out + n_out
 }
 
 def _rmsprop_thrown_out(lr=0.3, rho=0.99, eps=1e-8, steps=300):
@@ -155,6 +156,30 @@ def _rmsprop_thrown_out(lr=0.3, rho=0.99, eps=1e-8, steps=300):
     return "thrown back out" if max(losses[lowest:]) > 0.1 else "it stays"
 
 
+def _digits_gd_above_limit(multiple=1.5, steps=300):
+    """Notebook 07's run, written out here: full-batch gradient descent on [64, 32, 10] and 256
+    digits at η = multiple·2/λ_max (λ_max from gdviz, tested against eigvalsh in test_network)."""
+    from gdviz.data import load_digits
+    from gdviz.landscape import top_eigenvalue
+    from gdviz.network import MLP
+    X, y = (part[:256] for part in load_digits()[:2])
+    lam, _ = top_eigenvalue(MLP([64, 32, 10], seed=0), X, y, iterations=100, tol=1e-6)
+    W1, b1, W2, b2 = (v.copy() for v in MLP([64, 32, 10], seed=0).params.values())
+    lr, losses = multiple * 2 / lam, []
+    for _ in range(steps):
+        z1 = X @ W1 + b1
+        a1 = np.maximum(z1, 0)
+        z2 = a1 @ W2 + b2
+        p = np.exp(z2 - z2.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        losses.append(-np.mean(np.log(p[np.arange(256), y])))
+        d2 = (p - np.eye(10)[y]) / 256
+        d1 = d2 @ W2.T * (z1 > 0)
+        W1, b1, W2, b2 = W1 - lr * X.T @ d1, b1 - lr * d1.sum(0), W2 - lr * a1.T @ d2, b2 - lr * d2.sum(0)
+    rose = np.any(np.diff(losses) > 0)
+    return "spikes, then trains" if rose and losses[-1] < losses[0] / 2 else "?"
+
+
 PREDICTION_CLOSED_FORMS = {
     "divergence_speed": lambda: ("after dozens of steps" if 10 <= _first_exit_step(1.05) < 100 else "?"),
     "noise_half_eta": lambda: {0.5: "half", 0.25: "a quarter", 1.0: "the same"}[
@@ -162,6 +187,9 @@ PREDICTION_CLOSED_FORMS = {
     "momentum_slippery": lambda: "above" if _heavy_ball_final_loss(0.1, 0.99, 100) > 0.01 else "below",
     "rotated_adagrad": lambda: min(_rotated_best_losses(), key=_rotated_best_losses().get),
     "rmsprop_thrown_out": _rmsprop_thrown_out,
+    # σ²/B·(n − B)/(n − 1) with n = 1442 training digits: from B = 16 to 64 the ratio is 0.242
+    "net_batch_noise": lambda: "quarter" if abs(16 / 64 * (1442 - 64) / (1442 - 16) - 0.25) < 0.01 else "?",
+    "net_above_limit": _digits_gd_above_limit,
 }
 
 
