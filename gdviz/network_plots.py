@@ -13,12 +13,17 @@ import math
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image
 
 from .plotting import optimizer_color
 from .plotting._common import _figsize, _lw, _ms
 
 __all__ = ["plot_digits", "smooth", "plot_loss_curves", "plot_lr_sensitivity", "plot_gradient_noise",
-           "plot_landscape", "plot_sharpness", "CurveViewer", "explore"]
+           "plot_landscape", "plot_sharpness", "CurveViewer", "curve_explorer"]
 
 _CONTEXT = "#BBBBBB"      # the other optimizers, behind the one a panel is about
 
@@ -136,9 +141,9 @@ def plot_lr_sensitivity(lrs, final: dict, columns: int = 4, chance: float | None
         ax.set_xlabel("learning rate η")
     for ax in axes[:, 0]:
         ax.set_ylabel("final training loss")
-    handles = [mpl.lines.Line2D([], [], ls="none", marker="X", color="black", label="diverged (a seed)")]
+    handles = [Line2D([], [], ls="none", marker="X", color="black", label="diverged (a seed)")]
     if chance is not None:
-        handles.append(mpl.lines.Line2D([], [], color="#555555", ls=":", label=f"guessing (ln 10 = {chance:.2f})"))
+        handles.append(Line2D([], [], color="#555555", ls=":", label=f"guessing (ln 10 = {chance:.2f})"))
     fig.legend(handles=handles, loc="outside lower center", ncols=2)
     return fig, axes
 
@@ -182,8 +187,8 @@ def plot_landscape(a, b, losses, paths: dict, ax=None, explained: float | None =
         width = _lw(0.9 + 0.9 * i)
         ax.plot(xy[:, 0], xy[:, 1], color=color, lw=width, label=name, zorder=3 + n - i,
                 solid_capstyle="round",
-                path_effects=[mpl.patheffects.Stroke(linewidth=width + _lw(0.8), foreground="white"),
-                              mpl.patheffects.Normal()])
+                path_effects=[patheffects.Stroke(linewidth=width + _lw(0.8), foreground="white"),
+                              patheffects.Normal()])
         ax.plot(*xy[-1], marker="o", color=color, mec="white", ms=_ms(2.0), zorder=4 + n)
     start = next(iter(paths.values()))[0]
     ax.plot(*start, marker="o", mfc="white", mec="black", ms=_ms(2.0), ls="none", zorder=5 + n,
@@ -238,8 +243,8 @@ class CurveViewer:
                                           value=len(self.lrs) // 2, description="η",
                                           continuous_update=True)
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.fig = mpl.figure.Figure(figsize=_figsize(0.5), layout="constrained")
-        mpl.backends.backend_agg.FigureCanvasAgg(self.fig)
+        self.fig = Figure(figsize=_figsize(0.5), layout="constrained")
+        FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_subplot()
         self.ax.set_yscale("log")
         self.ax.set_xlabel("iteration" if per_epoch is None else f"iteration ({per_epoch} per epoch)")
@@ -249,7 +254,8 @@ class CurveViewer:
         self.ax.set_xlim(1, max(len(c) for c in self.curves.values()))
         (self.others,) = self.ax.plot([], [], color=_CONTEXT, lw=_lw(0.5))
         (self.line,) = self.ax.plot([], [], lw=_lw(1.2))
-        self.title = self.ax.set_title("")
+        self.title = self.ax.set_title("", y=1.0)         # a fixed place: no re-layout per draw
+        self._background, self._background_of = None, None
         self.optimizer.observe(self._on_change, names="value")
         self.lr.observe(self._on_change, names="value")
         self.widget = widgets.VBox([widgets.HBox([self.optimizer, self.lr]), self.image])
@@ -259,31 +265,57 @@ class CurveViewer:
         self.update()
 
     def update(self) -> None:
-        """Draw the chosen curve over the same optimizer's other η (grey) and show it."""
+        """Draw the chosen curve over the same optimizer's other η (grey) and show it.
+
+        A new optimizer redraws the whole figure once and keeps it as a background without the
+        highlighted curve; a new η only pastes that background and draws one line and the
+        title on it (blitting), so the slider answers in milliseconds."""
         name, k = self.optimizer.value, self.lr.value
         c = self.curves[name]
         t = np.arange(1, len(c) + 1, dtype=float)
-        grey_x = np.concatenate([np.append(t, np.nan) for _ in range(c.shape[1])])
-        grey_y = np.concatenate([np.append(c[:, j], np.nan) for j in range(c.shape[1])])
-        self.others.set_data(grey_x, grey_y)
+        if name != self._background_of:
+            grey_x = np.concatenate([np.append(t, np.nan) for _ in range(c.shape[1])])
+            grey_y = np.concatenate([np.append(c[:, j], np.nan) for j in range(c.shape[1])])
+            self.others.set_data(grey_x, grey_y)
+            if self._background_of is None:            # lay out once, with room for a title
+                self.title.set_text(f"{name}, η = 1: final loss 1")
+                self.fig.canvas.draw()
+                self.fig.set_layout_engine("none")        # the layout is settled: keep it
+            self.line.set_visible(False)
+            self.title.set_visible(False)
+            self.fig.canvas.draw()
+            self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+            self._background_of = name
+            self.line.set_visible(True)
+            self.title.set_visible(True)
+        self.fig.canvas.restore_region(self._background)
         self.line.set_data(t, c[:, k])
         self.line.set_color(optimizer_color(name))
         final = c[-1, k]
         state = "diverged" if not np.isfinite(final) else f"final loss {final:.3g}"
         self.title.set_text(f"{name}, η = {self.lrs[k]:.3g}: {state}")
-        self.image.value = self.render_png()
+        self.ax.draw_artist(self.line)
+        self.ax.draw_artist(self.title)
+        self.image.value = self._png()
+
+    def _png(self) -> bytes:
+        """The canvas as it is now (no new draw), as PNG bytes, compressed lightly for speed."""
+        width, height = self.fig.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
 
     def render_png(self) -> bytes:
-        buffer = io.BytesIO()
-        self.fig.canvas.print_png(buffer)
-        return buffer.getvalue()
+        """The current picture as PNG bytes (what the widget shows)."""
+        return self._png()
 
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
 
 
-def explore(lrs, curves: dict, per_epoch: int | None = None) -> CurveViewer:
-    """The notebook's explorer: pick an optimizer and η, see its training curve
+def curve_explorer(lrs, curves: dict, per_epoch: int | None = None) -> CurveViewer:
+    """Notebook 07's explorer: pick an optimizer and η, see its training curve
     (a :class:`CurveViewer` over precomputed ``curves``; the last expression of a cell shows it)."""
     return CurveViewer(lrs, curves, per_epoch=per_epoch)

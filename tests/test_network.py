@@ -500,7 +500,7 @@ def test_the_explorer_redraws_from_precomputed_curves():
     from gdviz import network_plots as npl
     lrs = np.array([0.01, 0.1, 1.0])
     curves = {"SGD": np.array([[2.0, 2.0, 2.0], [1.0, 0.5, np.nan]]), "Adam": np.ones((2, 3))}
-    viewer = npl.explore(lrs, curves)
+    viewer = npl.curve_explorer(lrs, curves)
     assert viewer.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     viewer.lr.value = 2
     assert "diverged" in viewer.title.get_text()
