@@ -57,6 +57,15 @@ solution through its own checker, check that no explanation, hint or mistake tex
 answer away, that every notebook has at least three exercises of two kinds, and that no
 notebook prints a numeric answer (at the precision its checker accepts) anywhere.
 
+Checklist for a notebook (``tests/test_notebook_teaching.py`` enforces it once the notebook is
+removed from that file's ``NOT_YET``): claims are ``gdviz.checks.check(condition, sentence)``, never a
+bare ``assert``; at least three cells tagged ``exercise`` of at least two kinds, each ending in
+``predict(...)``, ``check_update(MyX)`` or ``check_answer(...)``, one per exercise registered for the
+notebook; every ``predict("key", ...)`` is followed by a cell that calls ``reveal("key", ...)``;
+questions and implement exercises have two hints; no output or markdown cell shows a number the
+checker of one of the notebook's questions would accept; ``show_rule`` of a rule asked for comes after
+its exercise.
+
 Feedback displays as HTML in Jupyter and as text elsewhere. Needs numpy only.
 """
 from __future__ import annotations
