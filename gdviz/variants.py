@@ -12,7 +12,7 @@ import numpy as np
 from .optimizers import AdaGrad, Adam, Momentum, Nesterov
 
 __all__ = ["TextbookAdam", "AdamWithoutBiasCorrection", "NesterovOldOrder",
-           "AdaGradEpsInsideRoot"]
+           "AdaGradEpsInsideRoot", "CLASSIC_SETTINGS", "CLASSIC_START", "CLASSIC_POSITIONS"]
 
 
 class TextbookAdam(Adam, variant_of=Adam):
@@ -95,3 +95,16 @@ class AdaGradEpsInsideRoot(AdaGrad, variant_of=AdaGrad):
         state["h"] = state["h"] + g * g                                   # h ← h + g⊙g
         return theta - self.lr * g / np.sqrt(state["h"] + self.eps)       # θ ← θ − ηg/√(h + ε)
 
+
+
+#: The settings of the figure in "Deep Learning from Scratch", ch. 6 (``ch06/optimizer_compare_naive.py``):
+#: f = x²/20 + y² from (−7, 2), the book's learning rates and its hard-coded ε = 1e-7; its
+#: loop records 30 positions θ₀ … θ₂₉, one before each update.
+CLASSIC_SETTINGS: dict[str, dict[str, float]] = {
+    "SGD": {"lr": 0.95},
+    "Momentum": {"lr": 0.1, "momentum": 0.9},
+    "AdaGrad": {"lr": 1.5, "eps": 1e-7},
+    "Adam": {"lr": 0.3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-7},
+}
+CLASSIC_START: tuple[float, float] = (-7.0, 2.0)
+CLASSIC_POSITIONS = 30

@@ -36,11 +36,12 @@ def _legend_texts(ax):
     return [t.get_text() for t in legend.get_texts()] if legend else []
 
 
-def _classic_runs():
-    return [gdviz.run("SGD", "elongated_bowl", start=(-7, 2), steps=30, lr=0.95),
-            gdviz.run("Momentum", "elongated_bowl", start=(-7, 2), steps=30, lr=0.1, momentum=0.9),
-            gdviz.run("AdaGrad", "elongated_bowl", start=(-7, 2), steps=30, lr=1.5, eps=1e-7),
-            gdviz.run("Adam", "elongated_bowl", start=(-7, 2), steps=30, lr=0.3, beta1=0.9,
+def _classic_runs(steps=29):
+    """The book's four runs; its figure shows the 30 positions θ₀ … θ₂₉ (29 steps)."""
+    return [gdviz.run("SGD", "elongated_bowl", start=(-7, 2), steps=steps, lr=0.95),
+            gdviz.run("Momentum", "elongated_bowl", start=(-7, 2), steps=steps, lr=0.1, momentum=0.9),
+            gdviz.run("AdaGrad", "elongated_bowl", start=(-7, 2), steps=steps, lr=1.5, eps=1e-7),
+            gdviz.run("Adam", "elongated_bowl", start=(-7, 2), steps=steps, lr=0.3, beta1=0.9,
                       beta2=0.999, eps=1e-7)]
 
 
@@ -321,10 +322,35 @@ def test_classic_figure_has_four_panels_with_the_books_runs():
         assert list(zip(*star.get_data())) == [(0.0, 0.0)]
     # the picture is right: SGD's exact iterates zig-zag across the valley (1 − 2η < 0)
     (sgd,) = _by_gid(axes[0], "path")
-    k = np.arange(31)
+    k = np.arange(30)                                     # θ₀ … θ₂₉, as the book draws
     np.testing.assert_allclose(sgd.get_xdata(), (1 - 0.95 / 10) ** k * -7, rtol=1e-12)
     np.testing.assert_allclose(sgd.get_ydata(), (1 - 2 * 0.95) ** k * 2, rtol=1e-12, atol=1e-15)
     assert np.all(np.sign(sgd.get_ydata()[1:]) != np.sign(sgd.get_ydata()[:-1]))
+
+
+def test_classic_figure_draws_the_30_positions_the_books_loop_records():
+    """The book's ch06/optimizer_compare_naive.py appends (x, y) and then updates, 30 times.
+    Its own rules (tests/reference_optimizers.py's Textbook*) give the same points for SGD,
+    Momentum and AdaGrad, and for Adam points within the 9e-6 classic_figure's docstring states."""
+    from reference_optimizers import TextbookAdaGrad, TextbookAdam, TextbookMomentum, TextbookSGD
+
+    books = [TextbookSGD(0.95), TextbookMomentum(0.1), TextbookAdaGrad(1.5), TextbookAdam(0.3)]
+    _, axes = gp.classic_figure()
+    gaps = []
+    for ax, book in zip(axes, books):
+        params, history = {"x": np.array(-7.0), "y": np.array(2.0)}, []
+        for _ in range(30):
+            history.append((float(params["x"]), float(params["y"])))
+            book.update(params, {"x": params["x"] / 10.0, "y": 2.0 * params["y"]})
+        (path,) = _by_gid(ax, "path")
+        drawn = np.column_stack(path.get_data())
+        assert drawn.shape == (30, 2)
+        gaps.append(np.max(np.abs(drawn - np.array(history))))
+    assert max(gaps[:3]) < 1e-12
+    assert 8e-6 < gaps[3] < 9e-6, gaps[3]                 # Adam: torch's ε placement vs the book's
+    assert "8.7e-6" in gp.classic_figure.__doc__
+    with pytest.raises(ValueError, match="positions"):
+        gp.classic_figure(positions=0)
 
 
 def test_classic_figure_draws_into_given_axes():
@@ -597,6 +623,23 @@ def test_function_without_axes_makes_exactly_one_figure(name):
     assert len(plt.get_fignums()) == 1
     plt.close(_artists(drawn)[0].figure)
     assert plt.get_fignums() == []
+
+
+def test_figure_sizes_follow_the_style():
+    """No hard-coded figure size: every figure gdviz makes is 10/7 as wide in the projector
+    style (10 in) as in the notebook style (7 in)."""
+    makers = {**{name: (lambda make=make: _artists(make(None))[0].figure) for name, make in _ONE_AXES.items()},
+              "classic_figure": lambda: gp.classic_figure()[0],
+              "plot_comparison": lambda: gp.plot_comparison(_classic_runs())[0],
+              "small_multiples": lambda: gp.small_multiples(_classic_runs()[:3])[0],
+              "plot_adam_moments": lambda: next(iter(gp.plot_adam_moments(_TRAJ["adam"]()).values()))[0].figure}
+    for name, make in makers.items():
+        widths = []
+        for style in ("notebook", "projector"):
+            with gp.style(style):
+                widths.append(make().get_figwidth())
+            plt.close("all")
+        assert widths[1] == pytest.approx(widths[0] * 10 / 7), (name, widths)
 
 
 def test_multi_panel_functions_make_one_figure_each():
