@@ -8,18 +8,12 @@ JupyterLab, classic Notebook and Colab.
 from __future__ import annotations
 
 import inspect
-import sys
 import textwrap
 from dataclasses import dataclass
 
 from .optimizers import Optimizer, optimizer_class
 
-__all__ = ["show_rule", "show_source", "formula", "in_colab"]
-
-
-def in_colab() -> bool:
-    """True when running inside Google Colab."""
-    return "google.colab" in sys.modules
+__all__ = ["show_rule", "formula"]
 
 
 def formula(optimizer) -> str:
@@ -27,16 +21,21 @@ def formula(optimizer) -> str:
     cls = type(optimizer) if isinstance(optimizer, Optimizer) else (
         optimizer if inspect.isclass(optimizer) else optimizer_class(optimizer))
     doc = inspect.getdoc(cls) or ""
-    lines, inside = [], False
+    lines, inside, row = [], False, []
     for line in doc.splitlines():
         if line.strip().startswith(".. math::"):
             inside = True
             continue
         if inside:
-            if line.strip() == "" and lines:
+            if line.strip() == "" and (lines or row):
                 break
-            if line.strip():
-                lines.append(line.strip().rstrip("\\").strip())
+            if line.strip():                    # a row ends with \\; a longer one wraps onto more lines
+                row.append(line.strip())
+                if line.rstrip().endswith("\\\\"):
+                    lines.append(" ".join(row).rstrip("\\").strip())
+                    row = []
+    if row:
+        lines.append(" ".join(row).rstrip("\\").strip())
     if not lines:
         raise ValueError(f"{cls.__name__} has no '.. math::' block in its docstring")
     body = r" \\ ".join(line.replace(r"\leftarrow", r"&\leftarrow", 1) if r"\leftarrow" in line
@@ -53,12 +52,6 @@ class _Markdown:
 
     def __repr__(self) -> str:
         return self.text
-
-
-def show_source(obj) -> _Markdown:
-    """The source code of ``obj`` (a function, method or class) as a highlighted code block."""
-    source = textwrap.dedent(inspect.getsource(obj)).rstrip()
-    return _Markdown(f"```python\n{source}\n```")
 
 
 def show_rule(optimizer) -> _Markdown:

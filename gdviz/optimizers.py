@@ -669,8 +669,9 @@ class NAdam(Optimizer):
         state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g         # v ← β₂v + (1−β₂)g⊙g
         v_hat = state["v"] / (1 - self.beta2 ** t)                              # v̂ ← v/(1−β₂ᵗ)
         denom = np.sqrt(v_hat) + self.eps
-        return (theta - self.lr * (1 - mu) / (1 - state["mu_product"]) * g / denom          # θ ← θ − η(1−μ_t)/(1−Π) g/(√v̂+ε)
-                - self.lr * mu_next / (1 - state["mu_product"] * mu_next) * state["m"] / denom)  # − ημ_{t+1}/(1−Πμ_{t+1}) m/(√v̂+ε)
+        # θ ← θ − η(1−μ_t)/(1−Π) g/(√v̂+ε) − ημ_{t+1}/(1−Πμ_{t+1}) m/(√v̂+ε)
+        return (theta - self.lr * (1 - mu) / (1 - state["mu_product"]) * g / denom
+                - self.lr * mu_next / (1 - state["mu_product"] * mu_next) * state["m"] / denom)
 
     def step_terms(self, theta, g, before, after):
         t, product = after["step"], after["mu_product"]
@@ -725,8 +726,9 @@ class RAdam(Optimizer):
         m_hat = state["m"] / (1 - self.beta1 ** t)                              # m̂ ← m/(1−β₁ᵗ)
         r = self.rectification(t)                                               # r_t (0 while ρ_t ≤ 5)
         scaled = m_hat / (np.sqrt(state["v"]) + self.eps)       # first, so that a tiny ε gives 0/ε = 0
-        return np.where(r > 0, theta - self.lr * r * np.sqrt(1 - self.beta2 ** t) * scaled,  # θ ← θ − ηm̂ r_t √(1−β₂ᵗ)/(√v+ε)
-                        theta - self.lr * m_hat)                                              # or θ ← θ − ηm̂
+        # θ ← θ − ηm̂ r_t √(1−β₂ᵗ)/(√v+ε) once ρ_t > 5, else θ ← θ − ηm̂
+        return np.where(r > 0, theta - self.lr * r * np.sqrt(1 - self.beta2 ** t) * scaled,
+                        theta - self.lr * m_hat)
 
     def step_terms(self, theta, g, before, after):
         t = after["step"]

@@ -53,9 +53,10 @@ def registered(tmp_path, monkeypatch):
     try:
         yield namespace_opt["HeavyBallWithFriction"], namespace_surf["Booth"]
     finally:
-        gdviz.OPTIMIZERS.clear(); gdviz.OPTIMIZERS.update(before_opt)
-        gdviz.SURFACES.clear(); gdviz.SURFACES.update(before_surf)
-        reference_optimizers.REFERENCES.clear(); reference_optimizers.REFERENCES.update(before_ref)
+        for registry, before in ((gdviz.OPTIMIZERS, before_opt), (gdviz.SURFACES, before_surf),
+                                 (reference_optimizers.REFERENCES, before_ref)):
+            registry.clear()
+            registry.update(before)
 
 
 def test_readme_examples_register_themselves(registered):
@@ -191,3 +192,19 @@ def test_the_new_optimizers_reach_explorer_comparison_and_stability_map(name):
     finally:
         explorer.close()
     _reaches_comparison_and_stability_map(name)
+
+
+@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
+def test_show_rule_gives_every_optimizer_its_formula_and_step(name):
+    """show_rule reads the docstring's math block: one row per line ending in \\\\ (a row may
+    wrap onto more lines), braces balanced, and the class's own step source beside it."""
+    from gdviz.notebook import formula, show_rule
+
+    cls = gdviz.OPTIMIZERS[name]
+    text = formula(name)
+    assert text.startswith(r"\begin{aligned}") and text.endswith(r"\end{aligned}")
+    assert text.count("{") == text.count("}")
+    block = cls.__doc__.split(".. math::", 1)[1].split("\n\n", 1)[0]
+    rows = block.count("\\\\\n") + 1
+    assert text.count(r" \\ ") == rows - 1
+    assert "def step" in str(show_rule(name))

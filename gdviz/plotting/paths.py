@@ -255,8 +255,8 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
 
     Each line's data are exactly ``traj.losses − traj.surface.min_value``. A gap of 0 (the
     minimum reached to round-off) or below cannot be shown on a log scale: those points are
-    marked ▼ along the bottom instead, and the label says from which step. A diverged run ends in an × at its last finite loss, and its
-    label says "diverged at step k".
+    marked ▼ along the bottom instead, and the label says from which step. A diverged run
+    ends in an ✕ at its last finite loss, and its label says "diverged at step k".
     """
     trajs = _as_trajectories(trajectories)
     for name, given in (("colors", colors), ("labels", labels)):
