@@ -86,7 +86,8 @@ def main(argv=None) -> int:
     result.update({
         "total_seconds": round(total, 2),
         "wall_seconds": round(wall, 2),
-        "cpu_seconds": round(cpu, 2) if resource else None,     # pytest and the kernels: steadier than wall time on a busy machine
+        # pytest and the kernels: steadier than wall time on a busy machine
+        "cpu_seconds": round(cpu, 2) if resource else None,
         "mode": "twice in one kernel" if args.twice else "once, fresh kernel",
         "target_total_seconds": TARGET_TOTAL_SECONDS,
         "within_target": total <= TARGET_TOTAL_SECONDS * (2 if args.twice else 1),

@@ -437,7 +437,8 @@ NET_SIZES, NET_CURVATURE_SAMPLES, NET_GD_STEPS = (64, 32, 10), 256, 300
                  "A layer from n_in to n_out numbers has n_in·n_out weights and n_out biases; add the layers."),
           mistakes=((64 * 100 + 100 * 10, "That counts the weights only: every layer also has one bias per output."),
                     (64 + 100 + 10, "That counts the units (neurons), not the connections between them."),
-                    (64 * 100 * 10, "That multiplies all the widths: the two layers have separate matrices; add them.")))
+                    (64 * 100 * 10,
+                     "That multiplies all the widths: the two layers have separate matrices; add them.")))
 def _net_param_count():
     from .network import MLP
     return MLP([64, 100, 10]).n_params

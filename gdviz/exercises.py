@@ -74,7 +74,6 @@ import html
 import inspect
 import math
 import numbers
-import re
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 

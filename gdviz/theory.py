@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .surfaces import Quadratic, Surface, get_surface
+from .surfaces import Quadratic, get_surface
 
 __all__ = ["eigenvalues", "condition_number", "gd_lr_limit", "gd_optimal_lr", "gd_rate",
            "gd_optimal_rate", "momentum_lr_limit", "momentum_optimal", "momentum_rate",

@@ -142,7 +142,8 @@ def _check_bound(bound, surface: Surface) -> float:
     if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
         raise TypeError(f"bound (the box |x|, |y| <= bound that counts as diverged) must be a number, got {bound!r}")
     if not bound > 0:
-        raise ValueError(f"bound (the box |x|, |y| <= bound that counts as diverged) must be in (0, inf], got {bound!r}")
+        raise ValueError(f"bound (the box |x|, |y| <= bound that counts as diverged) must be in (0, inf], "
+                         f"got {bound!r}")
     return float(bound)
 
 

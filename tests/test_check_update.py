@@ -1,7 +1,6 @@
 """check_update refuses what a student's class must not do (issue 10 #5): rebinding
 ``params[k] = params[k] - …`` gets its own hint even when the numbers are right, and the number
 of steps must be a positive whole number."""
-import numpy as np
 import pytest
 
 from gdviz.exercises import check_update

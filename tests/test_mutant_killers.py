@@ -6,7 +6,6 @@ code path under test.
 """
 import ast
 import json
-import math
 import shutil
 import subprocess
 import sys

@@ -45,8 +45,8 @@ def test_start_value_check_sees_a_snapped_slider():
     assert len(problems) == 2 and "shows 0.959" in problems[0] and "readout says" in problems[1], problems
     right = [{"sliders": {"η": "0.95", "steps": "40"}, "readout": f"■ SGD: loss {good:.3g} after 40 steps"}]
     assert notebook_calls.start_value_problems(call, right) == []
-    several = notebook_calls.calls_in({"cells": [{"cell_type": "code", "source":
-                                                  "explore(['Momentum', 'Nesterov'], steps=60, lr=0.1, momentum=0.9)"}]})
+    source = "explore(['Momentum', 'Nesterov'], steps=60, lr=0.1, momentum=0.9)"
+    several = notebook_calls.calls_in({"cells": [{"cell_type": "code", "source": source}]})
     state = [{"sliders": {"η · Momentum": "0.0998", "α · Momentum": "0.90", "η · Nesterov": "0.1",
                           "α · Nesterov": "0.9000000000000001"}, "readout": ""}]
     problems = [p for p in notebook_calls.start_value_problems(several, state) if "slider" in p]
