@@ -3,8 +3,9 @@
     python benchmarks/bench_browser.py [-k 01_] [--skip-self-tests]
 
 Runs the browser tests (tests/browser, marker ``browser``): every notebook is opened in
-JupyterLab, run, and its explorer's η slider is moved 12 times with the arrow keys; the time
-from each in-page key press to the new figure having loaded is recorded. The pytest output
+JupyterLab, run, and its explorer's η slider is moved 12 times with the arrow keys and
+dragged 8 times with the mouse; the time from each in-page key press to the new figure having
+loaded, and from each mouse release to the new figure painted, is recorded. The pytest output
 goes to stderr; stdout gets the contents of artifacts/browser_latency.json (median_ms over
 all notebooks' moves, per-notebook medians, the harness floor, per-notebook seconds).
 Target: median at most 100 ms. Exits non-zero if the tests failed or nothing was measured.

@@ -128,6 +128,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
                       f"painted {summary['median_painted_ms']}, readout "
                       f"{summary['median_readout_ms']}), min {summary['min_ms']}, "
                       f"max {summary['max_ms']}, n={summary['moves']}")
+    if data.get("median_drag_ms") is not None:
+        tr.write_line(f"η slider, mouse drag released -> new figure painted: median "
+                      f"{data['median_drag_ms']} ms over {data['drags']} drags")
+    for name, summary in data.get("per_notebook_drag", {}).items():
+        tr.write_line(f"  {name}: drag median {summary['median_ms']} ms, min {summary['min_ms']}, "
+                      f"max {summary['max_ms']}, n={summary['drags']}")
     for name, timings in data["notebook_seconds"].items():
         tr.write_line(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in timings.items()))
     tr.write_line(f"written to {h.LATENCY_JSON}")
