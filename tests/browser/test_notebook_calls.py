@@ -52,3 +52,19 @@ def test_start_value_check_sees_a_snapped_slider():
     problems = [p for p in notebook_calls.start_value_problems(several, state) if "slider" in p]
     assert [p.split(": ")[1].split(" shows")[0] for p in problems] == ["slider 'η · Momentum'",
                                                                        "slider 'α · Nesterov'"], problems
+
+
+def test_a_missing_explorer_or_player_fails_the_page_check():
+    """Every notebook's page must show as many explorers and players as its code makes."""
+    import pytest
+    import test_jupyterlab as t
+
+    page = {"errors": [], "stderr": [], "widgetErrors": [], "dialogs": [], "unexecuted": [],
+            "brokenFigures": 0, "pageErrors": [], "kernel": "idle", "figures": 5, "widgets": 3}
+    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        expect = t.expectations(path.name)
+        full = {**page, "explorers": expect["explorers"], "players": expect["players"]}
+        t.check_page(full, expect, path.name)
+        for missing in ("explorers", "players"):
+            with pytest.raises(AssertionError, match="its code calls"):
+                t.check_page({**full, missing: full[missing] - 1}, expect, path.name)
