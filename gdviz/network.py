@@ -33,6 +33,13 @@ import numpy as np
 __all__ = ["MLP", "flatten", "unflatten", "relu", "log_softmax"]
 
 
+#: Evaluations (loss, accuracy, predict) run over this many samples at a time. The matrix
+#: products then stay small enough that OpenBLAS runs them on one thread: on two cores shared
+#: with other work, its threads wait for each other, and evaluating 36 stacked networks on the
+#: training set took 570 ms instead of 24 ms (measured); on an idle machine chunks cost nothing.
+ROWS = 128
+
+
 def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be a whole number >= 0 (or a list of them), got {seed!r}")
@@ -172,7 +179,10 @@ class MLP:
 
     # --- the maths, on checked inputs and any parameters -------------------------------------
     def scores(self, params, X) -> np.ndarray:
-        """The last layer's outputs z_L (before softmax)."""
+        """The last layer's outputs z_L (before softmax), ``ROWS`` samples at a time."""
+        if X.shape[-2] > ROWS:
+            return np.concatenate([self.scores(params, X[..., i:i + ROWS, :])
+                                   for i in range(0, X.shape[-2], ROWS)], axis=-2)
         a = X
         for k in range(1, self.n_layers + 1):
             z = a @ params[f"W{k}"] + params[f"b{k}"]

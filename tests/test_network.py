@@ -507,3 +507,18 @@ def test_the_explorer_redraws_from_precomputed_curves():
     np.testing.assert_array_equal(viewer.line.get_ydata(), [2.0, np.nan])
     viewer.optimizer.value = "Adam"
     assert viewer.title.get_text() == "Adam, η = 1: final loss 1"
+
+
+def test_evaluation_in_chunks_equals_one_pass():
+    """Scores are computed ROWS samples at a time (small matrix products); the result is the
+    same as the whole batch at once, for one network and for a stack."""
+    from gdviz.network import ROWS
+    sizes = [5, 4, 3]
+    X, y = toy_data(sizes, n=2 * ROWS + 7, seed=3)
+    for net in (MLP(sizes, seed=1), MLP(sizes, seed=[1, 2])):
+        a = X
+        for k in range(1, net.n_layers + 1):
+            z = a @ net.params[f"W{k}"] + net.params[f"b{k}"]
+            a = np.maximum(z, 0) if k < net.n_layers else z
+        np.testing.assert_allclose(net.scores(net.params, X), a, rtol=1e-13, atol=1e-15)
+        assert net.scores(net.params, X).shape[-2] == len(X)
