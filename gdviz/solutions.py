@@ -158,13 +158,11 @@ class AdamW(Adam):
         super().update(params, grads)
 
 
-class NAdam:
+class NAdam(Adam):
     def __init__(self, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        super().__init__(lr, beta1, beta2, eps)
         self.momentum_decay = momentum_decay
-        self.t = 0
         self.mu_product = 1.0                       # μ₁·μ₂·…·μ_t, the empty product at first
-        self.m = self.v = None
 
     def update(self, params, grads):
         if self.m is None:
@@ -184,12 +182,7 @@ class NAdam:
             params[key] -= self.lr * mu_next / (1 - self.mu_product * mu_next) * self.m[key] / denom
 
 
-class RAdam:
-    def __init__(self, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t = 0
-        self.m = self.v = None
-
+class RAdam(Adam):                                   # Adam's hyperparameters and state; its own step
     def update(self, params, grads):
         if self.m is None:
             self.m = {key: np.zeros_like(value) for key, value in params.items()}
