@@ -208,3 +208,46 @@ def test_show_rule_gives_every_optimizer_its_formula_and_step(name):
     rows = block.count("\\\\\n") + 1
     assert text.count(r" \\ ") == rows - 1
     assert "def step" in str(show_rule(name))
+
+
+# --- what a class declares beside its step, and its defaults ------------------------------------
+@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
+def test_every_optimizer_takes_its_steps_apart_into_terms_that_add_up(name):
+    """Each class's step_terms, at steps 1 … 12 (RAdam: its warm-up and its rectified steps),
+    add up to the step the run took, with the optimizer's own labels (no 'shown whole' note)."""
+    from gdviz import plotting as gp
+
+    traj = gdviz.run(name, "elongated_bowl", steps=12)
+    for k in range(1, 13):
+        parts = gp.step_terms(traj, k)
+        assert parts.note == "", (name, k, parts.note)
+        np.testing.assert_allclose(parts.total, traj.points[k] - traj.points[k - 1], rtol=1e-9, atol=1e-14)
+        assert all(label.count("$") % 2 == 0 for label, _ in parts.terms)
+
+
+def test_theory_is_never_inherited_but_colour_and_check_settings_are():
+    from gdviz import plotting as gp
+    from gdviz.optimizers import Adam, AdamW, Momentum, Optimizer
+    from gdviz.variants import NesterovOldOrder, TextbookAdam
+
+    class MomentumWithAnotherRule(Momentum, register=False):
+        def step(self, theta, g, state):
+            return theta - self.lr * g
+
+    assert MomentumWithAnotherRule.lr_limit("elongated_bowl") is None
+    assert MomentumWithAnotherRule.fastest("elongated_bowl") is None
+    assert MomentumWithAnotherRule.lr_limit_formula == ""
+    assert Momentum.lr_limit("elongated_bowl", momentum=0.5) == pytest.approx(2 * 1.5 / 2)   # λ_max = 2
+    assert gp.optimizer_color(MomentumWithAnotherRule) == gp.optimizer_color("Momentum")
+    assert MomentumWithAnotherRule.check_settings == Momentum.check_settings == {"lr": 0.05, "momentum": 0.8}
+    assert AdamW.check_settings == {**Adam.check_settings, "weight_decay": 0.1}
+    # textbook variants: listed on the class they are a form of, not inherited, not registered
+    assert TextbookAdam in Adam.variants and AdamW.variants == ()
+    assert NesterovOldOrder in gdviz.Nesterov.variants and NesterovOldOrder not in Momentum.variants
+    assert "TextbookAdam" not in gdviz.OPTIMIZERS
+
+    class Undeclared(Optimizer, register=False):
+        hyperparameters = (gdviz.HYPERPARAMETERS["lr"].given(0.1),
+                           gdviz.HYPERPARAMETERS["weight_decay"].given(0.0))
+
+    assert Undeclared.check_settings == {"lr": 0.08, "weight_decay": 0.1}    # off the defaults, valid
