@@ -522,3 +522,28 @@ def test_evaluation_in_chunks_equals_one_pass():
             a = np.maximum(z, 0) if k < net.n_layers else z
         np.testing.assert_allclose(net.scores(net.params, X), a, rtol=1e-13, atol=1e-15)
         assert net.scores(net.params, X).shape[-2] == len(X)
+
+
+def test_torch_agrees_on_hessian_vector_products():
+    """torch's double backward (autograd's Hessian-vector product) against the R-operator."""
+    torch = pytest.importorskip("torch")
+    sizes = [8, 6, 5, 3]
+    X, y = toy_data(sizes, n=20, seed=6)
+    net = net_with_biases(sizes, 6)
+    v = np.random.default_rng(2).standard_normal(net.n_params)
+    theta = torch.tensor(flatten(net.params), requires_grad=True)
+
+    def loss(t):
+        params = {}
+        start = 0
+        for key, value in net.params.items():
+            params[key] = t[start:start + value.size].reshape(value.shape)
+            start += value.size
+        a = torch.tensor(X)
+        for k in range(1, 4):
+            a = a @ params[f"W{k}"] + params[f"b{k}"]
+            a = torch.relu(a) if k < 3 else a
+        return torch.nn.functional.cross_entropy(a, torch.tensor(y))
+
+    _, hv = torch.autograd.functional.hvp(loss, theta, torch.tensor(v))
+    np.testing.assert_allclose(hessian_vector_product(net, v, X, y), hv.numpy(), rtol=1e-9, atol=1e-12)
