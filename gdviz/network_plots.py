@@ -184,7 +184,7 @@ def plot_landscape(a, b, losses, paths: dict, ax=None, explained: float | None =
     n = len(paths)
     for i, (name, xy) in enumerate(paths.items()):     # later paths wider and below: overlaps stay visible
         color = optimizer_color(name)
-        width = _lw(0.9 + 0.9 * i)
+        width = _lw(0.9 + 0.5 * i)
         ax.plot(xy[:, 0], xy[:, 1], color=color, lw=width, label=name, zorder=3 + n - i,
                 solid_capstyle="round",
                 path_effects=[patheffects.Stroke(linewidth=width + _lw(0.8), foreground="white"),
