@@ -22,7 +22,7 @@ from .trajectory import SweepResult, Trajectory, run, sweep
 __version__ = "0.1.0"
 
 _LAZY = ("plotting", "animation", "explorer", "theory", "variants", "exercises", "notebook",
-         "comparison", "data", "network", "training", "landscape", "checks", "rates")
+         "comparison", "data", "network", "training", "landscape", "network_plots", "checks", "rates")
 
 
 def __getattr__(name):
