@@ -302,7 +302,9 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
             for traj, line in zip(trajs, panel_lines):
                 cross = next(crosses) if traj.diverged else None
                 paths_out.append({"panel": index, "xy": _pixels(line, height),
-                                  "diverged_at": traj.diverged_at, "label": traj.label,
+                                  "diverged_at": traj.diverged_at,
+                                  "note": (plotting.diverged_label(traj.name, traj.diverged_at)
+                                           if traj.diverged else None),
                                   **_path_style(line, cross, px_per_pt, add)})
             lowest = min((line.get_zorder() for line in panel_lines), default=0)
             for artist in panel.lines:

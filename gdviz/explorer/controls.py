@@ -224,9 +224,9 @@ class Controls:
         """Sliders per optimizer, the setup row, the picture, Play and the readout."""
         columns = []
         for name, sliders in self.hyperparameter_sliders.items():
-            header = widgets.HTML(
-                f'<b style="color:{plotting.optimizer_color(name)}">■ {html.escape(name)}</b>'
-                f" — {html.escape(optimizer_class(name).summary)}")
+            header = widgets.HTML(     # dark text; the colour is in the swatch
+                f'<span style="color:{plotting.optimizer_color(name)}">■</span> '
+                f"<b>{html.escape(name)}</b> — {html.escape(optimizer_class(name).summary)}")
             columns.append(widgets.VBox([header, *sliders.values()]))
         setup = widgets.HBox([widgets.VBox([self.surface_dropdown, self.steps_slider]),
                               widgets.VBox(list(self.start_sliders)),

@@ -22,12 +22,11 @@ from .. import plotting
 from ..surfaces import Surface
 from ..trajectory import Trajectory
 
-__all__ = ["ExplorerFigure", "LOSS_FLOOR", "DIVERGED_COLOR", "GID_CURRENT", "GID_DIVERGED_STEP",
+__all__ = ["ExplorerFigure", "LOSS_FLOOR", "GID_CURRENT", "GID_DIVERGED_STEP",
            "GID_DIVERGED_NOTE", "GID_CURRENT_SETTING"]
 
 #: The bottom of the loss panel's log axis: gaps f − f_min below it run off the bottom.
 LOSS_FLOOR = 1e-8
-DIVERGED_COLOR = plotting.OKABE_ITO["vermillion"]
 # The explorer's own artists (plotting's carry its gids: "path", "loss", "contour", …)
 GID_CURRENT = "current"                   # the ball: where the optimizer is at step k
 GID_DIVERGED_STEP = "diverged-step"       # the loss panel's dashed line at the divergence
@@ -96,13 +95,18 @@ class ExplorerFigure:
                 self._mark_setting(setting)
             self.loss_lines = dict(zip(self.optimizers, lines))
             # plot_trajectory marks where a run diverged on the path; the loss panel says when
-            for step in sorted({t.diverged_at for t in shown if t.diverged}):
-                # the loss has left the axis by then: mark where the run ended
-                lax.axvline(step, color=DIVERGED_COLOR, linestyle="--",
-                            linewidth=mpl.rcParams["lines.linewidth"] * 0.6, gid=GID_DIVERGED_STEP)
-                lax.text(step, 0.97, f" diverged\n at step {step}",
-                         transform=lax.get_xaxis_transform(), ha="left", va="top",
-                         color=DIVERGED_COLOR, fontsize="small", gid=GID_DIVERGED_NOTE)
+            # (the loss has left the axis by then): plotting's divergence style, and words
+            # that name the optimizer, in dark text
+            diverged = [t for t in shown if t.diverged]
+            for row, traj in enumerate(sorted(diverged, key=lambda t: t.diverged_at)):
+                lax.axvline(traj.diverged_at, **plotting.DIVERGED_LINE, gid=GID_DIVERGED_STEP,
+                            linewidth=mpl.rcParams["lines.linewidth"] * 0.6)
+                late = traj.diverged_at > 0.5 * lax.get_xlim()[1]    # words left of the line
+                lax.text(traj.diverged_at, 0.97 - 0.08 * row,
+                         f" {plotting.diverged_label(traj.name, traj.diverged_at)} ",
+                         transform=lax.get_xaxis_transform(), ha="right" if late else "left",
+                         va="top",
+                         color=plotting.TEXT_COLOR, fontsize="small", gid=GID_DIVERGED_NOTE)
         self._moving = [a for a in (*ax.get_children(), *lax.get_children(),
                                     *self._map_children()) if a not in before]
         self.canvas.restore_region(self._background)

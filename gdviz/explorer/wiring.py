@@ -27,7 +27,7 @@ from ..schedules import Schedule
 from ..surfaces import Surface, get_surface
 from ..trajectory import Trajectory, run, sweep
 from .controls import SCHEDULE_CHOICES, Controls
-from .figure import DIVERGED_COLOR, ExplorerFigure
+from .figure import ExplorerFigure
 
 __all__ = ["explore", "stability_explorer", "Explorer", "MAX_STEPS", "MAP_RESOLUTION",
            "OFFLINE_NOTE", "OFFLINE_CLASS"]
@@ -261,8 +261,7 @@ class Explorer:
                                      schedule=schedule, **c.hyperparameters(name))
                                  for name in self.optimizers]
         except (ValueError, TypeError) as exc:
-            self.readout.value = (f'<span style="color:{DIVERGED_COLOR}">Cannot run this: '
-                                  f"{html.escape(str(exc))}</span>")
+            self.readout.value = f"<b>Cannot run this:</b> {html.escape(str(exc))}"
             return
         self._draw()
 
@@ -302,7 +301,7 @@ class Explorer:
                 for hp in optimizer_class(name).hyperparameters)
             text = html.escape(traj.message)
             if traj.diverged:
-                text = f'<b style="color:{DIVERGED_COLOR}">{text}</b>'
+                text = f"<b>✕ {text}</b>"
             if k < traj.n_steps:
                 gap = traj.losses[k] - traj.surface.min_value
                 text += f" · at step {k}: f − f_min = {gap:.3g}"

@@ -62,7 +62,7 @@
           var at = [path.xy[2 * last], path.xy[2 * last + 1]];
           if (path.diverged_at !== null && step >= path.diverged_at) {
             (path.cross_clip ? ends : loose).push([path.cross, at[0], at[1]]);
-            if (k === 0) notes.push("\u2715 " + path.label + " diverged at step " + path.diverged_at);
+            if (k === 0) notes.push("\u2715 " + path.note);
           } else ends.push([path.head, at[0], at[1]]);
         }
         for (i = 0; i < scene.marks.length; i++) {
