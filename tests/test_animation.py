@@ -377,3 +377,10 @@ def test_player_is_a_player(sgd, sgd_player):
     # two players of the same run on one page do not share an id
     other = animate(sgd)
     assert other.id != sgd_player.id and f'id="{other.id}"' in other.to_html()
+
+
+def test_the_scene_carries_each_divergence_note_as_data(diverged, sgd):
+    scene = scene_of(animate([diverged, sgd]).to_html())
+    assert [p["note"] for p in scene["paths"] if p["panel"] == 0] == [
+        plotting.diverged_label("SGD", 19), None]
+    assert all("label" not in path for path in scene["paths"])       # nothing to parse back

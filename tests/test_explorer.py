@@ -138,6 +138,22 @@ def test_too_large_a_learning_rate_says_where_it_diverged(explorers):
     assert (rgb != np.asarray(image_of(before).convert("RGB"))).any(axis=2).mean() > 0.01
 
 
+
+def test_the_loss_panel_names_the_optimizer_that_diverged_in_dark_text(explorers):
+    from matplotlib import colors
+
+    from gdviz import plotting
+    explorer = explorers(["SGD", "Momentum"], steps=30, lr=1.2, momentum=0.9)
+    notes = [t for t in explorer.loss_axes.texts if t.get_gid() == "diverged-note"]
+    lines = [a for a in explorer.loss_axes.lines if a.get_gid() == "diverged-step"]
+    assert [n.get_text().strip() for n in notes] == ["SGD diverged at step 19"]
+    assert colors.to_hex(notes[0].get_color()) == colors.to_hex(plotting.TEXT_COLOR)
+    assert [line.get_xdata()[0] for line in lines] == [19]
+    used = {colors.to_hex(plotting.optimizer_color(name)) for name in gdviz.OPTIMIZERS}
+    assert colors.to_hex(lines[0].get_color()) not in used     # no optimizer's colour
+    assert "<b>✕ SGD diverged at step 19" in explorer.readout.value
+
+
 # --- the registry's ranges bound the sliders ---------------------------------------------
 @pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
 def test_slider_ranges_are_the_registry_ranges(explorers, name):
