@@ -7,10 +7,13 @@ same): one slider change of each notebook's explorer, split into the runs, the b
 redraw and the PNG encoding, with the PNG's size. Browser side ("browser", JupyterLab 4 with
 ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py): each notebook is
 run, then its η slider is dragged with the mouse ("drag_ms": mouseup → the new picture
-painted, median) and moved with the arrow keys ("key_ms"); "decode_ms" is the browser's time
-to decode the explorer's current picture. What is left of "drag_ms" after the kernel and the
-decode is the messages' way (kernel → server → browser) and the paint. Every number comes
-with the load average at the time (the machine is shared).
+painted, median "total_ms") and moved with the arrow keys ("key_ms"). Each drag's time is
+split, by wall clock (one machine), into "to_kernel_ms" (mouseup → the kernel has the value:
+the widget's JavaScript, the websocket, the server, ZeroMQ), "in_kernel_ms" (run, redraw,
+encode; "kernel_cpu_ms" of it on the CPU, the rest waiting for it), "to_page_ms" (picture sent
+→ loaded in the page: the way back plus the image decode, "decode_ms" alone) and "paint_ms".
+The kernel reports its side through GDVIZ_EXPLORER_TIMINGS (gdviz/explorer/wiring.py). Every
+number comes with the load average at the time (the machine is shared).
 """
 from __future__ import annotations
 
@@ -85,11 +88,53 @@ def kernel_side(notebook: str) -> dict:
     return result
 
 
+def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> dict:
+    """Drag to each target; split each release → picture painted into its parts (wall clock,
+    one machine): to the kernel, in the kernel, back to the page (server, websocket, the
+    widget's JavaScript, the image's decode), and the paint."""
+    import jlab_harness as h
+    session.explorer_image(explorer).scroll_into_view_if_needed()
+    explorer.evaluate(h.JS_INSTRUMENT_EXPLORER)
+    parts = {k: [] for k in ("total", "to_kernel", "in_kernel", "kernel_cpu", "to_page", "paint")}
+    pictures = []
+    for target in targets:
+        before = session.slider_value(slider)
+        n = session.page.evaluate("() => window.__gdvizLat.ups.length")
+        done = len(timings.read_text().splitlines()) if timings.exists() else 0
+        session._drag(slider, target)
+        if session.slider_value(slider) == before:
+            continue
+        session.page.wait_for_function(
+            "([n]) => { const s = window.__gdvizLat; return s.ups.length > n &&"
+            " s.paints.some(t => t >= s.ups[n]); }", arg=[n], timeout=30_000, polling=10)
+        session._wait_settled("ups", n, 300, 30)
+        lat = session.page.evaluate("() => ({origin: performance.timeOrigin, s: window.__gdvizLat})")
+        origin, st = lat["origin"], lat["s"]
+        up = st["ups"][n]
+        loads = [t for t in st["loads"] if t >= up]
+        paint = next(t for t in st["paints"] if t >= loads[-1])
+        records = [json.loads(line) for line in timings.read_text().splitlines()[done:]]
+        pictures.append(len(loads))
+        last = records[-1]
+        up_s, load_s = (origin + up) / 1000, (origin + loads[-1]) / 1000
+        parts["total"].append(paint - up)
+        parts["to_kernel"].append((records[0]["received"] - up_s) * 1000)
+        parts["in_kernel"].append((last["sent"] - records[0]["received"]) * 1000)
+        parts["kernel_cpu"].append(sum(r["cpu_ms"] for r in records))
+        parts["to_page"].append((load_s - last["sent"]) * 1000)
+        parts["paint"].append(paint - loads[-1])
+    summary = {f"{k}_ms": round(statistics.median(v), 1) for k, v in parts.items() if v}
+    return {**summary, "drags": len(parts["total"]), "pictures_per_release": pictures,
+            "total_samples_ms": [round(x, 1) for x in parts["total"]]}
+
+
 def browser_side(notebooks, port: int, drags: int) -> dict:
     import jlab_harness as h
     from playwright.sync_api import sync_playwright
     out = {}
     with tempfile.TemporaryDirectory() as base, sync_playwright() as pw:
+        timings = Path(base) / "kernel_timings.jsonl"
+        os.environ["GDVIZ_EXPLORER_TIMINGS"] = str(timings)     # the kernels inherit it
         server = h.JupyterLabServer(Path(base))
         server.port, server.url = port, f"http://127.0.0.1:{port}"
         paths = {n: server.add_notebook(next((ROOT / "notebooks").glob(f"{n}_*.ipynb")))
@@ -105,16 +150,14 @@ def browser_side(notebooks, port: int, drags: int) -> dict:
                 session.run_all(timeout_s=600)
                 explorer = session.explorer(0)
                 slider, label = session.eta_slider(explorer)
+                load = [round(x, 2) for x in os.getloadavg()]
                 targets = [0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65][:drags]
-                dragged = session.drag_slider(explorer, slider, label, targets=targets)
+                dragged = drag_breakdown(session, explorer, slider, label, targets, timings)
                 keyed = session.move_slider(explorer, slider, label, moves=8)
                 decode = session.explorer_image(explorer).evaluate(JS_DECODE)
-                out[notebook] = {"drag_ms": dragged.summary()["median_ms"],
-                                 "drag_samples_ms": dragged.summary()["samples_ms"],
-                                 "pictures_after_release": dragged.loads_after_release,
-                                 "key_ms": keyed.summary()["median_ms"],
+                out[notebook] = {"drag": dragged, "key_ms": keyed.summary()["median_ms"],
                                  "decode_ms": round(decode["ms"], 2), "png_bytes": decode["bytes"],
-                                 "load_average": dragged.load_average}
+                                 "load_average": load}
                 server.shutdown_kernels_for(nb_path)
                 session.close()
         finally:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
+import os
+import time
 import contextlib
 import dataclasses
 import html
@@ -40,6 +43,9 @@ MAP_RESOLUTION = 100
 OFFLINE_NOTE = ("A still picture of the explorer: its sliders need a running Python kernel. "
                 "Run the notebook (JupyterLab, Jupyter Notebook or Colab) to move them.")
 OFFLINE_CLASS = "gdviz-explorer-offline"
+#: benchmarks/bench_explorer_latency.py sets this to a file: each change from the browser then
+#: appends when the kernel took it and when its picture was sent (wall clock), and the CPU time.
+TIMINGS_ENV = "GDVIZ_EXPLORER_TIMINGS"
 
 
 def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "elongated_bowl", *,
@@ -173,6 +179,7 @@ class Explorer:
         self.widget = self.controls.layout(self.image, self.readout, projector)
         self._quiet = False
         self._pending = None        # "run" or "draw": what a change from the browser asked for
+        self._received = None       # when the first change from the browser not yet drawn came
         self._observers = self.controls.observed(self._on_run, self._on_surface,
                                                  self._on_steps, self._on_step)
         for control, handler in self._observers:
@@ -225,8 +232,11 @@ class Explorer:
     def _changed(self, change, what: str) -> None:
         if self._quiet or self.closed:
             return
+        from_browser = bool(change["owner"]._property_lock)
+        if from_browser and self._received is None:
+            self._received = (time.time(), time.process_time())
         loop = _running_loop()
-        if loop is None or not change["owner"]._property_lock:    # from Python: now
+        if loop is None or not from_browser:                        # from Python: now
             self.update() if what == "run" else self._draw()
             return
         if self._pending is None:   # from the browser: once the waiting changes are in
@@ -269,6 +279,11 @@ class Explorer:
         self._compose()
         self.image.value = self.view.encode()
         self.readout.value = self._readout_html()
+        received, self._received = self._received, None
+        if received is not None and os.environ.get(TIMINGS_ENV):
+            with open(os.environ[TIMINGS_ENV], "a") as log:
+                log.write(json.dumps({"received": received[0], "sent": time.time(),
+                                      "cpu_ms": (time.process_time() - received[1]) * 1000}) + "\n")
 
     def _compose(self) -> None:
         """Draw the runs up to the step shown into the figure's canvas."""
