@@ -129,9 +129,10 @@ def exercise_explorer(session: h.NotebookSession, expect: dict, nb_path: str,
     assert any(text != moves.readout_before for text in moves.readouts_after), (
         f"{where}: the readout stayed {moves.readout_before!r} while {label!r} moved "
         f"through {moves.values}")
-    # one more slider: the first that is neither an η nor the step shown by Play
+    # one more slider: the first that is not an η, an ε (1e-10 -> 1.1e-10 changes no pixel)
+    # or the step shown by Play
     others = [(s, text) for s, text in session.sliders(explorer)
-              if text and not text.startswith("η") and not text.startswith("step k")]
+              if text and not text.startswith(("η", "ε", "step k"))]
     assert others, f"{where}: no slider besides η to move"
     other, other_label = others[0]
     more = session.move_slider(explorer, other, other_label, moves=expect["other_moves"])
