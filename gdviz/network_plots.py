@@ -201,17 +201,17 @@ def plot_landscape(a, b, losses, paths: dict, ax=None, explained: float | None =
     return ax
 
 
-def plot_sharpness(steps, lambdas, lrs, losses, axes=None):
+def plot_sharpness(steps, lambdas, lrs, losses, axes=None, labels=None):
     """Full-batch gradient descent at several η: the loss per step (left) and λ_max of the
     Hessian during training (right), each η in its own colour with its limit 2/η dashed.
-    ``lambdas`` has shape (len(steps), len(lrs)); ``losses`` (iterations, len(lrs)).
-    Returns the two axes."""
+    ``lambdas`` has shape (len(steps), len(lrs)); ``losses`` (iterations, len(lrs)); ``labels``
+    (optional) names each η in the legend. Returns the two axes."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=_figsize(0.42, 1.3), layout="constrained")
     lrs = np.asarray(lrs, dtype=float)
     colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, len(lrs)))
     for k, (lr, color) in enumerate(zip(lrs, colors)):
-        label = f"η = {lr:.3g}"
+        label = f"η = {lr:.3g}" if labels is None else labels[k]
         axes[0].plot(np.arange(1, len(losses) + 1), losses[:, k], color=color, lw=_lw(0.8), label=label)
         axes[1].plot(steps, lambdas[:, k], color=color, lw=_lw(0.9), marker="o", ms=_ms(0.5), label=label)
         axes[1].axhline(2 / lr, color=color, ls="--", lw=_lw(0.6))
