@@ -4,20 +4,28 @@
     python3 dev.py lab      set up .venv, open JupyterLab on notebooks/
     python3 dev.py test     set up .venv, run every test, then repeat the unit tests and
                             the notebooks in .venv-colab (pinned to what Google Colab ships)
+                            and in .venv-minimum (every dependency at its lower bound, on
+                            the lowest supported Python), and run the real-torch checks
+                            in .venv-torch
     python3 dev.py unit     set up .venv, run the fast unit tests only
     python3 dev.py colab    only the Colab-pinned stage of `test`
+    python3 dev.py minimum  only the minimum-versions stage of `test`
+    python3 dev.py torch    only the real-torch stage of `test`
 
 Set-up is skipped when nothing changed: each environment keeps a stamp file holding a hash
-of what it was built from (pyproject.toml, ci/colab-requirements.txt, the Python version).
+of what it was built from (pyproject.toml, the ci/*-requirements.txt file, the Python).
 Extra arguments after `unit` are passed to pytest, after `lab` to JupyterLab.
 """
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -26,6 +34,24 @@ COLAB_VENV = ROOT / ".venv-colab"
 PYPROJECT = ROOT / "pyproject.toml"
 COLAB_REQUIREMENTS = ROOT / "ci" / "colab-requirements.txt"
 COLAB_REQUIREMENTS_ARG = "ci/colab-requirements.txt"  # pip runs from ROOT
+MINIMUM_VENV = ROOT / ".venv-minimum"
+MINIMUM_REQUIREMENTS = ROOT / "ci" / "minimum-requirements.txt"
+MINIMUM_REQUIREMENTS_ARG = "ci/minimum-requirements.txt"
+# The interpreter for .venv-minimum, if it is not found by itself (see lowest_python).
+MINIMUM_PYTHON_ENV = "GDVIZ_MIN_PYTHON"
+TORCH_VENV = ROOT / ".venv-torch"
+# The real torch.optim, the independent oracle for the optimizers (not a gdviz dependency).
+# Here pip takes the 2.13.0 CPU wheel that lies on this machine's disk (a 190 MB file; the
+# environment is 1.2 GB and takes about 40 s of CPU, 1-3 min, to build; rebuilt only when
+# pyproject.toml changes). Elsewhere pip downloads it from PyPI, and on Linux x86_64 PyPI's
+# build is the CUDA one: several GB more. Set GDVIZ_TORCH_INDEX_URL to PyTorch's CPU index
+# to get the CPU build (the GitHub workflow does).
+TORCH_REQUIREMENT = "torch==2.13.0"
+TORCH_INDEX_ENV = "GDVIZ_TORCH_INDEX_URL"
+# Every test that needs the real torch (tests/test_ci.py finds each test that imports torch
+# and fails if it is not listed here). The torch stage fails if any of them is skipped.
+TORCH_TESTS = ["tests/test_optimizers.py::test_equals_real_torch_optim",
+               "tests/test_network.py::test_torch_trains_the_same_network"]
 NOTEBOOKS = ROOT / "notebooks"
 STAMP_NAME = ".gdviz-stamp"
 
@@ -60,34 +86,43 @@ def python_of(venv):
 
 
 def fingerprint(*inputs):
-    """Hash of the given files' bytes, plus the Python version and any extra strings."""
+    """Hash of the given files' bytes, plus the running Python's version and any extra strings."""
     digest = hashlib.sha256(sys.version.encode())
     for item in inputs:
         digest.update(item.read_bytes() if isinstance(item, Path) else str(item).encode())
     return digest.hexdigest()
 
 
-def ensure_venv(venv, installs, inputs):
+def python_version(python):
+    """The full version of another interpreter, as its sys.version says it."""
+    return subprocess.run([str(python), "-c", "import sys; print(sys.version)"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def ensure_venv(venv, installs, inputs, base_python=None, from_scratch=False):
     """Create `venv` if missing and run each pip `installs` entry, unless the stamp says done.
 
     `installs` is a list of pip-install argument lists; `inputs` (files or strings) decide
-    when the environment is stale. Returns the venv's python.
+    when the environment is stale. `base_python` makes the venv (default: this Python).
+    `from_scratch` makes a stale environment anew instead of installing over it, for one
+    that must hold nothing but what `installs` says. Returns the venv's python.
     """
     python = python_of(venv)
     stamp = venv / STAMP_NAME
-    wanted = fingerprint(*inputs, repr(installs))
+    other_python = [] if base_python is None else [python_version(base_python)]
+    wanted = fingerprint(*inputs, repr(installs), *other_python)
     if python.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
         say(f"{venv.name} is up to date")
         return python
-    if not python.exists():
+    if not python.exists() or from_scratch:
         if venv.exists():
-            shutil.rmtree(venv)  # a half-made environment
+            shutil.rmtree(venv)  # a half-made or stale environment
         try:
             import ensurepip  # noqa: F401  (Debian and Ubuntu split it out of python3)
         except ImportError:
             raise SystemExit("[dev.py] this Python cannot make virtual environments: "
                              "install python3-venv (sudo apt-get install python3-venv)")
-        check([sys.executable, "-m", "venv", venv])
+        check([base_python or sys.executable, "-m", "venv", venv])
     stamp.unlink(missing_ok=True)
     for args in installs:
         check([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
@@ -113,6 +148,78 @@ def colab_venv():
     )
 
 
+def minimum_python_version():
+    """The lowest Python pyproject.toml's requires-python admits, as (major, minor)."""
+    found = re.search(r'^requires-python\s*=\s*">=\s*(\d+)\.(\d+)"', PYPROJECT.read_text(), re.M)
+    if not found:
+        raise SystemExit("[dev.py] pyproject.toml needs requires-python = \">=3.N\"")
+    return int(found.group(1)), int(found.group(2))
+
+
+def runs_as(python, version):
+    try:
+        done = subprocess.run([str(python), "-c", "import sys; print(sys.version_info[:2])"],
+                              capture_output=True, text=True, timeout=60)
+    except OSError:
+        return False
+    return done.returncode == 0 and done.stdout.strip() == str(tuple(version))
+
+
+def lowest_python():
+    """An interpreter of the lowest supported Python: $GDVIZ_MIN_PYTHON, pythonX.Y on PATH,
+    or one that pyenv installed; None if there is none."""
+    version = minimum_python_version()
+    if os.environ.get(MINIMUM_PYTHON_ENV):
+        python = Path(os.environ[MINIMUM_PYTHON_ENV])
+        if not runs_as(python, version):
+            raise SystemExit(f"[dev.py] {MINIMUM_PYTHON_ENV}={python} is not Python "
+                             f"{version[0]}.{version[1]}")
+        return python
+    if sys.version_info[:2] == version:
+        return Path(sys.executable)
+    name = f"python{version[0]}.{version[1]}"
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(name),
+                  *sorted(pyenv_root.glob(f"versions/{version[0]}.{version[1]}.*/bin/{name}"),
+                          reverse=True)]
+    return next((Path(c) for c in candidates if c and runs_as(c, version)), None)
+
+
+def minimum_venv():
+    """Every runtime dependency at its lower bound (ci/minimum-requirements.txt), on the lowest
+    supported Python; wheels only, as a user's pip would take them. gdviz goes in with the
+    pins as constraints, so a bound in pyproject.toml above its pin fails here loudly.
+    None (stage skipped, or failed under CI=true) if that Python is not installed."""
+    python = lowest_python()
+    if python is None:
+        version = ".".join(map(str, minimum_python_version()))
+        message = (f"no Python {version} found (on PATH, in pyenv, or as ${MINIMUM_PYTHON_ENV}); "
+                   "the minimum-versions stage needs it")
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            raise SystemExit(f"[dev.py] CI=true but {message}")
+        say(f"SKIPPED: {message}")
+        return None
+    say(f"minimum versions on {python} (Python {python_version(python).split()[0]})")
+    return ensure_venv(
+        MINIMUM_VENV,
+        [["--only-binary", ":all:", "-r", MINIMUM_REQUIREMENTS_ARG],
+         ["-e", ".", "-c", MINIMUM_REQUIREMENTS_ARG]],
+        [PYPROJECT, MINIMUM_REQUIREMENTS],
+        base_python=python,
+        from_scratch=True,  # a newer package left from an earlier build would hide a bound
+    )
+
+
+def torch_venv():
+    """gdviz, pytest and the real torch; nothing for notebooks or browsers."""
+    index = os.environ.get(TORCH_INDEX_ENV)
+    return ensure_venv(
+        TORCH_VENV,
+        [["-e", ".", "pytest", TORCH_REQUIREMENT, *(["--extra-index-url", index] if index else [])]],
+        [PYPROJECT],
+    )
+
+
 def notebook_paths():
     return sorted(NOTEBOOKS.glob("*.ipynb")) if NOTEBOOKS.is_dir() else []
 
@@ -124,6 +231,20 @@ def pytest(python, args, label):
         say(f"{label}: no tests collected")
     elif code != 0:
         raise SystemExit(f"[dev.py] {label} failed (pytest exit code {code})")
+
+
+def pytest_none_skipped(python, args, label):
+    """Run pytest and fail unless at least one test ran and none was skipped."""
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.xml"
+        pytest(python, [*args, "-rs", f"--junitxml={report}"], label)
+        suites = list(ElementTree.parse(report).getroot().iter("testsuite"))
+    total = sum(int(suite.get("tests", 0)) for suite in suites)
+    skipped = sum(int(suite.get("skipped", 0)) for suite in suites)
+    if total == 0 or skipped:
+        raise SystemExit(f"[dev.py] {label}: {total - skipped} of {total} tests ran, "
+                         f"{skipped} skipped; every one must run here")
+    say(f"{label}: all {total} ran, none skipped")
 
 
 def run_notebooks(python, label):
@@ -172,17 +293,41 @@ def colab_stages(stages):
     stages("colab: notebooks (nbval)", run_notebooks, python, "colab notebooks")
 
 
+def minimum_stages(stages):
+    python = stages("minimum: set up .venv-minimum", minimum_venv)
+    if python is None:
+        return
+    stages("minimum: unit tests", pytest, python,
+           ["tests", "-m", COLAB_STAGE_MARKERS], "minimum-versions unit tests")
+    stages("minimum: notebooks (nbval)", run_notebooks, python, "minimum-versions notebooks")
+
+
+def torch_stages(stages):
+    python = stages("torch: set up .venv-torch", torch_venv)
+    stages("torch: real torch.optim", pytest_none_skipped, python, TORCH_TESTS, "real-torch tests")
+
+
 def cmd_test(_args):
     def body(stages):
         python = stages("set up .venv", dev_venv)
         stages("tests", pytest, python, ["tests", "--durations=10"], "tests")
         stages("notebooks (nbval)", run_notebooks, python, "notebooks")
         colab_stages(stages)
+        minimum_stages(stages)
+        torch_stages(stages)
     staged(body)
 
 
 def cmd_colab(_args):
     staged(colab_stages)
+
+
+def cmd_minimum(_args):
+    staged(minimum_stages)
+
+
+def cmd_torch(_args):
+    staged(torch_stages)
 
 
 def cmd_unit(args):
@@ -210,7 +355,7 @@ def cmd_mutate(args):
 
 
 COMMANDS = {"lab": cmd_lab, "test": cmd_test, "unit": cmd_unit, "colab": cmd_colab,
-            "mutate": cmd_mutate}
+            "minimum": cmd_minimum, "torch": cmd_torch, "mutate": cmd_mutate}
 
 
 def main(argv):

@@ -91,7 +91,7 @@ def test_runtime_requirements_never_force_an_upgrade():
         assert not req.extras and req.marker is None and req.url is None, req
         operators = sorted(spec.operator for spec in req.specifier)
         if name == "ipywidgets":
-            assert str(req.specifier) in (">=7.6,<9", "<9,>=7.6"), req
+            assert operators == ["<", ">="] and "<9" in {str(s) for s in req.specifier}, req
         else:
             assert operators == [">="], f"{req}: runtime requirements take a lower bound only"
     assert names == imported_distributions(), "declare exactly what gdviz imports"
