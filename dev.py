@@ -51,7 +51,8 @@ TORCH_INDEX_ENV = "GDVIZ_TORCH_INDEX_URL"
 # Every test that needs the real torch (tests/test_ci.py finds each test that imports torch
 # and fails if it is not listed here). The torch stage fails if any of them is skipped.
 TORCH_TESTS = ["tests/test_optimizers.py::test_equals_real_torch_optim",
-               "tests/test_network.py::test_torch_trains_the_same_network"]
+               "tests/test_network.py::test_torch_trains_the_same_network",
+               "tests/test_network.py::test_torch_agrees_on_hessian_vector_products"]
 NOTEBOOKS = ROOT / "notebooks"
 STAMP_NAME = ".gdviz-stamp"
 
