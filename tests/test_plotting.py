@@ -642,6 +642,17 @@ def test_figure_sizes_follow_the_style():
         assert widths[1] == pytest.approx(widths[0] * 10 / 7), (name, widths)
 
 
+@pytest.mark.parametrize("style", ["notebook", "projector"])
+def test_a_comparison_of_all_twelve_keeps_its_legend_inside_the_figure(style, tmp_path):
+    with gp.style(style):
+        fig, _ = gp.plot_comparison([gdviz.run(name, steps=5) for name in gdviz.OPTIMIZERS])
+        fig.savefig(tmp_path / "comparison.png", bbox_inches=None)      # the figure's own size
+    (legend,) = fig.legends
+    box = legend.get_window_extent(fig.canvas.get_renderer())
+    assert len(legend.get_texts()) == len(gdviz.OPTIMIZERS) + 1              # + the minimum
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, (box, fig.bbox.width)
+
+
 def test_multi_panel_functions_make_one_figure_each():
     for make in (gp.classic_figure, lambda: gp.plot_comparison(_classic_runs()),
                  lambda: gp.small_multiples(_classic_runs()[:3])):

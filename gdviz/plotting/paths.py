@@ -389,6 +389,15 @@ def plot_comparison(trajectories, axes=None, *, markers: bool = True):
     plot_trajectories(trajs, axes[0], colors=colors, markers=markers, legend=False)
     plot_loss(trajs, axes[1], colors=colors, legend=False)
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 3),
+    fig.legend(handles, labels, loc="outside lower center", ncols=_fitting_columns(fig, labels),
                frameon=False)
     return fig, np.array(axes)
+
+
+def _fitting_columns(fig, labels) -> int:
+    """As many legend columns (up to 3) as the figure's width holds for the longest label, so
+    a legend of long labels (a dozen optimizers with their settings) is not cut off."""
+    size = mpl.font_manager.FontProperties(size=mpl.rcParams["legend.fontsize"]).get_size_in_points()
+    characters = fig.get_figwidth() * 72 / (0.55 * size)          # about this many fit in a line
+    longest = max(len(label) for label in labels) + 6              # and the handle beside each
+    return max(1, min(len(labels), 3, int(characters // longest)))
