@@ -154,27 +154,40 @@ def test_every_test_that_needs_torch_runs_in_the_torch_stage():
     assert not stale, f"dev.py's TORCH_TESTS names tests that do not import torch: {stale}"
 
 
+GUARDED = """\
+import pytest
+
+def test_ran():
+    pass
+
+@pytest.mark.parametrize("case", ["there", "absent"])
+def test_parametrized(case):
+    if case == "absent":
+        pytest.skip(REASON)
+
+def test_whole():
+    if WHOLE:
+        pytest.skip("no torch here")
+"""
+
+
 @pytest.mark.slow   # a pytest in a pytest, ~5 s each
-@pytest.mark.parametrize("skip, fails", [(False, False), (True, True)])
-def test_the_torch_stage_fails_if_a_test_was_skipped(tmp_path, skip, fails):
+@pytest.mark.parametrize("reason, whole, fails", [
+    ("the library has no such optimizer", False, None),
+    ("could not import 'torch': No module named 'torch'", False, "skipped for a missing module"),
+    ("the library has no such optimizer", True, "never ran: .*test_whole"),
+])
+def test_the_torch_stage_fails_unless_each_test_ran(tmp_path, reason, whole, fails):
     dev = load_dev()
     test_file = tmp_path / "test_guard.py"
-    test_file.write_text("import pytest\n\ndef test_ran():\n    pass\n\n"
-                         f"def test_maybe_skipped():\n    if {skip}:\n        pytest.skip('no torch')\n")
-    args = [str(test_file), "-p", "no:cacheprovider", "-q"]
+    test_file.write_text(GUARDED.replace("REASON", repr(reason)).replace("WHOLE", str(whole)))
+    nodes = [f"{test_file}::{name}" for name in ("test_ran", "test_parametrized", "test_whole")]
+    run = lambda: dev.pytest_each_runs(sys.executable, nodes, "guard", ["-p", "no:cacheprovider", "-q"])
     if fails:
-        with pytest.raises(SystemExit, match="1 of 2 tests ran, 1 skipped"):
-            dev.pytest_none_skipped(sys.executable, args, "guard")
+        with pytest.raises(SystemExit, match=fails):
+            run()
     else:
-        dev.pytest_none_skipped(sys.executable, args, "guard")
-
-
-@pytest.mark.slow
-def test_the_torch_stage_fails_if_nothing_ran(tmp_path):
-    dev = load_dev()
-    (tmp_path / "test_empty.py").write_text("")
-    with pytest.raises(SystemExit, match="0 of 0 tests ran"):
-        dev.pytest_none_skipped(sys.executable, [str(tmp_path / "test_empty.py"), "-q"], "guard")
+        run()
 
 
 def test_torch_is_a_test_tool_not_a_dependency():
