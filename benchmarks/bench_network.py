@@ -89,9 +89,9 @@ def sweep(data, sizes, batch_size, repeats, epochs=4, n_lr=12, seeds=(0, 1, 2)) 
 def notebook_seconds() -> float | None:
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_notebooks.py"), "--twice",
                              str(NOTEBOOK)], capture_output=True, text=True, cwd=ROOT)
-    try:
-        report = json.loads(result.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
+    try:                                   # one JSON object, possibly over several lines
+        report = json.loads(result.stdout[result.stdout.index("{"):])
+    except (ValueError, json.JSONDecodeError):
         return None
     return report.get(NOTEBOOK.name)
 
