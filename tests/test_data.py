@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from gdviz.data import TEST_EVERY, digit_images, load_digits
 
