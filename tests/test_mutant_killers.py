@@ -110,6 +110,8 @@ def test_check_answer_accepts_half_the_tolerance_and_rejects_twice_it(key):
         assert e != 0, f"{key}: a zero answer has no relative tolerance to test"
         near = [e * (1 + 0.5 * rtol), e * (1 - 0.5 * rtol)]
         far = [e * (1 + 2 * rtol), e * (1 - 2 * rtol)]
+        if rtol == 0:                                # an exact answer (a whole number of steps)
+            far = [e * (1 + 1e-9), e * (1 - 1e-9), e + 1, e - 1]
     for answer in near:
         assert exercises.check_answer(key, answer).passed, f"{key}: {answer} within rtol/2 of {expected}"
     for answer in far:
@@ -158,3 +160,59 @@ def test_header_check_fails_on_each_changed_notebook_and_names_it(tmp_path):
             assert named == {path.name}, f"{path.name} changed; --check named {sorted(named)}"
         path.write_text(original, encoding="utf-8")
     assert _check(root).returncode == 0
+
+
+# --- the core's own checks and the anatomy's decompositions (survivors of tools/mutate.py) ----------
+def _defines_step_terms(cls) -> bool:
+    return any("step_terms" in vars(base) for base in cls.__mro__
+               if base is not gdviz.optimizers.Optimizer and issubclass(base, gdviz.optimizers.Optimizer))
+
+
+@pytest.mark.parametrize("name", [n for n, c in gdviz.OPTIMIZERS.items() if _defines_step_terms(c)])
+def test_every_decomposition_a_class_gives_adds_up_to_its_steps(name):
+    """A class's step_terms that does not add up is silently replaced by the whole step (with
+    a note); so a sign or factor slip in one went unseen. Every class that gives one must add up,
+    at every step (the first, with bias corrections, and later ones)."""
+    traj = gdviz.run(name, "rotated_bowl", steps=6)
+    for k in (1, 2, 6):
+        parts = gp.step_terms(traj, k)
+        assert parts.note == "", f"{name}, step {k}: {parts.note}"
+        total = np.sum([vector for _, vector in parts.terms], axis=0)
+        np.testing.assert_allclose(total, traj.points[k] - traj.points[k - 1], rtol=1e-10, atol=1e-14)
+        assert len(parts.terms) >= 1
+
+
+@pytest.mark.parametrize("bad", [np.array([1 + 2j, 0j]), np.array([None, 1.0], dtype=object),
+                                 "12", b"12"])
+def test_a_gradient_that_is_not_real_numbers_is_refused(bad):
+    opt = gdviz.optimizers.SGD(lr=0.1)
+    theta = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"grads\['x'\] must be a numeric array"):
+        opt.update({"x": theta}, {"x": bad})
+    np.testing.assert_array_equal(theta, [1.0, 2.0])
+
+
+def test_interleaved_views_of_one_array_are_separate_parameters():
+    """x[::2] and x[1::2] may share memory by numpy's quick test but do not overlap: they are
+    two parameters, each stepped from its own gradient. Overlapping views are refused."""
+    base = np.array([1.0, 10.0, 2.0, 20.0])
+    opt = gdviz.optimizers.SGD(lr=0.5)
+    opt.update({"even": base[::2], "odd": base[1::2]}, {"even": np.array([2.0, 2.0]),
+                                                         "odd": np.array([4.0, 4.0])})
+    np.testing.assert_array_equal(base, [0.0, 8.0, 1.0, 18.0])
+    with pytest.raises(ValueError, match="share the same memory"):
+        opt.update({"a": base[:3], "b": base[2:]}, {"a": np.zeros(3), "b": np.zeros(2)})
+
+
+@pytest.mark.parametrize("name", ["Adam", "RMSprop", "AdaGrad", "Adadelta"])
+def test_eps_zero_limit_holds_for_a_swept_eps_too(name):
+    """ε = 0 means the limit ε → 0⁺ (0/0 steps of a coordinate whose gradient has always been 0
+    are 0). A sweep holds ε as an array, which takes another branch than a single float: started
+    on the valley's axis, y's gradient is 0, and every configuration must match the single run."""
+    start = (-7.0, 0.0)
+    result = gdviz.sweep(name, "elongated_bowl", start=start, steps=40, lr=[0.05, 0.3], eps=[0.0])
+    assert not result.diverged.any()
+    for i, lr in enumerate([0.05, 0.3]):
+        single = gdviz.run(name, "elongated_bowl", start=start, steps=40, lr=lr, eps=0.0)
+        assert single.final_point[1] == 0.0 and np.isfinite(single.final_loss)
+        np.testing.assert_allclose(result.final_loss[i, 0], single.final_loss, rtol=1e-12)
