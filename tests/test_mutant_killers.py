@@ -216,3 +216,18 @@ def test_eps_zero_limit_holds_for_a_swept_eps_too(name):
         single = gdviz.run(name, "elongated_bowl", start=start, steps=40, lr=lr, eps=0.0)
         assert single.final_point[1] == 0.0 and np.isfinite(single.final_loss)
         np.testing.assert_allclose(result.final_loss[i, 0], single.final_loss, rtol=1e-12)
+
+
+# --- schedules -------------------------------------------------------------------------------------
+def test_a_warm_up_reaches_full_eta_at_its_last_step_even_before_another_warm_up():
+    """factor(t) = t/W up to and including t = W, then the next schedule from its own step 1.
+    Every other schedule also starts at 1, so only a second warm-up shows where the first ends."""
+    from gdviz import schedules
+    np.testing.assert_allclose(schedules.warmup(3, then=schedules.warmup(2)).factor(np.arange(1, 7)),
+                               [1 / 3, 2 / 3, 1, 1 / 2, 1, 1], rtol=1e-15)
+
+
+def test_a_warm_up_label_names_what_follows_only_if_something_does():
+    from gdviz import schedules
+    assert schedules.warmup(5).label == "warm-up over 5 steps"
+    assert schedules.warmup(5, then=schedules.exponential(0.9)).label.endswith(", then η×0.9 per step")

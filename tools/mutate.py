@@ -52,6 +52,9 @@ TESTS = {
                             "tests/test_mutant_killers.py"],
     "gdviz/schedules.py": ["tests/test_schedules.py", "tests/test_trajectory.py"],
 }
+for _tests in TESTS.values():          # the tests written for this script's survivors
+    if "tests/test_mutant_killers.py" not in _tests:
+        _tests.append("tests/test_mutant_killers.py")
 PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser and not colab",
                "--no-header", "-o", "addopts="]
 
@@ -62,6 +65,9 @@ EQUIVALENT = [
     ("optimizers", "if self._eps_is_zero() and not np.isfinite(new_theta[key]).all():", "and->or",
      "with ε > 0 a step from finite θ and g is never NaN (an overflowing √v makes the step 0, "
      "not 0/0), so taking the ε → 0 limit where the new θ is not finite changes no coordinate"),
+    ("schedules", "if isinstance(t, (bool, np.bool_, str, bytes)) or t is None:", "or->and",
+     "the dtype check right below refuses the same inputs (bool, str, bytes, None are not of "
+     "kind 'i'/'u') with the same TypeError and message"),
 ]
 
 
