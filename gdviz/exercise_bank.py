@@ -15,7 +15,7 @@ import numpy as np
 from . import theory
 from .exercises import implement, prediction, question
 from .hyperparams import LR, WEIGHT_DECAY, Hyperparameter
-from .optimizers import SGD, Adadelta, Momentum, RMSprop
+from .optimizers import SGD, Adadelta, Adam, AdamW, Momentum, RMSprop
 from .trajectory import run, sweep
 
 NB1, NB2, NB3 = "01_gradient_descent.ipynb", "02_momentum_nesterov.ipynb", "03_adagrad.ipynb"
@@ -393,17 +393,92 @@ def _adadelta_first_step():
 
 
 # --- 05 Adam and AdamW -------------------------------------------------------------------------------
-@question("adam_no_bias_first_step", "Without bias correction (β₁ = 0.9, β₂ = 0.999, ε = 0), how many "
-          "times larger than η is Adam's first step?",
-          "m = 0.1g and v = 0.001g², so m/√v = 0.1/√0.001 ≈ 3.16: the uncorrected first step is 3.16η.", NB5)
-def _adam_no_bias_first_step():
-    return (1 - 0.9) / math.sqrt(1 - 0.999)
+@prediction("adam_without_bias_minimum", "Adam with η = 0.3 on Himmelblau's function, from (0, 0), ends at the "
+            "minimum (3, 2). Leave out the bias correction, and change nothing else: where does it end?",
+            "Without the correction the early steps are several times too long (the ratio "
+            "(1 − β₁ᵗ)/√(1 − β₂ᵗ) stays far above 1 for thousands of steps), and on a surface with four "
+            "minima a few oversized steps are enough to land in another basin.", NB5,
+            choices=("the same minimum", "a different minimum"),
+            mistakes=(("the same minimum", "The correction only matters for the first steps, so it seems "
+                                           "harmless to drop; but those first steps decide which basin the "
+                                           "run falls into."),))
+def _adam_without_bias_minimum():
+    from .variants import AdamWithoutBiasCorrection
+    end = run(AdamWithoutBiasCorrection(lr=0.3), "himmelblau", steps=200).final_point
+    return "the same minimum" if np.allclose(end, (3.0, 2.0), atol=1e-2) else "a different minimum"
 
 
-@question("adamw_decay_factor", "AdamW with η = 0.1 and weight decay λ = 0.01: by which factor does "
-          "the decay alone multiply θ each step?", "θ ← θ − ηλθ = (1 − ηλ)θ = 0.999θ.", NB5)
-def _adamw_decay_factor():
-    return 1 - 0.1 * 0.01
+class AMSGrad(Adam, register=False):
+    r"""AMSGrad (torch.optim.Adam with ``amsgrad=True``; Reddi et al. 2018): Adam that divides by the
+    largest v seen so far, so the step per unit of m̂ can never grow.
+
+    .. math::
+        m \leftarrow \beta_1 m + (1 - \beta_1) \, g \\
+        v \leftarrow \beta_2 v + (1 - \beta_2) \, g \odot g \\
+        v_{\max} \leftarrow \max(v_{\max}, v) \\
+        \theta \leftarrow \theta - \eta \, \frac{m}{1 - \beta_1^t} \Big/ \Big(\sqrt{v_{\max} / (1 - \beta_2^t)} + \epsilon\Big)
+
+    The reference of the exercise "amsgrad" (notebook 5).
+    """
+
+    state_names = ("m", "v", "v_max")
+    summary = "Adam that divides by the largest v so far"
+
+    def step(self, theta, g, state):
+        b1, b2, t = self.beta1, self.beta2, state["step"]
+        state["m"] = b1 * state["m"] + (1 - b1) * g                          # m ← β₁m + (1−β₁)g
+        state["v"] = b2 * state["v"] + (1 - b2) * g * g                      # v ← β₂v + (1−β₂)g⊙g
+        state["v_max"] = np.maximum(state["v_max"], state["v"])              # v_max ← max(v_max, v)
+        denominator = np.sqrt(state["v_max"] / (1 - b2 ** t)) + self.eps     # √(v_max/(1−β₂ᵗ)) + ε
+        return theta - self.lr * state["m"] / (1 - b1 ** t) / denominator    # θ ← θ − ηm̂/(…)
+
+
+class _AMSGradMaxOfCorrected(AMSGrad, register=False):
+    def step(self, theta, g, state):
+        t = state["step"]
+        state["m"] = self.beta1 * state["m"] + (1 - self.beta1) * g
+        state["v"] = self.beta2 * state["v"] + (1 - self.beta2) * g * g
+        state["v_max"] = np.maximum(state["v_max"], state["v"] / (1 - self.beta2 ** t))
+        return theta - self.lr * state["m"] / (1 - self.beta1 ** t) / (np.sqrt(state["v_max"]) + self.eps)
+
+
+class _AMSGradWithoutMax(AMSGrad, register=False):
+    def step(self, theta, g, state):
+        state["v_max"] = state["v"]
+        return Adam.step(self, theta, g, state)
+
+
+implement("amsgrad", AMSGrad,
+          "Write AMSGrad (torch's Adam(amsgrad=True)): Adam, but keep v_max, the largest v seen so far "
+          "(elementwise), and divide m̂ by √(v_max/(1 − β₂ᵗ)) + ε instead of √v̂ + ε.", NB5,
+          settings={"lr": 0.01, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8},
+          hints=("Everything is Adam's, except the denominator: remember the largest v so far, per "
+                 "coordinate, and use it (bias-corrected, as v is in Adam) where Adam uses v.",
+                 "v_max ← max(v_max, v) after v's update; θ ← θ − η·m/(1 − β₁ᵗ) / (√(v_max/(1 − β₂ᵗ)) + ε)."),
+          mistakes=((_AMSGradWithoutMax, "Your class is plain Adam: keep the running maximum of v and "
+                                         "divide by its root."),
+                    (_AMSGradMaxOfCorrected, "You keep the maximum of the bias-corrected v̂: torch keeps the "
+                                             "maximum of the raw v and divides it by 1 − β₂ᵗ afterwards.")))
+
+
+@question("adamw_halving", "AdamW with η = 0.05 and weight decay δ = 0.02 sits where the gradient is 0. At "
+          "which step k (a whole number) is θ first less than half of where it started?",
+          "Each step multiplies θ by 1 − ηδ = 0.999, so θ_k = 0.999ᵏθ₀, and that first falls below θ₀/2 at "
+          "the first whole k above ln 2/(−ln 0.999).", NB5, rtol=0.0,
+          hints=("With g = 0 the Adam part of the step is 0: only the decay acts. By which factor does it "
+                 "multiply θ each step?",
+                 "θ_k = (1 − ηδ)ᵏ·θ₀: solve (1 − ηδ)ᵏ < 1/2 for the first whole k."),
+          mistakes=((math.ceil(math.log(0.5) / math.log(1 - 0.02)),
+                     "That multiplies θ by 1 − δ each step: the decay is scaled by η as well."),
+                    (math.ceil(math.log(0.5) / math.log(1 - 0.05)),
+                     "That multiplies θ by 1 − η each step: the decay is η times δ.")))
+def _adamw_halving():
+    opt, params = AdamW(lr=0.05, weight_decay=0.02), {"w": np.array([1.0])}
+    for k in range(1, 100_000):
+        opt.update(params, {"w": np.zeros(1)})
+        if params["w"][0] < 0.5:
+            return float(k)
+    raise RuntimeError("θ never halved")
 
 
 # --- 06 comparison -----------------------------------------------------------------------------------

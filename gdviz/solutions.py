@@ -147,6 +147,28 @@ class Adam:
             params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
 
+class AMSGrad:
+    def __init__(self, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
+        self.t = 0
+        self.m = self.v = self.v_max = None
+
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = {key: np.zeros_like(value) for key, value in params.items()}
+            self.v = {key: np.zeros_like(value) for key, value in params.items()}
+            self.v_max = {key: np.zeros_like(value) for key, value in params.items()}
+        self.t += 1
+        for key in params:
+            g = grads[key]
+            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
+            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g ** 2
+            self.v_max[key] = np.maximum(self.v_max[key], self.v[key])       # the largest v so far
+            m_hat = self.m[key] / (1 - self.beta1 ** self.t)
+            v_hat = self.v_max[key] / (1 - self.beta2 ** self.t)              # corrected like Adam's v
+            params[key] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
 class AdamW(Adam):
     def __init__(self, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
         super().__init__(lr, beta1, beta2, eps)

@@ -137,8 +137,7 @@ CLOSED_FORMS = {
     "rmsprop_rate_crosses": lambda: next(k for k in range(1, 10**4)             # first k: 0.3/√(0.99^k·9) > 1
                                          if 0.3 / math.sqrt(0.99 ** k * 9) > 1),
     "adadelta_first_step": lambda: 1e-2 * 2 / math.sqrt(0.05 * 4 + 1e-4),   # √ε/√((1 − ρ)g² + ε)·g
-    "adam_no_bias_first_step": lambda: 0.1 / math.sqrt(0.001),     # (1 − β₁)/√(1 − β₂)
-    "adamw_decay_factor": lambda: 1 - 0.1 * 0.01,                  # 1 − ηλ
+    "adamw_halving": lambda: next(k for k in range(1, 10**5) if (1 - 0.05 * 0.02) ** k < 0.5),   # (1 − ηδ)^k
     "classic_fastest": _classic_fastest,
     "himmelblau_sgd_minimum": _himmelblau_minimum,
     "net_param_count": lambda: 64 * 100 + 100 + 100 * 10 + 10,     # Σ n_in·n_out + n_out
@@ -180,6 +179,18 @@ def _digits_gd_above_limit(multiple=1.5, steps=300):
     return "spikes, then trains" if rose and losses[-1] < losses[0] / 2 else "?"
 
 
+def _himmelblau_adam_without_correction(lr=0.3, b1=0.9, b2=0.999, eps=1e-8, steps=200):
+    """Adam without bias correction on Himmelblau's function from (0, 0), by hand: where does it end?"""
+    theta, m, v = np.zeros(2), np.zeros(2), np.zeros(2)
+    for _ in range(steps):
+        x, y = theta
+        a, b = x * x + y - 11, x + y * y - 7
+        g = np.array([4 * x * a + 2 * b, 2 * a + 4 * y * b])
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        theta = theta - lr * m / (np.sqrt(v) + eps)
+    return "the same minimum" if np.allclose(theta, (3.0, 2.0), atol=1e-2) else "a different minimum"
+
+
 PREDICTION_CLOSED_FORMS = {
     "divergence_speed": lambda: ("after dozens of steps" if 10 <= _first_exit_step(1.05) < 100 else "?"),
     "noise_half_eta": lambda: {0.5: "half", 0.25: "a quarter", 1.0: "the same"}[
@@ -190,6 +201,7 @@ PREDICTION_CLOSED_FORMS = {
     # σ²/B·(n − B)/(n − 1) with n = 1442 training digits: from B = 16 to 64 the ratio is 0.242
     "net_batch_noise": lambda: "quarter" if abs(16 / 64 * (1442 - 64) / (1442 - 16) - 0.25) < 0.01 else "?",
     "net_above_limit": _digits_gd_above_limit,
+    "adam_without_bias_minimum": _himmelblau_adam_without_correction,
 }
 
 
