@@ -482,9 +482,109 @@ def _adamw_halving():
 
 
 # --- 06 comparison -----------------------------------------------------------------------------------
+def _adam_bowl_grid():
+    """Adam on the elongated bowl over notebook 06's (η, β₁) grid: how much of it diverges?"""
+    result = sweep("Adam", "elongated_bowl", steps=100, lr=np.geomspace(1e-3, 3, 100),
+                   beta1=np.linspace(0, 0.99, 100))
+    share = float(result.diverged.mean())
+    return "none of it" if share == 0 else "about half" if share > 0.3 else "a corner at large η"
+
+
+@prediction("adam_bowl_diverges", "Adam runs on the elongated bowl x²/20 + y² for every pair of 100 values of η "
+            "(0.001 to 3) and 100 values of β₁ (0 to 0.99), 100 steps each. SGD diverges for every η above 1 "
+            "there. Where on the grid does Adam diverge?",
+            "Adam divides each coordinate's gradient by its own recent size, so its steps are about η long "
+            "whatever the gradient: a large η makes it wander around the minimum, but nothing feeds back "
+            "into ever larger steps.", NB6,
+            choices=("none of it", "a corner at large η", "about half"),
+            mistakes=(("a corner at large η", "SGD and Momentum have a limit on η, set by the curvature, because "
+                                              "their steps grow with the gradient; Adam's do not."),
+                      ("about half", "SGD's limit η = 1 would cut this grid roughly in half; but Adam's steps "
+                                     "do not grow with the gradient, so there is no such limit.")))
+def _adam_bowl_diverges():
+    return _adam_bowl_grid()
+
+
+TOTAL_STEPS = Hyperparameter("total_steps", "T", "T", "the number of steps over which η falls to 0",
+                             low=1.0, slider=(1.0, 1000.0))
+
+
+class SGDCosine(SGD, register=False):
+    r"""SGD with cosine annealing (torch's CosineAnnealingLR with η_min = 0): η falls along half a
+    cosine from η to 0 over T steps, and stays at 0 after.
+
+    .. math::
+        \eta_t \leftarrow \eta \, (1 + \cos(\pi \min(t - 1, T) / T)) / 2 \\
+        \theta \leftarrow \theta - \eta_t \, g
+
+    The reference of the exercise "sgd_cosine" (notebook 6); ``gdviz.run(..., schedule=
+    gdviz.schedules.cosine(T))`` steps the same way with any optimizer.
+    """
+
+    hyperparameters = (LR.given(0.1), TOTAL_STEPS.given(100))
+    summary = "SGD whose η follows half a cosine down to 0 over T steps"
+
+    def step(self, theta, g, state):
+        elapsed = np.minimum(state["step"] - 1, self.total_steps)                  # min(t − 1, T)
+        lr_t = self.lr * (1 + np.cos(np.pi * elapsed / self.total_steps)) / 2      # ηₜ ← η(1 + cos(π·…/T))/2
+        return theta - lr_t * g                                                    # θ ← θ − ηₜ g
+
+
+class _CosineOneStepAhead(SGDCosine, register=False):
+    def step(self, theta, g, state):
+        elapsed = np.minimum(state["step"], self.total_steps)
+        return theta - self.lr * (1 + np.cos(np.pi * elapsed / self.total_steps)) / 2 * g
+
+
+class _CosineComesBack(SGDCosine, register=False):
+    def step(self, theta, g, state):
+        return theta - self.lr * (1 + np.cos(np.pi * (state["step"] - 1) / self.total_steps)) / 2 * g
+
+
+class _CosineWithoutHalf(SGDCosine, register=False):
+    def step(self, theta, g, state):
+        elapsed = np.minimum(state["step"] - 1, self.total_steps)
+        return theta - self.lr * np.cos(np.pi * elapsed / self.total_steps) * g
+
+
+implement("sgd_cosine", SGDCosine,
+          "Write SGD with cosine annealing: step t uses η_t = η(1 + cos(π(t − 1)/T))/2 for t − 1 ≤ T, "
+          "which falls from η at step 1 to 0 at step T + 1, and η_t = 0 after that.", NB6,
+          settings={"lr": 0.1, "total_steps": 6},
+          hints=("Count the steps yourself (self.t, plus 1 at every update), work out this step's learning "
+                 "rate from the count, then take a plain gradient step with it.",
+                 "η_t = η·(1 + cos(π·min(t − 1, T)/T))/2 for t = 1, 2, …; then θ ← θ − η_t·g."),
+          mistakes=((_CosineOneStepAhead, "Your η is one step ahead: step 1 must use the full η "
+                                          "(use t − 1 in the cosine)."),
+                    (_CosineComesBack, "After step T + 1 your cosine comes back up: hold η at 0 once the "
+                                       "schedule has ended (use min(t − 1, T))."),
+                    (_CosineWithoutHalf, "Your factor cos(…) runs from 1 down to −1: cosine annealing uses "
+                                         "(1 + cos(…))/2, from 1 down to 0.")))
+
+
+@question("gd_millionfold", "SGD at its best fixed η on the elongated bowl (κ = 20) shrinks the distance to the "
+          "minimum by the factor (κ − 1)/(κ + 1) at every step. At which step k (a whole number) is the distance "
+          "first below a millionth of where it started?",
+          "The distance after k steps is ((κ − 1)/(κ + 1))ᵏ times the start; it falls below 10⁻⁶ at the first "
+          "whole k above ln 10⁻⁶ / ln((κ − 1)/(κ + 1)).", NB6, rtol=0.0,
+          hints=("Each step multiplies the distance by the same factor. How many factors does it take to reach "
+                 "10⁻⁶? Take logarithms.",
+                 "k > ln(10⁻⁶)/ln((κ − 1)/(κ + 1)); round up to the next whole step."),
+          mistakes=((math.ceil(math.log(1e-6) / math.log((math.sqrt(20) - 1) / (math.sqrt(20) + 1))),
+                     "That uses momentum's rate (√κ − 1)/(√κ + 1): the question is about plain SGD."),
+                    (math.ceil(math.log(1e-3) / math.log(19 / 21)),
+                     "That is a thousandfold: a millionfold takes the thousandfold twice.")))
+def _gd_millionfold():
+    rate = theory.gd_optimal_rate("elongated_bowl")
+    return float(math.ceil(math.log(1e-6) / math.log(rate)))
+
+
 @question("classic_fastest", "In the classic figure (x²/20 + y² from (−7, 2), η: SGD 0.95, Momentum 0.1, "
           "AdaGrad 1.5, Adam 0.3), which optimizer has the lowest loss after 30 steps?",
-          "AdaGrad's per-coordinate steps suit this axis-aligned valley.", NB6)
+          "AdaGrad's per-coordinate steps suit this axis-aligned valley.", NB6,
+          hints=("Which rule suits a valley that lines up with the axes, and which one zig-zags with an η "
+                 "near its stability limit? Then look at the runs themselves.",
+                 "The notebook keeps the four runs in `classic`: compare classic[name].final_loss for each name."))
 def _classic_fastest():
     settings = {"SGD": {"lr": 0.95}, "Momentum": {"lr": 0.1}, "AdaGrad": {"lr": 1.5}, "Adam": {"lr": 0.3}}
     finals = {name: run(name, "elongated_bowl", steps=30, **hp).final_loss for name, hp in settings.items()}
@@ -493,7 +593,11 @@ def _classic_fastest():
 
 @question("himmelblau_sgd_minimum", "Gradient descent with η = 0.01 starts at (0, 0) on Himmelblau's "
           "function. At which minimum (x, y) does it end (run 500 steps)?",
-          "From the origin the slope leads to the minimum at (3, 2).", NB6, rtol=1e-2)
+          "From the origin the slope leads to the minimum at (3, 2).", NB6, rtol=1e-2,
+          hints=("With a small η gradient descent follows the slope downhill from the start: which basin "
+                 "does the origin drain into? Run it and look at the end point.",
+                 'traj = gdviz.run("SGD", "himmelblau", start=(0, 0), steps=500, lr=0.01); traj.final_point, '
+                 'rounded to two decimals.'))
 def _himmelblau_sgd_minimum():
     x, y = run("SGD", "himmelblau", start=(0, 0), steps=500, lr=0.01).final_point
     return (float(x), float(y))

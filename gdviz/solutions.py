@@ -40,6 +40,19 @@ class SGDWeightDecay:
             params[key] -= self.lr * g                           # θ ← θ − ηg
 
 
+class SGDCosine:
+    def __init__(self, lr=0.1, total_steps=100):
+        self.lr, self.total_steps = lr, total_steps
+        self.t = 0
+
+    def update(self, params, grads):
+        self.t += 1
+        elapsed = min(self.t - 1, self.total_steps)                          # the cosine ends at T
+        lr_t = self.lr * (1 + np.cos(np.pi * elapsed / self.total_steps)) / 2  # ηₜ = η(1 + cos(π(t−1)/T))/2
+        for key in params:
+            params[key] -= lr_t * grads[key]                                   # θ ← θ − ηₜg
+
+
 class Momentum:
     def __init__(self, lr=0.1, momentum=0.9):
         self.lr, self.momentum = lr, momentum

@@ -138,6 +138,7 @@ CLOSED_FORMS = {
                                          if 0.3 / math.sqrt(0.99 ** k * 9) > 1),
     "adadelta_first_step": lambda: 1e-2 * 2 / math.sqrt(0.05 * 4 + 1e-4),   # √ε/√((1 − ρ)g² + ε)·g
     "adamw_halving": lambda: next(k for k in range(1, 10**5) if (1 - 0.05 * 0.02) ** k < 0.5),   # (1 − ηδ)^k
+    "gd_millionfold": lambda: next(k for k in range(1, 10**4) if (19 / 21) ** k < 1e-6),   # ((κ−1)/(κ+1))^k, κ = 20
     "classic_fastest": _classic_fastest,
     "himmelblau_sgd_minimum": _himmelblau_minimum,
     "net_param_count": lambda: 64 * 100 + 100 + 100 * 10 + 10,     # Σ n_in·n_out + n_out
@@ -191,6 +192,19 @@ def _himmelblau_adam_without_correction(lr=0.3, b1=0.9, b2=0.999, eps=1e-8, step
     return "the same minimum" if np.allclose(theta, (3.0, 2.0), atol=1e-2) else "a different minimum"
 
 
+def _adam_grid_diverged_share(steps=100):
+    """Adam by hand on x²/20 + y² from (−7, 2), 100 × 100 (η, β₁) at once: the share that left |θ| ≤ 1000."""
+    lr, b1 = (a.ravel()[:, None] for a in np.meshgrid(np.geomspace(1e-3, 3, 100), np.linspace(0, 0.99, 100)))
+    theta, m, v = np.tile([-7.0, 2.0], (lr.size, 1)), np.zeros((lr.size, 2)), np.zeros((lr.size, 2))
+    gone = np.zeros(lr.size, dtype=bool)
+    for t in range(1, steps + 1):
+        g = theta * np.array([0.1, 2.0])
+        m, v = b1 * m + (1 - b1) * g, 0.999 * v + 0.001 * g * g
+        theta = theta - lr * m / (1 - b1 ** t) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        gone |= ~np.all(np.isfinite(theta) & (np.abs(theta) <= 1000), axis=1)
+    return gone.mean()
+
+
 PREDICTION_CLOSED_FORMS = {
     "divergence_speed": lambda: ("after dozens of steps" if 10 <= _first_exit_step(1.05) < 100 else "?"),
     "noise_half_eta": lambda: {0.5: "half", 0.25: "a quarter", 1.0: "the same"}[
@@ -202,6 +216,7 @@ PREDICTION_CLOSED_FORMS = {
     "net_batch_noise": lambda: "quarter" if abs(16 / 64 * (1442 - 64) / (1442 - 16) - 0.25) < 0.01 else "?",
     "net_above_limit": _digits_gd_above_limit,
     "adam_without_bias_minimum": _himmelblau_adam_without_correction,
+    "adam_bowl_diverges": lambda: "none of it" if _adam_grid_diverged_share() == 0 else "?",
 }
 
 
