@@ -482,14 +482,6 @@ def _adamw_halving():
 
 
 # --- 06 comparison -----------------------------------------------------------------------------------
-def _adam_bowl_grid():
-    """Adam on the elongated bowl over notebook 06's (η, β₁) grid: how much of it diverges?"""
-    result = sweep("Adam", "elongated_bowl", steps=100, lr=np.geomspace(1e-3, 3, 100),
-                   beta1=np.linspace(0, 0.99, 100))
-    share = float(result.diverged.mean())
-    return "none of it" if share == 0 else "about half" if share > 0.3 else "a corner at large η"
-
-
 @prediction("adam_bowl_diverges", "Adam runs on the elongated bowl x²/20 + y² for every pair of 100 values of η "
             "(0.001 to 3) and 100 values of β₁ (0 to 0.99), 100 steps each. SGD diverges for every η above 1 "
             "there. Where on the grid does Adam diverge?",
@@ -502,7 +494,11 @@ def _adam_bowl_grid():
                       ("about half", "SGD's limit η = 1 would cut this grid roughly in half; but Adam's steps "
                                      "do not grow with the gradient, so there is no such limit.")))
 def _adam_bowl_diverges():
-    return _adam_bowl_grid()
+    """Adam on the elongated bowl over notebook 06's (η, β₁) grid: how much of it diverges?"""
+    result = sweep("Adam", "elongated_bowl", steps=100, lr=np.geomspace(1e-3, 3, 100),
+                   beta1=np.linspace(0, 0.99, 100))
+    share = float(result.diverged.mean())
+    return "none of it" if share == 0 else "about half" if share > 0.3 else "a corner at large η"
 
 
 TOTAL_STEPS = Hyperparameter("total_steps", "T", "T", "the number of steps over which η falls to 0",
