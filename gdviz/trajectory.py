@@ -34,7 +34,7 @@ class Trajectory:
     grads : (n+1, 2) array of the true gradient at each point.
     used_grads : (n, 2) array of the gradient the optimizer was given at step k+1
         (the true gradient plus noise, when ``noise`` > 0).
-    states : state name → (n+1, 2) array: the optimizer's state after k steps (zeros at k = 0).
+    states : state name → (n+1, 2) array: the optimizer's state after k steps (at k = 0: ``init_state``'s).
     learning_rates : (n,) array of the η used at step k+1 (η·factor(k+1) with a ``schedule``;
         ``optimizer.lr`` is the base η).
     schedule : the :class:`~gdviz.schedules.Schedule` the run used, or None.
@@ -221,7 +221,8 @@ def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_
 
     params = {"x": np.array(x0), "y": np.array(y0)}
     points, losses, grads, used = [(x0, y0)], [float(surface.f(x0, y0))], [], []
-    states = {name: [(0.0, 0.0)] for name in opt.state_names}
+    start_state = {coordinate: opt.init_state(value) for coordinate, value in params.items()}
+    states = {name: [(float(start_state["x"][name]), float(start_state["y"][name]))] for name in opt.state_names}
     diverged_at, reason = None, ""
     with np.errstate(all="ignore"):
         grads.append(tuple(map(float, surface.grad(x0, y0))))

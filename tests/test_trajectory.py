@@ -52,7 +52,9 @@ def hand_run(cls, surface, steps, bound):
     """The loop a student would write: the optimizer's face, the surface's gradient, the box."""
     opt = cls()
     params = {"x": np.array(float(surface.start[0])), "y": np.array(float(surface.start[1]))}
-    points, states, diverged_at = [tuple(surface.start)], {n: [(0.0, 0.0)] for n in cls.state_names}, None
+    start = {c: opt.init_state(params[c]) for c in params}     # the state at k = 0 (NAdam's Π is 1)
+    points, diverged_at = [tuple(surface.start)], None
+    states = {n: [(float(start["x"][n]), float(start["y"][n]))] for n in cls.state_names}
     for k in range(1, steps + 1):
         gx, gy = surface.grad(float(params["x"]), float(params["y"]))
         opt.update(params, {"x": np.array(gx), "y": np.array(gy)})
@@ -84,6 +86,31 @@ def test_recorded_run_matches_a_hand_run_optimizer(name, surface_name):
     assert set(traj.states) == set(OPTIMIZERS[name].state_names)
     for state_name, values in states.items():
         assert_close(traj.states[state_name], values, what=state_name)
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_the_state_at_step_zero_is_what_init_state_gives(name):
+    """k = 0 is the state before any step, as run records it and as the figures and the
+    explorer read it: init_state's arrays (not zeros: NAdam's product of μ's starts at 1)."""
+    from gdviz.explorer.wiring import _up_to
+    from gdviz.plotting._common import _state_at
+
+    opt = OPTIMIZERS[name]()
+    traj = gdviz.run(opt, "elongated_bowl", steps=5)
+    start = {c: opt.init_state(np.array(v)) for c, v in zip("xy", traj.points[0])}
+    expected = {n: np.array([start["x"][n], start["y"][n]]) for n in opt.state_names}
+    for state in ({n: v[0] for n, v in traj.states.items()}, {n: v[0] for n, v in _up_to(traj, 0).states.items()},
+                  _state_at(traj, 0)):
+        assert set(state) - {"step"} == set(expected), name
+        for n, values in expected.items():
+            np.testing.assert_array_equal(state[n], values, err_msg=f"{name}: {n} at k = 0")
+    assert _state_at(traj, 0)["step"] == 0
+
+
+def test_nadam_starts_with_the_empty_product_of_momentum_coefficients():
+    traj = gdviz.run("NAdam", "elongated_bowl", steps=3)
+    np.testing.assert_array_equal(traj.states["mu_product"][0], (1.0, 1.0))      # Π of no μ's
+    np.testing.assert_array_equal(traj.states["m"][0], (0.0, 0.0))
 
 
 @pytest.mark.parametrize("lr", [1.05, 1.2, 3.0, 50.0])
