@@ -5,6 +5,9 @@ keys, ``update(params, grads)`` changing the arrays in place), independently of
 :mod:`gdviz.optimizers`; ``gdviz.exercises.check_update`` proves each one matches gdviz.
 A student sees one with ``gdviz.exercises.solution("momentum")`` (or the exercise's key,
 ``solution("sgd_step_decay")``); a class here is named like the reference it must match.
+A rule needs one here only when an exercise asks students to write it (an ``implement``
+exercise in :mod:`gdviz.exercise_bank`, or a notebook's ``check_update(MyX)``); for any other
+optimizer ``solution(name)`` points at its class's ``step``.
 """
 import numpy as np
 
@@ -189,83 +192,6 @@ class AdamW(Adam):
 
     def update(self, params, grads):
         for key in params:
-            params[key] -= self.lr * self.weight_decay * params[key]   # θ ← θ − ηλθ, before Adam
+            params[key] -= self.lr * self.weight_decay * params[key]   # θ ← θ − ηδθ, before Adam
         super().update(params, grads)
 
-
-class NAdam(Adam):
-    def __init__(self, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, momentum_decay=4e-3):
-        super().__init__(lr, beta1, beta2, eps)
-        self.momentum_decay = momentum_decay
-        self.mu_product = 1.0                       # μ₁·μ₂·…·μ_t, the empty product at first
-
-    def update(self, params, grads):
-        if self.m is None:
-            self.m = {key: np.zeros_like(value) for key, value in params.items()}
-            self.v = {key: np.zeros_like(value) for key, value in params.items()}
-        self.t += 1
-        mu = self.beta1 * (1 - 0.5 * 0.96 ** (self.t * self.momentum_decay))             # μ_t
-        mu_next = self.beta1 * (1 - 0.5 * 0.96 ** ((self.t + 1) * self.momentum_decay))  # μ_{t+1}
-        self.mu_product *= mu
-        for key in params:
-            g = grads[key]
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g ** 2
-            v_hat = self.v[key] / (1 - self.beta2 ** self.t)
-            denom = np.sqrt(v_hat) + self.eps
-            params[key] -= self.lr * (1 - mu) / (1 - self.mu_product) * g / denom
-            params[key] -= self.lr * mu_next / (1 - self.mu_product * mu_next) * self.m[key] / denom
-
-
-class RAdam(Adam):                                   # Adam's hyperparameters and state; its own step
-    def update(self, params, grads):
-        if self.m is None:
-            self.m = {key: np.zeros_like(value) for key, value in params.items()}
-            self.v = {key: np.zeros_like(value) for key, value in params.items()}
-        self.t += 1
-        rho_inf = 2 / (1 - self.beta2) - 1
-        rho_t = rho_inf - 2 * self.t * self.beta2 ** self.t / (1 - self.beta2 ** self.t)
-        for key in params:
-            g = grads[key]
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
-            self.v[key] = self.beta2 * self.v[key] + (1 - self.beta2) * g ** 2
-            m_hat = self.m[key] / (1 - self.beta1 ** self.t)
-            if rho_t > 5:                            # v is trustworthy: a rectified Adam step
-                r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-                adaptive = np.sqrt(1 - self.beta2 ** self.t) / (np.sqrt(self.v[key]) + self.eps)
-                params[key] -= self.lr * m_hat * r * adaptive
-            else:                                    # the warm-up: momentum only
-                params[key] -= self.lr * m_hat
-
-
-class Adamax:
-    def __init__(self, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8):
-        self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
-        self.t = 0
-        self.m = self.u = None
-
-    def update(self, params, grads):
-        if self.m is None:
-            self.m = {key: np.zeros_like(value) for key, value in params.items()}
-            self.u = {key: np.zeros_like(value) for key, value in params.items()}
-        self.t += 1
-        for key in params:
-            g = grads[key]
-            self.m[key] = self.beta1 * self.m[key] + (1 - self.beta1) * g
-            self.u[key] = np.maximum(self.beta2 * self.u[key], np.abs(g) + self.eps)
-            params[key] -= self.lr / (1 - self.beta1 ** self.t) * self.m[key] / self.u[key]
-
-
-class Lion:
-    def __init__(self, lr=0.1, beta1=0.9, beta2=0.99, weight_decay=0.0):
-        self.lr, self.beta1, self.beta2, self.weight_decay = lr, beta1, beta2, weight_decay
-        self.m = None
-
-    def update(self, params, grads):
-        if self.m is None:
-            self.m = {key: np.zeros_like(value) for key, value in params.items()}
-        for key in params:
-            g = grads[key]
-            c = self.beta1 * self.m[key] + (1 - self.beta1) * g                  # the interpolation
-            params[key] -= self.lr * (np.sign(c) + self.weight_decay * params[key])
-            self.m[key] = self.beta2 * self.m[key] + (1 - self.beta2) * g

@@ -1,7 +1,8 @@
 """The self-checking exercises: worked solutions, answers, notebook stubs and feedback.
 
-* every worked solution in ``gdviz.solutions`` passes ``check_update`` (one test per
-  registered optimizer, so a new optimizer needs a solution the moment it is registered);
+* every worked solution in ``gdviz.solutions`` passes ``check_update``; a registered optimizer
+  needs one only when an exercise asks students to write it (an implement exercise, or a
+  notebook's ``check_update(MyX)``);
 * every registered question's answer equals a closed form (or a loop) written here,
   independently of gdviz, and ``check_answer`` accepts it and rejects a wrong one;
 * every notebook's exercise cells (tagged ``exercise``), run as a student first sees them,
@@ -31,14 +32,48 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 # --- worked solutions -------------------------------------------------------------------------
-@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
-def test_every_optimizer_has_a_solution_that_passes(name):
-    solved = getattr(solutions, name, None)
-    assert solved is not None, f"gdviz.solutions has no worked solution for {name}"
-    feedback = check_update(solved, name)
+WORKED = [name for name, obj in vars(solutions).items()
+          if isinstance(obj, type) and obj.__module__ == solutions.__name__]
+
+
+def asked_for() -> dict[str, str]:
+    """Every rule an exercise asks students to write, and where: an implement exercise's
+    reference, or a notebook's ``check_update(MyX)`` (read now: the registry may have grown)."""
+    from gdviz.exercises import IMPLEMENTATIONS
+    asked = {ex.reference.__name__: f"exercise {ex.key!r}" for ex in IMPLEMENTATIONS.values()}
+    for path in NOTEBOOKS:
+        for name in re.findall(r"check_update\(My(\w+)", path.read_text(encoding="utf-8")):
+            asked.setdefault(name, path.name)
+    return asked
+
+
+@pytest.mark.parametrize("name", WORKED)
+def test_every_worked_solution_passes_its_check(name):
+    feedback = check_update(getattr(solutions, name), name)
     assert feedback.passed and feedback.status == "passed", feedback.message
-    shown = solution(name.lower())
-    assert f"class {name}" in str(shown)
+
+
+@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
+def test_an_optimizer_has_a_worked_solution_where_an_exercise_asks_for_it(name):
+    """A worked solution is optional: required when an exercise asks for the rule; a solution
+    that exists passes; without one, solution(name) points at the class's own step."""
+    solved, asked = getattr(solutions, name, None), asked_for()
+    assert solved is not None or name not in asked, \
+        f"{asked.get(name)} asks students to write {name}: gdviz/solutions.py needs its worked solution"
+    shown = str(solution(name.lower()))
+    if solved is None:
+        assert f"gdviz.{name}.step" in shown, shown
+    else:
+        feedback = check_update(solved, name)
+        assert feedback.passed and feedback.status == "passed", feedback.message
+        assert f"class {name}" in shown
+
+
+def test_the_rules_exercises_ask_for_are_found():
+    """asked_for reads the registry and the notebooks (so the test above cannot pass vacuously)."""
+    asked = asked_for()
+    assert {"Nesterov", "RMSprop", "SGDStepDecay"} <= set(asked), asked
+    assert not {"NAdam", "RAdam", "Adamax", "Lion"} & set(asked), asked
 
 
 # --- questions: each answer against a closed form written here -------------------------------

@@ -1,57 +1,34 @@
-"""The README's promise: adding an optimizer is one class and its reference (plus its worked
-solution and its symbol-table entry), and a surface is one class.
+"""The README's promise: adding an optimizer is one class and its reference (and, in README's
+symbol table, its name in the "used by" cells the test prints), and a surface is one class.
 
 The README's examples, in its "Adding an optimizer or a surface" section, are executed as
-written, in the files they name; the registry-driven tests (run here for the new class), the
-explorer's sliders, the comparison and the stability maps then pick the new optimizer up with
-nothing else changed. The four optimizers added through that path (NAdam, RAdam, Adamax,
-Lion) reach the same places.
+written, in the files they name (``tests/readme_examples.py``); every registry-driven test of
+the suite (run for the new class in a pytest of its own), the explorer's sliders, the
+comparison and the stability maps then pick the new optimizer up with nothing else changed.
+The four optimizers added through that path (NAdam, RAdam, Adamax, Lion) reach the same places.
 """
+import os
 import re
+import subprocess
 import sys
-from pathlib import Path
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+import readme_examples
 
 import gdviz
-from gdviz import optimizers, surfaces
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def readme_example(marker: str) -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Adding an optimizer or a surface", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    (block,) = [b for b in blocks if marker in b]
-    return block
 
 
 @pytest.fixture
-def registered(tmp_path, monkeypatch):
+def registered():
     """Run the README examples inside the modules they name, then unregister them."""
-    import importlib.util
-
     import reference_optimizers
 
-    from gdviz import solutions
     before_opt, before_surf = dict(gdviz.OPTIMIZERS), dict(gdviz.SURFACES)
     before_ref = dict(reference_optimizers.REFERENCES)
-    namespace_opt, namespace_surf = dict(vars(optimizers)), dict(vars(surfaces))
-    exec(readme_example("class HeavyBallWithFriction(Optimizer)"), namespace_opt)
-    exec(readme_example("class Booth"), namespace_surf)
-    exec(readme_example('REFERENCES["HeavyBallWithFriction"]'), vars(reference_optimizers))
-    # the worked solution from a file, as gdviz.exercises.solution shows its source
-    path = tmp_path / "readme_solution.py"
-    path.write_text("import numpy as np\n\n\n" + readme_example("class HeavyBallWithFriction:"))
-    spec = importlib.util.spec_from_file_location("readme_solution", path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "readme_solution", module)
-    spec.loader.exec_module(module)
-    monkeypatch.setattr(solutions, "HeavyBallWithFriction", module.HeavyBallWithFriction, raising=False)
     try:
-        yield namespace_opt["HeavyBallWithFriction"], namespace_surf["Booth"]
+        yield readme_examples.register()
     finally:
         for registry, before in ((gdviz.OPTIMIZERS, before_opt), (gdviz.SURFACES, before_surf),
                                  (reference_optimizers.REFERENCES, before_ref)):
@@ -134,18 +111,62 @@ def test_reference_lookup_names_the_missing_implementation():
         reference_optimizers.reference_for("Brandnew")
 
 
-def test_registry_driven_tests_pick_up_the_readme_example(registered):
-    """The tests that run over gdviz.OPTIMIZERS, run for the new class: its reference (to
-    round-off, state too), its worked solution, its colour, and validation of its inputs."""
-    import test_exercises
-    import test_optimizers
-    import test_plotting
+#: Registry-driven tests that must be among those run for the README's optimizer (a floor: the
+#: test below runs every test parametrized over the registries, whatever its name).
+REGISTRY_DRIVEN = {
+    "test_follows_torch_algorithm_to_round_off", "test_state_holds_the_documented_arrays_and_the_step",
+    "test_an_optimizer_has_a_worked_solution_where_an_exercise_asks_for_it",
+    "test_every_optimizer_has_its_own_palette_colour", "test_slider_ranges_are_the_registry_ranges",
+    "test_recorded_run_matches_a_hand_run_optimizer", "test_sweep_equals_the_configurations_run_one_by_one",
+    "test_the_state_at_step_zero_is_what_init_state_gives",
+    "test_every_hyperparameter_rejects_values_outside_its_range",
+    "test_every_optimizer_steps_with_eta_times_the_factor",
+    "test_show_rule_gives_every_optimizer_its_formula_and_step",
+    "test_every_optimizer_takes_its_steps_apart_into_terms_that_add_up",
+}
 
-    name = "HeavyBallWithFriction"
-    test_optimizers.test_follows_torch_algorithm_to_round_off(name)
-    test_optimizers.test_state_holds_the_documented_arrays_and_the_step(name)
-    test_exercises.test_every_optimizer_has_a_solution_that_passes(name)
-    test_plotting.test_every_optimizer_has_its_own_palette_colour(name)
+
+@pytest.mark.slow
+def test_every_registry_driven_test_passes_for_the_readme_example(tmp_path):
+    """The suite, with the README's optimizer and surface registered before collection (and
+    nothing else: no worked solution, no README edit), runs every test parametrized over the
+    registries for them as for Lion, and all pass."""
+    report = tmp_path / "report.xml"
+    tests = os.path.join(readme_examples.ROOT, "tests")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", tests, "-p", "readme_examples", "-q", "-p", "no:cacheprovider",
+         "-m", "not browser and not colab", "--ignore", os.path.join(tests, "browser"),
+         "--deselect", os.path.join(tests, "test_readme.py::test_symbol_table_matches_the_hyperparameter_registry"),
+         "-k", f"{readme_examples.OPTIMIZER} or {readme_examples.SURFACE} or Lion", f"--junitxml={report}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    cases = [case for case in ET.parse(report).iter("testcase") if case.find("skipped") is None]
+
+    def functions(word):
+        return {case.get("name").split("[")[0] for case in cases if word in case.get("name")}
+
+    new, lion = functions(readme_examples.OPTIMIZER), functions("Lion")
+    assert REGISTRY_DRIVEN <= new, REGISTRY_DRIVEN - new
+    assert lion - {"test_the_new_optimizers_reach_explorer_comparison_and_stability_map"} <= new, lion - new
+    assert functions(readme_examples.SURFACE) >= {"test_recorded_run_matches_a_hand_run_optimizer"}
+
+
+def test_the_symbol_table_test_prints_the_rows_to_paste(registered):
+    """With the README's optimizer registered, tests/test_readme.py names exactly the rows of
+    its hyperparameters (η and α) with the optimizer added; pasting them makes it pass."""
+    import test_readme
+
+    problems = test_readme.symbol_table_problems()
+    assert [p.split("\n")[0] for p in problems] == [f"README.md's symbol table: replace the row for `{name}` with"
+                                                    for name in ("lr", "momentum")]
+    readme = test_readme.README
+    for problem in problems:
+        row = problem.split("\n")[1]
+        assert row.endswith(f", {readme_examples.OPTIMIZER} |")
+        old = next(line for line in readme.splitlines() if line.startswith(row.rsplit("|", 2)[0]))
+        readme = readme.replace(old, row)
+    assert test_readme.symbol_table_problems(readme) == []
 
 
 def _reaches_comparison_and_stability_map(name):
@@ -214,13 +235,16 @@ def test_show_rule_gives_every_optimizer_its_formula_and_step(name):
 @pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
 def test_every_optimizer_takes_its_steps_apart_into_terms_that_add_up(name):
     """Each class's step_terms, at steps 1 … 12 (RAdam: its warm-up and its rectified steps),
-    add up to the step the run took, with the optimizer's own labels (no 'shown whole' note)."""
+    add up to the step the run took, with the optimizer's own labels (no 'shown whole' note);
+    a class that declares none (step_terms is optional) has its step drawn whole, and says so."""
     from gdviz import plotting as gp
 
+    declared = gdviz.OPTIMIZERS[name].step_terms is not gdviz.Optimizer.step_terms
+    assert declared or name == readme_examples.OPTIMIZER, f"{name} takes its steps apart (step_terms)"
     traj = gdviz.run(name, "elongated_bowl", steps=12)
     for k in range(1, 13):
         parts = gp.step_terms(traj, k)
-        assert parts.note == "", (name, k, parts.note)
+        assert parts.note == ("" if declared else f"{name}: no decomposition known, the step is shown whole")
         np.testing.assert_allclose(parts.total, traj.points[k] - traj.points[k - 1], rtol=1e-9, atol=1e-14)
         assert all(label.count("$") % 2 == 0 for label, _ in parts.terms)
 

@@ -452,16 +452,7 @@ def test_adam_moments_are_bias_corrected_running_means():
 
 
 # --- the anatomy of one step -------------------------------------------------------------------
-@pytest.mark.parametrize("name", list(gdviz.OPTIMIZERS))
-def test_step_terms_sum_to_the_step_for_every_optimizer(name):
-    traj = gdviz.run(name, steps=8)
-    for k in (1, 5, 8):
-        parts = gp.step_terms(traj, k)
-        np.testing.assert_allclose(parts.total, traj.points[k] - traj.points[k - 1],
-                                   rtol=1e-12, atol=1e-14)
-        assert parts.note == ""                    # a real decomposition, not the fallback
-
-
+# (every optimizer's terms add up to its steps: tests/test_extensibility.py)
 def test_momentum_and_nesterov_terms_are_their_formulas():
     a, lr, k = 0.9, 0.1, 6
     for name, old, grad in (("Momentum", a, lr), ("Nesterov", a * a, (1 + a) * lr)):
