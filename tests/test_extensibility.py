@@ -125,6 +125,12 @@ REGISTRY_DRIVEN = {
     "test_every_optimizer_takes_its_steps_apart_into_terms_that_add_up",
 }
 
+#: Tests that run for Lion and rightly not for the README's class, and why.
+ONLY_FOR_SOME = {
+    "test_the_new_optimizers_reach_explorer_comparison_and_stability_map",   # the four added in issue 11
+    "test_every_decomposition_a_class_gives_adds_up_to_its_steps",          # classes that declare step_terms
+}
+
 
 @pytest.mark.slow
 def test_every_registry_driven_test_passes_for_the_readme_example(tmp_path):
@@ -148,7 +154,7 @@ def test_every_registry_driven_test_passes_for_the_readme_example(tmp_path):
 
     new, lion = functions(readme_examples.OPTIMIZER), functions("Lion")
     assert REGISTRY_DRIVEN <= new, REGISTRY_DRIVEN - new
-    assert lion - {"test_the_new_optimizers_reach_explorer_comparison_and_stability_map"} <= new, lion - new
+    assert lion - ONLY_FOR_SOME <= new, lion - new
     assert functions(readme_examples.SURFACE) >= {"test_recorded_run_matches_a_hand_run_optimizer"}
 
 
