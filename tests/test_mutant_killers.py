@@ -231,3 +231,33 @@ def test_a_warm_up_label_names_what_follows_only_if_something_does():
     from gdviz import schedules
     assert schedules.warmup(5).label == "warm-up over 5 steps"
     assert schedules.warmup(5, then=schedules.exponential(0.9)).label.endswith(", then η×0.9 per step")
+
+
+# --- hyperparameter ranges and their messages ---------------------------------------------------------
+def test_a_closed_upper_end_is_inside_the_range():
+    """No registered hyperparameter has a closed upper end yet; a new optimizer's may."""
+    import dataclasses
+
+    from gdviz.hyperparams import LR, MOMENTUM
+    closed = dataclasses.replace(MOMENTUM, high_closed=True)
+    assert closed.contains(1.0) and not MOMENTUM.contains(1.0)
+    assert closed.validate(1.0) == 1.0 and closed.range_text.endswith("1]")
+    assert MOMENTUM.contains(0.0) and not LR.contains(0.0)
+    assert not closed.contains(np.nextafter(1.0, 2.0))
+
+
+def test_a_bad_value_is_named_as_a_number_or_as_part_of_an_array():
+    with pytest.raises(ValueError, match=r"got -1\.0 \(") as scalar:
+        gdviz.optimizers.SGD(lr=-1)
+    assert "array" not in str(scalar.value)
+    with pytest.raises(ValueError, match=r"got an array containing -1\.0 \("):
+        gdviz.optimizers.SGD(lr=np.array([0.1, -1.0]))
+
+
+def test_measured_rate_refuses_a_run_already_at_the_minimum():
+    from gdviz import theory
+    at_minimum = gdviz.run("SGD", "elongated_bowl", start=(0.0, 0.0), steps=10)
+    with pytest.raises(ValueError, match="exactly at the minimum at step 5"):
+        theory.measured_rate(at_minimum)
+    one_away = gdviz.run("SGD", "elongated_bowl", start=(0.0, 1.0), steps=2, lr=0.25)  # y: 1, 0.5, 0.25
+    assert theory.measured_rate(one_away, first=0, last=2) == pytest.approx(0.5, rel=1e-12)

@@ -68,6 +68,13 @@ EQUIVALENT = [
     ("schedules", "if isinstance(t, (bool, np.bool_, str, bytes)) or t is None:", "or->and",
      "the dtype check right below refuses the same inputs (bool, str, bytes, None are not of "
      "kind 'i'/'u') with the same TypeError and message"),
+    ("hyperparams", "if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:", "or->and",
+     "None is then refused by the dtype check below (an object array) with a TypeError that "
+     "names it too: 'must be a number or an array of numbers, got None'"),
+    ("hyperparams", 'return "inf" if x > 0 else "-inf"', ">->>=",
+     "only called with x = ±inf (math.isinf(x) above): any threshold between them gives the same"),
+    ("hyperparams", 'return "inf" if x > 0 else "-inf"', "0->1",
+     "only called with x = ±inf (math.isinf(x) above): any threshold between them gives the same"),
 ]
 
 
