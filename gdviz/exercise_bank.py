@@ -416,7 +416,8 @@ class AMSGrad(Adam, register=False):
         m \leftarrow \beta_1 m + (1 - \beta_1) \, g \\
         v \leftarrow \beta_2 v + (1 - \beta_2) \, g \odot g \\
         v_{\max} \leftarrow \max(v_{\max}, v) \\
-        \theta \leftarrow \theta - \eta \, \frac{m}{1 - \beta_1^t} \Big/ \Big(\sqrt{v_{\max} / (1 - \beta_2^t)} + \epsilon\Big)
+        \theta \leftarrow \theta - \eta \, \frac{m}{1 - \beta_1^t}
+            \Big/ \Big(\sqrt{v_{\max} / (1 - \beta_2^t)} + \epsilon\Big)
 
     The reference of the exercise "amsgrad" (notebook 5).
     """
