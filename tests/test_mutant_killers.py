@@ -261,3 +261,11 @@ def test_measured_rate_refuses_a_run_already_at_the_minimum():
         theory.measured_rate(at_minimum)
     one_away = gdviz.run("SGD", "elongated_bowl", start=(0.0, 1.0), steps=2, lr=0.25)  # y: 1, 0.5, 0.25
     assert theory.measured_rate(one_away, first=0, last=2) == pytest.approx(0.5, rel=1e-12)
+
+
+def test_a_runs_label_names_its_settings_and_only_a_schedule_that_changes_eta():
+    from gdviz import schedules
+    assert gdviz.run("Momentum", lr=0.1, momentum=0.9, steps=2).label == "Momentum (η=0.1, α=0.9)"
+    assert gdviz.run("SGD", lr=0.1, steps=2, schedule=schedules.constant()).label == "SGD (η=0.1)"
+    stepped = gdviz.run("SGD", lr=0.1, steps=2, noise=0.5, seed=1, schedule=schedules.step(10, 0.5))
+    assert stepped.label == f"SGD (η=0.1, σ=0.5, {schedules.step(10, 0.5).label})"
