@@ -656,3 +656,20 @@ def test_a_drag_sends_its_value_at_the_release(explorers):
     sliders = [s for group in explorer.hyperparameter_sliders.values() for s in group.values()]
     for slider in (*sliders, *explorer.start_sliders, explorer.noise_slider, explorer.steps_slider):
         assert slider.continuous_update is False, slider.description
+
+
+def test_the_sent_picture_is_the_drawn_picture_in_256_colours(explorers):
+    """The widget's PNG (palette chosen once per background, then reused) matches the
+    full-colour picture: the optimizers' colours exactly, everything else within a few levels."""
+    from gdviz.plotting import optimizer_color
+    explorer = explorers(["SGD", "Momentum"], steps=40)
+    for lr in (0.05, 0.3, 0.9):
+        explorer.hyperparameter_sliders["SGD"]["lr"].value = lr
+        sent = np.asarray(image_of(explorer.image.value).convert("RGB"), dtype=int)
+        full = np.asarray(image_of(explorer.render_png()).convert("RGB"), dtype=int)
+        assert sent.shape == full.shape
+        error = np.abs(sent - full)
+        assert error.mean() < 2 and np.percentile(error.max(axis=2), 99) <= 16
+        for name in explorer.optimizers:
+            assert drawn_in(explorer.image.value, optimizer_color(name)) > 0.5 * drawn_in(
+                explorer.render_png(), optimizer_color(name))
