@@ -499,18 +499,14 @@ class RMSprop(Optimizer):
     summary = "AdaGrad with a forgetting running mean"
     color = "#E69F00"                                                        # Okabe–Ito orange
     check_settings = {"lr": 0.05, "decay_rate": 0.9, "eps": 1e-7}
-    effective_lr_formula = r"\eta/(\sqrt{h}+\epsilon)"
+    # AdaGrad's step per unit of gradient, η/(√h + ε), and its terms: only h is made differently
+    effective_lr_formula = AdaGrad.effective_lr_formula
+    effective_lr = AdaGrad.effective_lr
+    step_terms = AdaGrad.step_terms
 
     def step(self, theta, g, state):
         state["h"] = self.decay_rate * state["h"] + (1 - self.decay_rate) * g * g   # h ← ρh + (1−ρ)g⊙g
         return theta - self.lr * g / (np.sqrt(state["h"]) + self.eps)               # θ ← θ − ηg/(√h + ε)
-
-    def effective_lr(self, state):
-        """η/(√h + ε): the step per unit of gradient, per coordinate."""
-        return self.lr / (np.sqrt(state["h"]) + self.eps)
-
-    def step_terms(self, theta, g, before, after):
-        return [(r"rescaled step $-\eta g/(\sqrt{h}+\epsilon)$", -self.effective_lr(after) * g)]
 
 
 class Adadelta(Optimizer):

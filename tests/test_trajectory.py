@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_theory import curvatures      # (λ_min, λ_max) by finite differences, independent of .hessian
 
 import gdviz
 from gdviz import OPTIMIZERS, SURFACES
@@ -337,15 +338,6 @@ def test_stability_map_of_an_instance_draws_the_limit_of_its_own_alpha():
         plt.close(fig)
 
 
-def fd_lambda_max(surface):
-    """The largest curvature, from central differences of the gradient (independent of .hessian)."""
-    h = 1e-4
-    columns = [(np.array(surface.grad(*(e * h))) - np.array(surface.grad(*(-e * h)))) / (2 * h)
-               for e in np.eye(2)]
-    hessian = np.column_stack(columns)
-    return np.linalg.eigvalsh((hessian + hessian.T) / 2)
-
-
 def assert_boundary(result, limit, what):
     """η < 0.99·limit converges (final loss below the start's); η > 1.01·limit does not."""
     lr = np.broadcast_to(result.axes["lr"].reshape(-1, *([1] * (result.final_loss.ndim - 1))), result.shape)
@@ -359,7 +351,7 @@ def assert_boundary(result, limit, what):
 @pytest.mark.parametrize("surface_name", ["elongated_bowl", "bowl", "rotated_bowl"])
 def test_gradient_descent_is_stable_exactly_below_two_over_lambda_max(surface_name):
     surface = gdviz.get_surface(surface_name)
-    lam_min, lam_max = fd_lambda_max(surface)
+    lam_min, lam_max = curvatures(surface)
     top = np.linalg.eigh(surface.hessian)[1][:, 1]
     assert abs(np.dot(surface.start, top)) > 1.0, "the start must have a component across the valley"
     limit = 2 / lam_max
@@ -370,7 +362,7 @@ def test_gradient_descent_is_stable_exactly_below_two_over_lambda_max(surface_na
 @pytest.mark.parametrize("surface_name", ["elongated_bowl", "rotated_bowl"])
 def test_momentum_is_stable_exactly_below_two_times_one_plus_alpha_over_lambda_max(surface_name):
     surface = gdviz.get_surface(surface_name)
-    lam_max = fd_lambda_max(surface)[1]
+    lam_max = curvatures(surface)[1]
     momentum = np.array([0.0, 0.3, 0.6, 0.9])
     lr = np.geomspace(0.2, 4.5, 80) * 2 / lam_max
     result = gdviz.sweep("Momentum", surface, steps=300, lr=lr, momentum=momentum)
