@@ -614,8 +614,9 @@ def solution(key: str) -> Shown:
     if isinstance(exercise, Implementation):
         solved = exercise.solution_class
         if solved is None:
-            return Shown(f"No written solution for {exercise.reference.__name__} yet; "
-                         f"read gdviz.{exercise.reference.__name__}.step instead.")
+            name = exercise.reference.__name__
+            return Shown(f"No worked solution for {name}: no exercise asks you to write it. Its rule is "
+                         f'gdviz.{name}.step; show_rule("{name}") shows it beside its formula.')
         return Shown(inspect.getsource(solved), code=True, answer=solved)
     expected = exercise.answer()
     return Shown(f"{exercise.text}\nAnswer: {_show(expected).strip(chr(39))}\n{exercise.explanation}",
