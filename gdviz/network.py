@@ -69,10 +69,17 @@ def relu(z):
     return np.maximum(z, 0.0)
 
 
-def log_softmax(z):
-    """log softmax(z) along the last axis, shifted by the maximum so exp cannot overflow."""
+def log_softmax(z, also_softmax: bool = False):
+    """log softmax(z) along the last axis, shifted by the maximum so exp cannot overflow;
+    with ``also_softmax``, (log softmax(z), softmax(z)) from the same exponentials."""
     shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    e = np.exp(shifted)
+    total = e.sum(axis=-1, keepdims=True)
+    log_p = shifted - np.log(total)
+    if not also_softmax:
+        return log_p
+    e /= total
+    return log_p, e
 
 
 def pick(rows, y):
@@ -203,22 +210,25 @@ class MLP:
         L = self.n_layers
         a, zs = [X], []                                     # forward, keeping what backward needs
         for k in range(1, L + 1):
-            zs.append(a[-1] @ params[f"W{k}"] + params[f"b{k}"])
+            zs.append(a[-1] @ params[f"W{k}"])
+            zs[-1] += params[f"b{k}"]                       # z_k = a_{k−1} W_k + b_k, in place
             if k < L:
                 a.append(relu(zs[-1]))
-        log_p = log_softmax(zs[-1])
+        log_p, p = log_softmax(zs[-1], also_softmax=True)
         loss = -pick(log_p, y).mean(axis=-1)
 
         n = np.shape(y)[-1]
-        onehot = np.zeros_like(log_p)
-        np.put_along_axis(onehot, np.broadcast_to(y, log_p.shape[:-1])[..., None], 1.0, axis=-1)
-        delta = (np.exp(log_p) - onehot) / n                                # δ_L = (softmax − onehot)/n
+        delta = p                                           # δ_L = (softmax − onehot)/n, in place:
+        labels = np.broadcast_to(y, p.shape[:-1])[..., None]
+        np.put_along_axis(delta, labels, np.take_along_axis(p, labels, axis=-1) - 1.0, axis=-1)
+        delta /= n
         grads = {}
         for k in range(L, 0, -1):
             grads[f"W{k}"] = transpose(a[k - 1]) @ delta                    # ∂W_k = a_{k−1}ᵀ δ_k
             grads[f"b{k}"] = _like_bias(delta.sum(axis=-2), params[f"b{k}"])    # ∂b_k = Σ_i δ_k
             if k > 1:
-                delta = (delta @ transpose(params[f"W{k}"])) * (zs[k - 2] > 0)  # δ_{k−1}
+                delta = delta @ transpose(params[f"W{k}"])                  # δ_{k−1} = δ_k W_kᵀ
+                delta *= zs[k - 2] > 0                                      #   ⊙ [z_{k−1} > 0]
         return loss, {key: grads[key] for key in params}
 
     def hessian_vector_product(self, params, V, X, y) -> dict[str, np.ndarray]:

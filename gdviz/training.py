@@ -166,42 +166,75 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
             else [np.random.default_rng(seed)])
     lead = () if stack is None else (stack,)
     losses = np.full((T,) + lead, np.nan)
+    loss_rows = losses.reshape(T, -1)                # one column per network (one for a single one)
     sets = {"train_loss": [], "train_accuracy": [], "test_accuracy": []}
     snapshot_steps, snapshots = [], []
     diverged_at = [None] * (stack or 1)
+    # The networks still training (live) are the only ones computed: a stack drops a network
+    # when it diverges, as a single run stops there. Until then ``params`` is net.params itself.
+    base_lr = opt.lr
+    live, params, live_opt, live_lr = np.arange(stack or 1), net.params, opt, base_lr
+
+    def per_network(values):
+        """A value of each live network, as one value per network of the stack (NaN if dropped)."""
+        if stack is None:
+            return values
+        every = np.full(stack, np.nan)
+        every[live] = values
+        return every
 
     def evaluate():
-        scores = net.scores(net.params, X)
-        sets["train_loss"].append(-pick(log_softmax(scores), y).mean(axis=-1))
-        sets["train_accuracy"].append((scores.argmax(axis=-1) == y).mean(axis=-1))
+        scores = net.scores(params, X)
+        sets["train_loss"].append(per_network(-pick(log_softmax(scores), y).mean(axis=-1)))
+        sets["train_accuracy"].append(per_network((scores.argmax(axis=-1) == y).mean(axis=-1)))
         if X_test is not None:
-            sets["test_accuracy"].append((net.scores(net.params, X_test).argmax(axis=-1)
-                                          == y_test).mean(axis=-1))
+            sets["test_accuracy"].append(per_network((net.scores(params, X_test).argmax(axis=-1)
+                                                      == y_test).mean(axis=-1)))
+
+    def write_back():
+        """Copy the live networks' parameters into net.params (a no-op before any drop)."""
+        if params is not net.params:
+            for key, value in params.items():
+                net.params[key][live] = value
 
     def snapshot(t):
+        write_back()
         snapshot_steps.append(t)
         snapshots.append(flatten(net.params, stacked=stack is not None))
 
-    base_lr = opt.lr
     t = 0
     try:
         with np.errstate(all="ignore"):
             evaluate()
             snapshot(0)
             for epoch in range(1, epochs + 1):
-                orders = np.stack([rng.permutation(n) for rng in rngs])   # (1 or K, n)
+                orders = np.stack([rng.permutation(n) for rng in rngs])   # (1 or live, n)
                 for j in range(per_epoch):
                     t += 1
                     batch = orders[:, j * batch_size:(j + 1) * batch_size]
                     if seeds is None:
                         batch = batch[0]
-                    loss, grads = net.loss_and_gradient(net.params, X[batch], y[batch])
-                    losses[t - 1] = loss
+                    loss, grads = net.loss_and_gradient(params, X[batch], y[batch])
+                    loss_rows[t - 1, live] = loss
                     if schedule is not None:
-                        _set_lr(opt, base_lr * factors[t - 1])
-                    opt.update(net.params, grads)
-                    if _mark_divergence(net, loss, t, diverged_at):
-                        break
+                        _set_lr(live_opt, live_lr * factors[t - 1])
+                    live_opt.update(params, grads)
+                    bad = ~(np.abs(np.atleast_1d(loss)) <= DIVERGENCE_LOSS)    # NaN counts as bad
+                    if bad.any():
+                        for k in live[bad]:
+                            diverged_at[k] = t
+                        if stack is not None:          # a diverged network of a stack: NaN
+                            for value in params.values():
+                                value[bad] = np.nan
+                        if bad.all():
+                            break
+                        write_back()
+                        live_opt, live_lr = _keep(live_opt, live_lr, ~bad, len(live))
+                        live = live[~bad]
+                        params = {key: value[~bad] for key, value in params.items()}
+                        if seeds is not None:
+                            rngs = [rng for rng, keep in zip(rngs, ~bad) if keep]
+                            orders = orders[~bad]
                     if t % snapshot_every == 0 and t != T:
                         snapshot(t)
                 else:
@@ -211,6 +244,9 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
                 break
     finally:
         _set_lr(opt, base_lr)
+        if live_opt is not opt:
+            opt.state = {key: {name: _spread(value, live, stack) for name, value in state.items()}
+                         for key, state in live_opt.state.items()}
     snapshot(t)
     wanted = sorted({0, epochs, *range(evaluate_every, epochs + 1, evaluate_every)})
     for name, values in sets.items():           # a stopped run: NaN for the epochs it never had
@@ -225,19 +261,28 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
         seed=tuple(seeds) if seeds is not None else seed, schedule=schedule)
 
 
-def _mark_divergence(net: MLP, loss, t: int, diverged_at: list) -> bool:
-    """Record networks whose loss blew up at iteration t; True when none is left training.
+def _rows(value, keep, size: int):
+    """The rows ``keep`` of a per-network array (leading axis ``size``); anything else as is."""
+    return value[keep] if np.ndim(value) >= 1 and np.shape(value)[0] == size else value
 
-    A diverged network of a stack gets NaN parameters, so it stays diverged (NaN losses) just
-    as a single network's run stops there."""
-    bad = ~(np.abs(np.atleast_1d(loss)) <= DIVERGENCE_LOSS)          # NaN counts as bad
-    for k in np.flatnonzero(bad):
-        if diverged_at[k] is None:
-            diverged_at[k] = t
-            if net.stack_size is not None:
-                for value in net.params.values():
-                    value[k] = np.nan
-    return all(d is not None for d in diverged_at)
+
+def _keep(opt: Optimizer, lr, keep, size: int) -> tuple[Optimizer, object]:
+    """The optimizer of the networks ``keep`` of a stack of ``size``, and their base η: every
+    per-network hyperparameter (shape (size, 1, 1)) and every state array cut to those rows."""
+    hyperparameters = {**opt.hyperparameter_values, "lr": lr}
+    kept = type(opt)(**{name: _rows(value, keep, size) for name, value in hyperparameters.items()})
+    kept.state = {key: {name: _rows(value, keep, size) for name, value in state.items()}
+                  for key, state in opt.state.items()}
+    return kept, _rows(lr, keep, size)
+
+
+def _spread(value, live, size: int):
+    """A state array of the live networks back at their rows of the whole stack (NaN elsewhere)."""
+    if np.ndim(value) == 0:
+        return value
+    every = np.full((size,) + np.shape(value)[1:], np.nan)
+    every[live] = value
+    return every
 
 
 def loss_shape(losses) -> str:

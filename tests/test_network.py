@@ -270,6 +270,35 @@ def test_divergence_is_a_result():
     assert np.isnan(single.train_loss[-1]) and len(single.train_loss) == 4
 
 
+def test_a_stack_drops_a_diverged_network_and_the_rest_train_as_alone():
+    """A network that diverges is no longer computed (as a single run stops there); the others,
+    with per-network η, a schedule and their own batch orders, still match their single runs."""
+    sizes = [4, 8, 3]
+    X, y = toy_data(sizes, n=30, seed=3)
+    data = (X[:20], y[:20], X[20:], y[20:])
+    lrs = np.array([0.1, 1e4, 0.05, 3e3])
+    schedule = schedules.step(every=3, factor=0.5)
+    record = train(MLP(sizes, seed=[0, 1, 2, 3]), gdviz.Adam(lr=lrs[:, None, None]), data,
+                   epochs=3, batch_size=5, seed=[5, 6, 7, 8], schedule=schedule, snapshot_every=2)
+    assert record.diverged.tolist() == [False, True, False, True]
+    np.testing.assert_array_equal(record.optimizer.lr, lrs[:, None, None])      # restored
+    for k in (1, 3):                  # dropped: NaN parameters, state and later measurements
+        t = record.diverged_at[k]
+        assert t < 12 and np.isnan(record.losses[t:, k]).all()
+        assert np.isnan(record.train_accuracy[-1, k]) and np.isnan(record.test_accuracy[-1, k])
+        assert np.isnan(record.net.params["W1"][k]).all() and np.isnan(record.snapshots[-1, k]).all()
+        assert np.isnan(record.optimizer.state["W2"]["m"][k]).all()
+    for k in (0, 2):
+        one = train(MLP(sizes, seed=k), gdviz.Adam(lr=lrs[k]), data, epochs=3, batch_size=5,
+                    seed=5 + k, schedule=schedule, snapshot_every=2)
+        np.testing.assert_allclose(record.losses[:, k], one.losses, rtol=1e-12)
+        np.testing.assert_allclose(record.snapshots[:, k], one.snapshots, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(record.train_accuracy[:, k], one.train_accuracy)
+        np.testing.assert_allclose(record.optimizer.state["W1"]["v"][k],
+                                   one.optimizer.state["W1"]["v"], rtol=1e-10, atol=1e-300)
+        assert record.optimizer.state["W1"]["step"] == one.optimizer.state["W1"]["step"] == 12
+
+
 def test_a_schedule_scales_eta_per_iteration():
     """step(every=2, factor=0.5): iterations 1-2 at η, 3-4 at η/2; checked against a hand loop."""
     sizes = [4, 5, 3]
