@@ -269,3 +269,10 @@ def test_a_runs_label_names_its_settings_and_only_a_schedule_that_changes_eta():
     assert gdviz.run("SGD", lr=0.1, steps=2, schedule=schedules.constant()).label == "SGD (η=0.1)"
     stepped = gdviz.run("SGD", lr=0.1, steps=2, noise=0.5, seed=1, schedule=schedules.step(10, 0.5))
     assert stepped.label == f"SGD (η=0.1, σ=0.5, {schedules.step(10, 0.5).label})"
+
+
+def test_a_run_may_take_zero_steps_and_at_most_a_million():
+    none = gdviz.run("SGD", steps=0)
+    assert none.n_steps == 0 and len(none.points) == 1
+    with pytest.raises(ValueError, match=r"steps must be in \[0, 1000000\], got 1000001"):
+        gdviz.run("SGD", steps=1_000_001)
