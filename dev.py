@@ -314,8 +314,12 @@ def minimum_stages(stages):
     python = stages("minimum: set up .venv-minimum", minimum_venv)
     if python is None:
         return
+    # The slow tests re-execute the notebooks to read their text (nbval runs them here
+    # below); test_lint reads pyproject.toml with tomllib (Python 3.11+) and lints source,
+    # which no dependency version changes: the main stage runs both.
     stages("minimum: unit tests", pytest, python,
-           ["tests", "-m", COLAB_STAGE_MARKERS], "minimum-versions unit tests")
+           ["tests", "-m", UNIT_MARKERS, "--ignore=tests/test_lint.py"],
+           "minimum-versions unit tests")
     stages("minimum: notebooks (nbval)", run_notebooks, python, "minimum-versions notebooks")
 
 
