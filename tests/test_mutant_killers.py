@@ -276,3 +276,18 @@ def test_a_run_may_take_zero_steps_and_at_most_a_million():
     assert none.n_steps == 0 and len(none.points) == 1
     with pytest.raises(ValueError, match=r"steps must be in \[0, 1000000\], got 1000001"):
         gdviz.run("SGD", steps=1_000_001)
+
+
+def test_run_defaults_bounds_seeds_and_noise():
+    assert gdviz.run("SGD").n_steps == 30                      # the documented default
+    with pytest.raises(ValueError, match=r"must be in \(0, inf\], got 0"):
+        gdviz.run("SGD", bound=0)
+    assert gdviz.run("SGD", start=(0.1, 0.1), bound=0.5, steps=3).n_steps == 3
+    with pytest.raises(ValueError, match="seed must be None or a whole number >= 0, got -1"):
+        gdviz.run("SGD", noise=0.1, seed=-1)
+    # σ adds N(0, σ²) draws of default_rng(seed) to the true gradient, here written out
+    traj = gdviz.run("SGD", "elongated_bowl", steps=3, lr=0.1, noise=0.5, seed=0)
+    rng, theta = np.random.default_rng(0), np.array([-7.0, 2.0])
+    for _ in range(3):
+        theta = theta - 0.1 * (np.array([theta[0] / 10, 2 * theta[1]]) + 0.5 * rng.standard_normal(2))
+    np.testing.assert_allclose(traj.final_point, theta, rtol=1e-13)

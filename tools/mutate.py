@@ -49,7 +49,7 @@ TESTS = {
     "gdviz/surfaces.py": ["tests/test_surfaces.py", "tests/test_validation.py"],
     "gdviz/theory.py": ["tests/test_theory.py", "tests/test_rates.py", "tests/test_mutant_killers.py"],
     "gdviz/trajectory.py": ["tests/test_trajectory.py", "tests/test_validation.py",
-                            "tests/test_mutant_killers.py"],
+                            "tests/test_schedules.py", "tests/test_mutant_killers.py"],
     "gdviz/schedules.py": ["tests/test_schedules.py", "tests/test_trajectory.py"],
 }
 for _tests in TESTS.values():          # the tests written for this script's survivors
@@ -75,6 +75,12 @@ EQUIVALENT = [
      "only called with x = ±inf (math.isinf(x) above): any threshold between them gives the same"),
     ("hyperparams", 'return "inf" if x > 0 else "-inf"', "0->1",
      "only called with x = ±inf (math.isinf(x) above): any threshold between them gives the same"),
+    ("trajectory", "step = opt.update if k == 1 else opt._apply", "==->!=",
+     "update() is the input check then _apply(); run builds params and grads itself, so which "
+     "steps go through the check changes no result (it only costs time)"),
+    ("trajectory", "step = opt.update if k == 1 else opt._apply", "1->2",
+     "update() is the input check then _apply(); run builds params and grads itself, so which "
+     "steps go through the check changes no result (it only costs time)"),
 ]
 
 
