@@ -611,8 +611,16 @@ def test_every_menu_schedule_runs_and_a_given_schedule_is_offered(explorers):
 
 
 # --- a drag in the browser is drawn once, at its last value -------------------------------------
+def _record_failure(failures, action, *args):
+    try:
+        action(*args)
+    except BaseException as exc:        # re-raised in the test's own thread
+        failures.append(exc)
+
+
 def test_changes_from_the_browser_are_drawn_once_the_waiting_ones_are_in(explorers):
     import asyncio
+    import threading
     explorer = explorers("SGD", steps=20)
     slider = explorer.hyperparameter_sliders["SGD"]["lr"]
     runs, update = [], explorer.update
@@ -627,7 +635,14 @@ def test_changes_from_the_browser_are_drawn_once_the_waiting_ones_are_in(explore
         slider.value = 0.5                      # from Python: at once
         assert runs == [0.4, 0.5]
 
-    asyncio.run(drag())
+    # In a thread of its own: asyncio.run refuses to start inside a running loop, and in the
+    # full suite the browser tests' Playwright session keeps one running in this thread.
+    failures = []
+    worker = threading.Thread(target=lambda: _record_failure(failures, asyncio.run, drag()))
+    worker.start()
+    worker.join()
+    if failures:
+        raise failures[0]
     np.testing.assert_allclose(explorer.path_lines["SGD"].get_xydata(),
                                sgd_on_elongated_bowl(0.5, explorer.start, 20), rtol=1e-12)
 
