@@ -291,3 +291,46 @@ def test_run_defaults_bounds_seeds_and_noise():
     for _ in range(3):
         theta = theta - 0.1 * (np.array([theta[0] / 10, 2 * theta[1]]) + 0.5 * rng.standard_normal(2))
     np.testing.assert_allclose(traj.final_point, theta, rtol=1e-13)
+
+
+# --- sweep: where the loss gap counts, the box, the noise, the defaults ------------------------------
+def _first_within(traj, tol):
+    """The first step k whose loss gap f − f_min is at most tol (0 if the start is), or −1."""
+    gaps = np.asarray(traj.losses) - traj.surface.min_value
+    hits = np.flatnonzero(gaps <= tol)
+    return int(hits[0]) if hits.size else -1
+
+
+def test_sweep_counts_steps_to_the_gap_to_the_minimum_not_to_zero_loss():
+    """On the saddle f_min = −0.25: starting at f = 0 (gap 0.25) nothing is converged yet."""
+    lrs = [0.05, 0.1, 0.2]
+    result = gdviz.sweep("SGD", "saddle", start=(0.0, 0.5), steps=200, tol=1e-6, lr=lrs)
+    for i, lr in enumerate(lrs):
+        single = gdviz.run("SGD", "saddle", start=(0.0, 0.5), steps=200, lr=lr)
+        assert result.steps_to_tol[i] == _first_within(single, 1e-6) > 0, lr
+
+
+def test_sweep_started_inside_tol_took_zero_steps_and_an_exact_hit_counts():
+    at_minimum = gdviz.sweep("SGD", "elongated_bowl", start=(0.0, 0.0), steps=5, tol=0.0, lr=[0.1, 0.5])
+    assert at_minimum.steps_to_tol.tolist() == [0, 0] and at_minimum.converged.all()
+    # from (0, 2) with η = 0.5, y ← (1 − 2η)y = 0: the minimum exactly, at step 1
+    exact = gdviz.sweep("SGD", "elongated_bowl", start=(0.0, 2.0), steps=5, tol=0.0, lr=[0.5, 0.25])
+    assert exact.steps_to_tol.tolist() == [1, -1]
+
+
+@pytest.mark.parametrize("k", [4, 10])
+def test_sweep_divergence_box_is_exact_at_the_bound_itself(k):
+    """As for run: η = 1.25 makes y_k = 2·(−1.5)^k exactly; on the bound is inside."""
+    result = gdviz.sweep("SGD", "elongated_bowl", steps=100, lr=[1.25], bound=2 * 1.5 ** k)
+    assert result.diverged_at.tolist() == [k + 1]
+
+
+def test_sweep_noise_and_defaults():
+    result = gdviz.sweep("SGD", "elongated_bowl", lr=[0.1], noise=0.5, seed=0, steps=3, tol=1e-9)
+    rng, theta = np.random.default_rng(0), np.array([-7.0, 2.0])
+    for _ in range(3):                 # per step: one draw for every x, then one for every y
+        noise = np.array([rng.standard_normal(1)[0], rng.standard_normal(1)[0]])
+        theta = theta - 0.1 * (np.array([theta[0] / 10, 2 * theta[1]]) + 0.5 * noise)
+    np.testing.assert_allclose(result.final_points[0], theta, rtol=1e-13)
+    defaults = gdviz.sweep("SGD", lr=[0.1])
+    assert (defaults.steps, defaults.tol) == (200, 1e-6)

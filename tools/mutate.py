@@ -58,9 +58,12 @@ for _tests in TESTS.values():          # the tests written for this script's sur
 PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser and not colab",
                "--no-header", "-o", "addopts="]
 
+DIVERGED_AT = ("diverged_at holds −1 or the step k >= 1 where a configuration diverged, so "
+               "'< 0', '<= 0' and '< 1' pick the same configurations")
 # Survivors that change nothing a caller can observe: (module, a piece of the mutated line,
 # the change, why). Matched by the line's text, not its number, so edits elsewhere in the
-# module keep them. Every other survivor is a missing test.
+# module keep them; where the line has the same token twice, «» marks the mutated one.
+# Every other survivor is a missing test.
 EQUIVALENT = [
     ("optimizers", "if self._eps_is_zero() and not np.isfinite(new_theta[key]).all():", "and->or",
      "with ε > 0 a step from finite θ and g is never NaN (an overflowing √v makes the step 0, "
@@ -81,7 +84,14 @@ EQUIVALENT = [
     ("trajectory", "step = opt.update if k == 1 else opt._apply", "1->2",
      "update() is the input check then _apply(); run builds params and grads itself, so which "
      "steps go through the check changes no result (it only costs time)"),
+    ("trajectory", "diverged_at[bad & (diverged_at «<» 0)] = k", "<-><=", "DIVERGED"),
+    ("trajectory", "diverged_at[bad & (diverged_at < «0»)] = k", "0->1", "DIVERGED"),
+    ("trajectory", "& (diverged_at «<» 0)] = k", "<-><=", "DIVERGED"),
+    ("trajectory", "& (diverged_at < «0»)] = k", "0->1", "DIVERGED"),
+    ("trajectory", ".reshape(-«1», 2)", "1->2",
+     "numpy's reshape reads any negative size as 'the rest', so (-2, 2) is (-1, 2)"),
 ]
+EQUIVALENT = [(m, p, c, DIVERGED_AT if why == "DIVERGED" else why) for m, p, c, why in EQUIVALENT]
 
 
 @dataclass
@@ -103,7 +113,10 @@ class Mutant:
     def why_equivalent(self) -> str | None:
         change = f"{self.original}->{self.replacement}"
         for module, piece, mutation, why in EQUIVALENT:
-            if module == Path(self.module).stem and piece in self.text and mutation == change:
+            plain = piece.replace("«", "").replace("»", "")
+            if module != Path(self.module).stem or mutation != change or plain not in self.text:
+                continue
+            if "«" not in piece or self.text.find(plain) + piece.index("«") == self.col:
                 return why
         return None
 
@@ -175,7 +188,7 @@ def mutants_of(module: str) -> list[Mutant]:
         line = source.count("\n", 0, start) + 1
         col = start - starts[line - 1]
         found.append(Mutant(module, line, col, original, replacement, start, end,
-                            source.splitlines()[line - 1].strip()))
+                            source.splitlines()[line - 1]))
 
     for node in ast.walk(tree):
         if not hasattr(node, "lineno") or not _inside(node, functions) or _inside(node, skip):
@@ -341,7 +354,7 @@ def main(argv=None) -> int:
         "kill_rate": round(len(killed) / len(results), 4) if results else None,
         "kill_rate_excluding_equivalent": (round(len(killed) / (len(results) - len(explained)), 4)
                                            if len(results) > len(explained) else None),
-        "survivors": [{"id": r["id"], "line": r["text"]} for r in unexplained],
+        "survivors": [{"id": r["id"], "line": r["text"].strip()} for r in unexplained],
         "equivalent": [{"id": r["id"], "why": r["why_equivalent"]} for r in explained],
         "modules": {module: {"mutants": sum(r["module"] == module for r in results),
                              "killed": sum(r["module"] == module and r in killed for r in results)}
