@@ -88,6 +88,10 @@ EQUIVALENT = [
     ("trajectory", "diverged_at[bad & (diverged_at < «0»)] = k", "0->1", "DIVERGED"),
     ("trajectory", "& (diverged_at «<» 0)] = k", "<-><=", "DIVERGED"),
     ("trajectory", "& (diverged_at < «0»)] = k", "0->1", "DIVERGED"),
+    ("trajectory", "diverged = diverged_at >= 0", ">=->>", "DIVERGED"),
+    ("trajectory", "diverged = diverged_at >= 0", "0->1", "DIVERGED"),
+    ("trajectory", 'np.stack([params["x"], params["y"]], axis=«-»1)', "-->",
+     "the stacked arrays are 1-D, so their result is 2-D and axis 1 is axis -1"),
     ("trajectory", ".reshape(-«1», 2)", "1->2",
      "numpy's reshape reads any negative size as 'the rest', so (-2, 2) is (-1, 2)"),
 ]
