@@ -39,13 +39,13 @@ import json
 import math
 import numbers
 import os
-from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from . import plotting
+from .plotting._common import _as_trajectories
 from .trajectory import Trajectory
 
 __all__ = ["animate", "save_gif", "Player", "MAX_DEFAULT_FRAMES"]
@@ -60,26 +60,6 @@ _ids = itertools.count(1)
 
 
 # --- checking the arguments (everything before anything is drawn) ----------------------------
-def _as_trajectories(trajs) -> list[Trajectory]:
-    if isinstance(trajs, Trajectory):
-        return [trajs]
-    if isinstance(trajs, (str, bytes)) or not isinstance(trajs, Iterable):
-        raise TypeError(f"trajs must be a Trajectory (from gdviz.run) or a list of them, "
-                        f"got {type(trajs).__name__}")
-    items = list(trajs)
-    if not items:
-        raise ValueError("trajs is empty: pass a Trajectory or a list of them, "
-                         "e.g. animate(gdviz.run('SGD', lr=0.1))")
-    for i, item in enumerate(items):
-        if not isinstance(item, Trajectory):
-            raise TypeError(f"trajs[{i}] must be a Trajectory (from gdviz.run), got {type(item).__name__}")
-    first = items[0].surface
-    for item in items[1:]:
-        if (type(item.surface), item.surface.parameters) != (type(first), first.parameters):
-            raise ValueError(f"trajs must all run on one surface, got {first!r} and {item.surface!r}")
-    return items
-
-
 def _last_step(traj: Trajectory) -> int:
     """The last step worth a frame: the final step, or the step at which the run diverged."""
     return traj.diverged_at if traj.diverged else traj.n_steps
@@ -168,14 +148,13 @@ def _pixels(line, height) -> list:
 
 
 def _outline(line, px_per_pt):
-    """The dark stroke ``plotting`` puts under light colours (a patheffects.Stroke), if any."""
-    from matplotlib import patheffects
-    for effect in line.get_path_effects() or ():
-        if isinstance(effect, patheffects.Stroke):
-            params = getattr(effect, "_gc", {})
-            return {"color": _color(params.get("foreground", "#333333")),
-                    "lw": round(params.get("linewidth", line.get_linewidth() + 1.6) * px_per_pt, 2)}
-    return None
+    """The dark outline ``plotting`` draws under a line of a light colour, in pixels, if any."""
+    if not line.get_path_effects():
+        return None
+    outline = plotting.outline_style(line.get_color(), line.get_linewidth())
+    if outline is None:
+        return None
+    return {"color": _color(outline["color"]), "lw": round(outline["linewidth"] * px_per_pt, 2)}
 
 
 def _clip(ax, height) -> list:
@@ -212,7 +191,7 @@ def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title):
         handles, labels = ax.get_legend_handles_labels()
         columns = 2 if max(map(len, labels)) <= (50 if loss_panel else 25) else 1
         legend_ax.legend(handles, labels, loc="upper center", frameon=False, borderaxespad=0,
-                         ncol=columns)           # ncol, not ncols: matplotlib < 3.6 too
+                         ncols=columns)
     ax.set_title(title, loc="left")
     # keeps room for the step counter, which the player and the GIF draw per frame
     counter = ax.set_title(f"step {last} / {last}", loc="right", color=(0, 0, 0, 0))
@@ -646,7 +625,7 @@ def animate(trajs, *, frames: int | None = None, fps: float = 10, loss_panel: bo
     Returns a :class:`Player`: the last expression of a cell shows it; ``.save_gif(path)``
     writes a GIF. Taught in ``notebooks/01_gradient_descent.ipynb``.
     """
-    trajs = _as_trajectories(trajs)
+    trajs = _as_trajectories(trajs, "trajs", one_surface=True)
     last = max(_last_step(t) for t in trajs)
     steps = _frame_steps(last, frames)
     fps = _check_fps(fps)

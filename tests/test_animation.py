@@ -384,3 +384,30 @@ def test_the_scene_carries_each_divergence_note_as_data(diverged, sgd):
     assert [p["note"] for p in scene["paths"] if p["panel"] == 0] == [
         plotting.diverged_label("SGD", 19), None]
     assert all("label" not in path for path in scene["paths"])       # nothing to parse back
+
+
+def test_a_light_path_is_outlined_as_plotting_describes_it(monkeypatch):
+    """The player takes the outline from plotting's public description (no private state of
+    matplotlib's path effects): change the description and the scene follows."""
+    adamw = gdviz.run("AdamW", steps=5, lr=0.1)
+    assert plotting.outline_style(plotting.optimizer_color("AdamW")) is not None
+    assert plotting.outline_style(plotting.optimizer_color("SGD")) is None
+    described = plotting.outline_style
+
+    def wider_and_red(color, linewidth=None):
+        style = described(color, linewidth)
+        return style and {"color": "#ff0000", "linewidth": style["linewidth"] + 2.0}
+
+    monkeypatch.setattr(plotting, "outline_style", wider_and_red)
+    scene = scene_of(animate(adamw).to_html())
+    path = scene["paths"][0]
+    px_per_pt = 100 / 72
+    expected_pt = plotting.STYLES["notebook"]["lines.linewidth"] + plotting.OUTLINE_EXTRA_WIDTH + 2.0
+    assert path["outline"] == {"color": "#ff0000", "lw": round(expected_pt * px_per_pt, 2)}
+    assert scene["shapes"][path["marker_outline"]]["edge"] == "#ff0000"
+
+
+def test_animate_and_plotting_share_one_trajectory_check():
+    from gdviz import animation
+    from gdviz.plotting import _common
+    assert animation._as_trajectories is _common._as_trajectories      # one check, not two copies

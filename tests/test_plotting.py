@@ -690,3 +690,19 @@ def test_nesterov_stability_map_draws_its_own_boundary():
                                2 * (1 + alpha) / ((1 + 2 * alpha) * _lambda_max("elongated_bowl")))
     assert "1+2" in "".join(_legend_texts(mesh.axes))
     plt.close(mesh.axes.figure)
+
+
+def test_outline_style_is_the_stroke_plotting_draws():
+    """The public description of the outline and the path effect drawn agree (a light colour
+    gets a dark stroke OUTLINE_EXTRA_WIDTH points wider than the line; a dark one none)."""
+    from matplotlib import patheffects
+    with gp.style("notebook"):
+        light = gp.plot_trajectory(gdviz.run("AdamW", steps=3, lr=0.1))
+        dark = gp.plot_trajectory(gdviz.run("SGD", steps=3, lr=0.1))
+        width = gp.STYLES["notebook"]["lines.linewidth"]
+        assert gp.outline_style("#F0E442") == {"color": gp.OUTLINE_COLOR,
+                                               "linewidth": width + gp.OUTLINE_EXTRA_WIDTH}
+    stroke = [e for e in light.get_path_effects() if isinstance(e, patheffects.Stroke)]
+    assert len(stroke) == 1 and not dark.get_path_effects()
+    assert gp.outline_style("#0072B2") is None
+    plt.close("all")

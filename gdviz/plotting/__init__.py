@@ -36,11 +36,13 @@ from .paths import (
 from .rate_map import plot_eigen_errors, plot_rate_map
 from .stability import plot_stability_map, shared_norm
 from .state import COORDINATE_STYLES, plot_adam_moments, plot_effective_lr, plot_velocity
-from .styles import (DIVERGED_COLOR, DIVERGED_HATCH, DIVERGED_LINE, DIVERGED_MARKER, OKABE_ITO, PALETTE,
-                     PAUL_TOL, STYLES, TEXT_COLOR, diverged_label, optimizer_color, style, use_style)
+from .styles import (DIVERGED_COLOR, DIVERGED_HATCH, DIVERGED_LINE, DIVERGED_MARKER, OKABE_ITO,
+                     OUTLINE_COLOR, OUTLINE_EXTRA_WIDTH, PALETTE, PAUL_TOL, STYLES, TEXT_COLOR,
+                     diverged_label, optimizer_color, outline_style, style, use_style)
 
 __all__ = ["PALETTE", "OKABE_ITO", "PAUL_TOL", "optimizer_color", "TEXT_COLOR", "DIVERGED_COLOR",
-           "DIVERGED_MARKER", "DIVERGED_LINE", "DIVERGED_HATCH", "diverged_label", "STYLES", "style",
+           "DIVERGED_MARKER", "DIVERGED_LINE", "DIVERGED_HATCH", "diverged_label", "OUTLINE_COLOR",
+           "OUTLINE_EXTRA_WIDTH", "outline_style", "STYLES", "style",
            "use_style", "contour_levels", "plot_contour", "mark_minima", "plot_trajectory",
            "plot_trajectories", "plot_loss", "plot_comparison", "small_multiples",
            "classic_figure", "CLASSIC_SETTINGS", "plot_velocity", "plot_effective_lr",

@@ -2,6 +2,8 @@
 marker sizes relative to it, input checks, titles and legend handles."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,16 +45,27 @@ def _ms(scale: float = 1.0) -> float:
     return mpl.rcParams["lines.markersize"] * scale
 
 
-def _as_trajectories(trajectories) -> list[Trajectory]:
+def _as_trajectories(trajectories, name: str = "trajectories", *,
+                     one_surface: bool = False) -> list[Trajectory]:
+    """``trajectories`` (one Trajectory or an iterable of them) as a list, checked; ``name`` is
+    the argument the messages name. ``one_surface``: the runs must share one surface."""
     if isinstance(trajectories, Trajectory):
         return [trajectories]
+    if isinstance(trajectories, (str, bytes)) or not isinstance(trajectories, Iterable):
+        raise TypeError(f"{name} must be a Trajectory (from gdviz.run) or a list of them, "
+                        f"got {type(trajectories).__name__}")
     items = list(trajectories)
     if not items:
-        raise ValueError("no trajectories given: pass a Trajectory or a list of them "
-                         "(e.g. gdviz.run('SGD', lr=0.1))")
-    for item in items:
+        raise ValueError(f"{name} is empty (no trajectories given): pass a Trajectory or a list "
+                         f"of them, e.g. gdviz.run('SGD', lr=0.1)")
+    for i, item in enumerate(items):
         if not isinstance(item, Trajectory):
-            raise TypeError(f"expected Trajectory objects (from gdviz.run), got {type(item).__name__}")
+            raise TypeError(f"{name}[{i}] must be a Trajectory (from gdviz.run), got {type(item).__name__}")
+    if one_surface:
+        for item in items[1:]:
+            if not _same_surface(item.surface, items[0].surface):
+                raise ValueError(f"{name} must all run on one surface, got {items[0].surface!r} "
+                                 f"and {item.surface!r}")
     return items
 
 

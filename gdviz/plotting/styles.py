@@ -93,12 +93,33 @@ def _is_light(color) -> bool:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.7
 
 
+#: The dark outline drawn under lines of a light colour (the Okabe–Ito yellow) so that they
+#: show on white: its colour, and how much wider than the line it is, in points.
+OUTLINE_COLOR = "#333333"
+OUTLINE_EXTRA_WIDTH = 1.6
+
+
+def outline_style(color, linewidth: float | None = None) -> dict | None:
+    """The outline gdviz draws under a line of ``color``, as data: ``{"color": …,
+    "linewidth": …}`` (points; the line's width, by default the style's, plus
+    :data:`OUTLINE_EXTRA_WIDTH`), or ``None`` for colours dark enough to need none.
+
+    The figures draw it as a path effect; the animation and the explorer draw it themselves
+    from this description.
+    """
+    if not _is_light(color):
+        return None
+    width = mpl.rcParams["lines.linewidth"] if linewidth is None else float(linewidth)
+    return {"color": OUTLINE_COLOR, "linewidth": width + OUTLINE_EXTRA_WIDTH}
+
+
 def _outline(color):
-    """A thin dark outline for light colours (the Okabe–Ito yellow), nothing for the rest."""
-    if _is_light(color):
-        return [patheffects.Stroke(linewidth=mpl.rcParams["lines.linewidth"] + 1.6,
-                                   foreground="#333333"), patheffects.Normal()]
-    return None
+    """The path effects of :func:`outline_style` (nothing for dark colours)."""
+    outline = outline_style(color)
+    if outline is None:
+        return None
+    return [patheffects.Stroke(linewidth=outline["linewidth"], foreground=outline["color"]),
+            patheffects.Normal()]
 
 
 # --- styles ----------------------------------------------------------------------------------
