@@ -67,11 +67,15 @@ def _quiet_log(axis) -> None:
 
 
 def _grid(n: int, columns: int, height_ratio: float):
+    """Small multiples on fixed spacing: a constrained layout of a dozen panels measures every
+    tick label on every draw, and took a third of the figure's time (0.2 of 0.7 s, measured);
+    the notebook's inline display crops the outer margin anyway."""
     columns = min(columns, n)
     rows = math.ceil(n / columns)
     fig, axes = plt.subplots(rows, columns, sharex=True, sharey=True, squeeze=False,
                              figsize=_figsize(height_ratio * rows / columns * 1.6, 1.3),
-                             layout="constrained")
+                             gridspec_kw={"left": 0.09, "right": 0.99, "bottom": 0.1, "top": 0.95,
+                                          "wspace": 0.08, "hspace": 0.3})
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes
@@ -136,7 +140,7 @@ def plot_lr_sensitivity(lrs, final: dict, columns: int = 4, chance: float | None
         ax.set_yscale("log")
         _quiet_log(ax.xaxis)
         _quiet_log(ax.yaxis)
-        ax.set_title(f"{name} (best η = {lrs[best]:.2g})")
+        ax.set_title(f"{name} (best η = {lrs[best]:.2g})", fontsize="small")    # four fit a row
     for ax in axes[-1]:
         ax.set_xlabel("learning rate η")
     for ax in axes[:, 0]:
@@ -144,7 +148,7 @@ def plot_lr_sensitivity(lrs, final: dict, columns: int = 4, chance: float | None
     handles = [Line2D([], [], ls="none", marker="X", color="black", label="diverged (a seed)")]
     if chance is not None:
         handles.append(Line2D([], [], color="#555555", ls=":", label=f"guessing (ln 10 = {chance:.2f})"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=2)
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.01), ncols=2)
     return fig, axes
 
 

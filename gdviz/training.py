@@ -125,7 +125,7 @@ def _unpack_data(net: MLP, data):
 
 def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, seed=0,
           schedule=None, snapshot_every: int | None = None,
-          evaluate_every: int = 1) -> TrainingRecord:
+          evaluate_every: int = 1, evaluate_before: bool = True) -> TrainingRecord:
     """Train ``net`` in place with ``optimizer`` on ``data``; return a :class:`TrainingRecord`.
 
     Parameters
@@ -145,6 +145,8 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
     evaluate_every : measure the loss and accuracy on the whole sets every this many epochs
         (and before training and after the last epoch); a sweep that needs only the final
         numbers saves the time with ``evaluate_every=epochs``.
+    evaluate_before : also measure them before training (epoch 0); a sweep that needs only
+        the final numbers skips it with ``False``.
     """
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a gdviz.network.MLP, got {type(net).__name__}")
@@ -159,6 +161,8 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
     T = epochs * per_epoch
     snapshot_every = per_epoch if snapshot_every is None else _whole(snapshot_every, "snapshot_every", 1)
     evaluate_every = _whole(evaluate_every, "evaluate_every", 1)
+    if not isinstance(evaluate_before, bool):
+        raise TypeError(f"evaluate_before must be True or False, got {evaluate_before!r}")
     schedule = _check_schedule(schedule, type(opt))
     factors = _scheduled(schedule, T)
 
@@ -205,7 +209,8 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
     t = 0
     try:
         with np.errstate(all="ignore"):
-            evaluate()
+            if evaluate_before:
+                evaluate()
             snapshot(0)
             for epoch in range(1, epochs + 1):
                 orders = np.stack([rng.permutation(n) for rng in rngs])   # (1 or live, n)
@@ -248,9 +253,11 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
             opt.state = {key: {name: _spread(value, live, stack) for name, value in state.items()}
                          for key, state in live_opt.state.items()}
     snapshot(t)
-    wanted = sorted({0, epochs, *range(evaluate_every, epochs + 1, evaluate_every)})
+    wanted = sorted({epochs, *range(evaluate_every, epochs + 1, evaluate_every)}
+                    | ({0} if evaluate_before else set()))
     for name, values in sets.items():           # a stopped run: NaN for the epochs it never had
-        values.extend([np.full(lead, np.nan)] * (len(wanted) - len(values)) if values else [])
+        if name != "test_accuracy" or X_test is not None:
+            values.extend([np.full(lead, np.nan)] * (len(wanted) - len(values)))
     return TrainingRecord(
         optimizer=opt, net=net, batch_size=batch_size, iterations_per_epoch=per_epoch,
         losses=losses, lr_factors=factors, epochs_seen=np.array(wanted),

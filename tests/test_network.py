@@ -299,6 +299,28 @@ def test_a_stack_drops_a_diverged_network_and_the_rest_train_as_alone():
         assert record.optimizer.state["W1"]["step"] == one.optimizer.state["W1"]["step"] == 12
 
 
+def test_evaluate_before_false_measures_only_after_training():
+    """A sweep needs only the final numbers: evaluate_before=False skips epoch 0 and changes
+    nothing else; a run that stops early still gets its (NaN) final entry."""
+    sizes = [4, 5, 3]
+    X, y = toy_data(sizes, n=20, seed=2)
+    data = (X[:15], y[:15], X[15:], y[15:])
+    both = train(MLP(sizes, seed=1), gdviz.Adam(lr=0.1), data, epochs=3, batch_size=5, evaluate_every=3)
+    last = train(MLP(sizes, seed=1), gdviz.Adam(lr=0.1), data, epochs=3, batch_size=5, evaluate_every=3,
+                 evaluate_before=False)
+    np.testing.assert_array_equal(both.epochs_seen, [0, 3])
+    np.testing.assert_array_equal(last.epochs_seen, [3])
+    np.testing.assert_array_equal(last.train_loss, both.train_loss[1:])
+    np.testing.assert_array_equal(last.test_accuracy, both.test_accuracy[1:])
+    np.testing.assert_array_equal(last.losses, both.losses)
+    stopped = train(MLP(sizes, seed=1), gdviz.SGD(lr=1e5), (X, y), epochs=2, batch_size=5,
+                    evaluate_before=False)
+    assert stopped.diverged and stopped.train_loss.shape == (2,) and np.isnan(stopped.train_loss).all()
+    assert stopped.test_accuracy.shape == (0,)
+    with pytest.raises(TypeError, match="evaluate_before"):
+        train(MLP(sizes), gdviz.SGD(), (X, y), batch_size=5, evaluate_before="no")
+
+
 def test_a_schedule_scales_eta_per_iteration():
     """step(every=2, factor=0.5): iterations 1-2 at η, 3-4 at η/2; checked against a hand loop."""
     sizes = [4, 5, 3]
