@@ -11,7 +11,8 @@ Read from the stored notebooks (fast):
 * the implement-it stubs look the same everywhere (the shape described in
   :mod:`gdviz.exercises`), and the rule they ask for is shown (``show_rule``) only after them.
 
-Executed (``slow``: each notebook runs once in a kernel, as a student opens it, unsolved):
+Executed (``slow``: each notebook runs once in a kernel, as a student opens it, unsolved; the
+outputs of its nbval run are used instead when they are fresh, see ``tests/notebook_outputs.py``):
 
 * **no answer leaks**: no number in any output or markdown cell of a notebook would be accepted
   by the checker of one of its numeric questions (at the checker's own tolerance, either sign),
@@ -24,13 +25,18 @@ one removes its entry (the tests then hold it to these rules).
 from __future__ import annotations
 
 import ast
+import dataclasses
+import importlib.util
 import inspect
 import json
 import re
+import subprocess
+import sys
 import textwrap
 from functools import lru_cache
 from pathlib import Path
 
+import notebook_outputs
 import pytest
 
 import gdviz
@@ -190,6 +196,14 @@ def numbers_in(text: str) -> list[float]:
     return [float(m.group().replace("−", "-")) for m in NUMBER.finditer(text)]
 
 
+def answered_once(question):
+    """``question`` with its answer computed now, once: ``accepts`` (the checker's own test, at its
+    own tolerance) then costs no recomputation per number. A notebook's outputs hold tens of
+    thousands of numbers (an animation's frames), and some answers run an optimizer."""
+    answer = question.answer()
+    return dataclasses.replace(question, answer=lambda: answer)
+
+
 def leaked(question, text: str) -> list[float]:
     """The numbers (or, for a point answer, the pairs) in ``text`` that ``question`` accepts."""
     values = numbers_in(text)
@@ -222,7 +236,12 @@ def test_question_hints_and_mistakes_do_not_give_the_answer(key):
 # --- executed: no answer printed, no rule shown before its exercise ------------------------------------
 @lru_cache(maxsize=None)
 def _executed(path: Path):
-    """The notebook, run top to bottom in a fresh kernel, unsolved, as a student opens it."""
+    """The notebook, run top to bottom in a fresh kernel, unsolved, as a student opens it: the
+    outputs of its first nbval run in this environment if they are fresh (tests/notebook_outputs.py;
+    ``python3 dev.py test`` runs nbval first), else run here."""
+    kept = notebook_outputs.load(path)
+    if kept is not None:
+        return kept
     nbclient = pytest.importorskip("nbclient")
     import nbformat
     notebook = nbformat.read(path, as_version=4)
@@ -251,9 +270,10 @@ def _texts(cell) -> list[str]:
 def test_no_numeric_answer_appears_in_outputs_or_markdown(path):
     notebook = _executed(path)
     problems = []
+    questions = [answered_once(QUESTIONS[ex.key]) for ex in exercises_in(path.name) if ex.key in QUESTIONS]
     for i, cell in enumerate(notebook.cells):
         for text in _texts(cell):
-            for q in (QUESTIONS[ex.key] for ex in exercises_in(path.name) if ex.key in QUESTIONS):
+            for q in questions:
                 if leaked(q, text):
                     problems.append(f"cell {i} shows {leaked(q, text)}, the answer to {q.key!r}")
     predicted_at = {_key_of(call): i for i, kind, call in _exercise_cells(path) if kind == "prediction"}
@@ -261,7 +281,7 @@ def test_no_numeric_answer_appears_in_outputs_or_markdown(path):
         p = PREDICTIONS[key]
         if isinstance(p.answer(), str):
             continue
-        tight = exercises.Question(key, p.text, path.name, answer=p.answer, rtol=1e-3)
+        tight = answered_once(exercises.Question(key, p.text, path.name, answer=p.answer, rtol=1e-3))
         for i, cell in enumerate(notebook.cells[:at]):
             if any(leaked(tight, text) for text in _texts(cell)):
                 problems.append(f"cell {i} shows the outcome of prediction {key!r} before it is made")
@@ -309,3 +329,69 @@ def test_the_same_runs_keep_their_colours_across_figures():
     overlay = [line.get_color() for line in gp.plot_trajectories(runs)]
     plt.close("all")
     assert panels == curves == overlay and len(set(panels)) == 3
+
+
+# --- the outputs nbval kept: used only when fresh (tests/notebook_outputs.py) -------------------------
+def _write_notebook(path: Path, sources) -> Path:
+    cells = [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# A notebook"}]
+    cells += [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": source} for i, source in enumerate(sources)]
+    path.write_text(json.dumps({"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+                                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                            "language": "python"}}}))
+    return path
+
+
+def test_kept_outputs_are_used_only_when_fresh(tmp_path, monkeypatch):
+    package, artifacts = tmp_path / "gdviz", tmp_path / "artifacts"
+    package.mkdir()
+    (package / "core.py").write_text("x = 1\n")
+    notebook = _write_notebook(tmp_path / "nb.ipynb", ["print(0.5)", "1 + 1"])
+    printed = {0: [{"output_type": "stream", "name": "stdout", "text": "0.5\n"}],
+               1: [{"output_type": "execute_result", "data": {"text/plain": "2"}, "metadata": {},
+                    "execution_count": 2}]}
+
+    def keep(outputs=printed):
+        notebook_outputs.save(notebook, notebook_outputs.fingerprint(notebook, package), outputs, artifacts)
+
+    def kept():
+        return notebook_outputs.load(notebook, artifacts, package)
+
+    assert kept() is None, "no file: nothing kept"
+    keep()
+    assert [_texts(cell) for cell in kept().cells] == [["# A notebook"], ["0.5\n"], ["2"]]
+    (package / "core.py").write_text("x = 2\n")
+    assert kept() is None, "gdviz changed since the run"
+    (package / "core.py").write_text("x = 1\n")
+    assert kept() is not None
+    _write_notebook(notebook, ["print(0.25)", "1 + 1"])
+    assert kept() is None, "the notebook changed since the run"
+    keep({0: printed[0]})
+    assert kept() is None, "a run that did not reach every code cell"
+    keep()
+    assert kept() is not None
+    monkeypatch.setattr(notebook_outputs.sys, "prefix", str(tmp_path / "another-venv"))
+    assert kept() is None, "another environment's run"
+
+
+@pytest.mark.slow
+def test_nbval_keeps_the_outputs_of_a_passing_first_run_only(tmp_path):
+    """notebooks/conftest.py, run as the suite runs it, writes what load() reads, and nothing for a
+    notebook with a failing cell (also removing what an earlier run kept)."""
+    pytest.importorskip("nbval")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "notebooks" / "conftest.py").write_text((ROOT / "notebooks" / "conftest.py").read_text())
+    (tmp_path / "tests" / "notebook_outputs.py").write_text(Path(notebook_outputs.__file__).read_text())
+    good = _write_notebook(tmp_path / "notebooks" / "good.ipynb", ["print(0.5)", "x = 3\nx"])
+    bad = _write_notebook(tmp_path / "notebooks" / "bad.ipynb", ["print(0.5)", "1 / 0"])
+    spec = importlib.util.spec_from_file_location("copied_notebook_outputs", tmp_path / "tests" / "notebook_outputs.py")
+    copied = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(copied)
+    copied.save(bad, copied.fingerprint(bad), {0: [], 1: []})          # as if an earlier run had passed
+    assert copied.load(bad) is not None
+    done = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p",
+                           "no:cacheprovider", "-q", "notebooks"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 1 and "ZeroDivisionError" in done.stdout, done.stdout[-3000:]
+    assert [_texts(cell) for cell in copied.load(good).cells] == [["# A notebook"], ["0.5\n"], ["3"]]
+    assert copied.load(bad) is None and not copied.artifact_path(bad).exists()
