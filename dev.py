@@ -305,9 +305,9 @@ def staged(body):
 
 def colab_stages(stages):
     python = stages("colab: set up .venv-colab", colab_venv)
+    stages("colab: notebooks (nbval)", run_notebooks, python, "colab notebooks")
     stages("colab: unit tests", pytest, python,
            ["tests", "-m", COLAB_STAGE_MARKERS], "colab unit tests")
-    stages("colab: notebooks (nbval)", run_notebooks, python, "colab notebooks")
 
 
 def minimum_stages(stages):
@@ -331,8 +331,11 @@ def torch_stages(stages):
 def cmd_test(_args):
     def body(stages):
         python = stages("set up .venv", dev_venv)
-        stages("tests", pytest, python, ["tests", "--durations=10"], "tests")
+        # nbval first, here and in the Colab stage: the slow tests that read the notebooks'
+        # outputs (the answer-leak test) then read what it kept (tests/notebook_outputs.py)
+        # instead of executing every notebook again.
         stages("notebooks (nbval)", run_notebooks, python, "notebooks")
+        stages("tests", pytest, python, ["tests", "--durations=10"], "tests")
         colab_stages(stages)
         minimum_stages(stages)
         torch_stages(stages)

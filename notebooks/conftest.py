@@ -27,10 +27,16 @@ The preamble's reply is checked: if it does not run cleanly in the kernel, every
 notebook fails with the reason.
 
 Pass ``--nbval-once`` to skip the second run (faster, for a quick look).
+
+The outputs of each notebook's first run, if every cell passed, are kept for the tests that read
+them (``tests/notebook_outputs.py``), so those tests need not execute the notebook again.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
+from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +60,41 @@ KERNEL_PREAMBLE = (
 PREAMBLE_TIMEOUT_S = 60
 # nbval options (from cell tags or comments) that would excuse a cell from running or passing.
 EXCUSING_OPTIONS = {"skip": "skip it", "check_exception": "let it raise"}
+
+
+# Keeps first-run outputs; absent where this file was copied alone (tests/test_notebooks.py's tiny notebooks).
+OUTPUTS_MODULE = Path(__file__).resolve().parents[1] / "tests" / "notebook_outputs.py"
+
+
+@lru_cache(maxsize=None)
+def _outputs_module():
+    if not OUTPUTS_MODULE.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location("gdviz_notebook_outputs", OUTPUTS_MODULE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _start_keeping_outputs(parent):
+    """Before a notebook's first cell: forget its old outputs, fingerprint what is about to run."""
+    module = _outputs_module()
+    if module is None:
+        return
+    notebook = Path(str(parent.fspath))
+    module.artifact_path(notebook).unlink(missing_ok=True)
+    parent._gdviz_fingerprint, parent._gdviz_outputs = module.fingerprint(notebook), {}
+
+
+def _keep_outputs(item):
+    """A first-run cell passed: record its outputs; once every code cell has, save them."""
+    parent = item.parent
+    if getattr(parent, "_gdviz_outputs", None) is None:
+        return
+    parent._gdviz_outputs[item.cell_num] = list(item.test_outputs or [])
+    if len(parent._gdviz_outputs) == sum(cell.cell_type == "code" for cell in parent.nb.cells):
+        _outputs_module().save(Path(str(parent.fspath)), parent._gdviz_fingerprint, parent._gdviz_outputs)
+        parent._gdviz_outputs = None
 
 
 def pytest_addoption(parser):
@@ -135,6 +176,7 @@ def pytest_runtest_setup(item):
     parent = item.parent
     if not getattr(parent, "_gdviz_preamble_sent", False):
         parent._gdviz_preamble_sent = True
+        _start_keeping_outputs(parent)
         kernel = parent.kernel
         if kernel is None or not kernel.is_alive():
             parent._gdviz_preamble_error = "the notebook's kernel is not running"
@@ -166,4 +208,6 @@ def pytest_runtest_call(item):
             pytest.fail(f"{name} ({which}) printed a warning; notebooks must run without "
                         f"any warning output.\n" + "\n".join(problems) +
                         f"\n--- cell source ---\n{source}", pytrace=False)
+        if not item.name.endswith(SECOND_RUN):
+            _keep_outputs(item)
     return result
