@@ -225,7 +225,7 @@ class MLP:
         grads = {}
         for k in range(L, 0, -1):
             grads[f"W{k}"] = transpose(a[k - 1]) @ delta                    # ∂W_k = a_{k−1}ᵀ δ_k
-            grads[f"b{k}"] = _like_bias(delta.sum(axis=-2), params[f"b{k}"])    # ∂b_k = Σ_i δ_k
+            grads[f"b{k}"] = _like_bias(np.einsum("...ij->...j", delta), params[f"b{k}"])  # ∂b_k = Σ_i δ_k
             if k > 1:
                 delta = delta @ transpose(params[f"W{k}"])                  # δ_{k−1} = δ_k W_kᵀ
                 delta *= zs[k - 2] > 0                                      #   ⊙ [z_{k−1} > 0]
