@@ -1,13 +1,17 @@
 """How fast the explorer answers a slider, against rebuilding the figure each time; plus the
 animation numbers of ``benchmarks/bench_animation.py``. Prints ONE JSON object.
 
-    python benchmarks/bench_visual.py [--changes 40]
+    python benchmarks/bench_visual.py [--changes 40] [--notebooks-only]
 
 "update" = one learning-rate slider change in :mod:`gdviz.explorer` (SGD, 100 steps): the
 run, the blitted redraw and the image bytes the widget receives. "naive" = what a simple
 implementation does per change: a new (pyplot-free) figure with the contours, the path and
 the loss curve, saved as PNG with ``bbox_inches="tight"``. Both are timed alternately in the
 same process, on the same settings.
+
+"notebooks" = the explorers of notebooks 01–06 as the notebooks build them: per η-slider
+change of the first optimizer, the kernel's CPU milliseconds (median), split into the runs,
+the blitted redraw (``ExplorerFigure.draw``) and the PNG encoding.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import gdviz  # noqa: E402
 from gdviz import plotting  # noqa: E402
-from gdviz.explorer import explore  # noqa: E402
+from gdviz.explorer import explore, stability_explorer  # noqa: E402
 
 ANIMATION_KEYS = ("animation_frames", "animation_bytes", "animation_seconds",
                   "stock_jshtml_bytes", "stock_jshtml_seconds")
@@ -92,6 +96,48 @@ def measure_updates(changes: int = 40, steps: int = 100) -> dict:
     }
 
 
+#: The explorers of notebooks 01–06, as their cells build them (projector off).
+NOTEBOOK_EXPLORERS = {
+    "01": (explore, ("SGD", "elongated_bowl"), dict(steps=40, lr=0.95)),
+    "02": (explore, (["Momentum", "Nesterov"], "elongated_bowl"), dict(steps=60, lr=0.1, momentum=0.9)),
+    "02_map": (stability_explorer, ("Momentum", "elongated_bowl"), dict(steps=100, lr=0.1, momentum=0.9)),
+    "03": (explore, (["SGD", "AdaGrad"], "elongated_bowl"), dict(steps=30)),
+    "04": (explore, (["AdaGrad", "RMSprop"], "elongated_bowl"), dict(steps=200, lr=0.03)),
+    "05": (explore, (["Adam", "AdamW"], "himmelblau"), dict(steps=200, lr=0.1)),
+    "06": (explore, (["SGD", "Momentum", "Adam"], "saddle"), dict(steps=60, lr=0.1)),
+}
+
+
+def measure_notebook_explorers(changes: int = 20) -> dict:
+    """CPU ms per η change in each notebook's explorer: total, and runs / draw / encode."""
+    out = {}
+    for key, (make, args, kwargs) in NOTEBOOK_EXPLORERS.items():
+        explorer = make(*args, **kwargs)
+        view, parts = explorer.view, {"draw": [], "encode": []}
+        for name in parts:            # time the figure's two halves from inside
+            method = getattr(view, name)
+
+            def timed(*a, _method=method, _times=parts[name], **k):
+                cpu = time.process_time()
+                result = _method(*a, **k)
+                _times.append((time.process_time() - cpu) * 1e3)
+                return result
+            setattr(view, name, timed)
+        slider = explorer.hyperparameter_sliders[explorer.optimizers[0]]["lr"]
+        grid, start = list(slider.options), slider.index
+        total = []
+        for i in range(changes + 2):          # back and forth around the notebook's η
+            cpu = time.process_time()
+            slider.index = (start + (1 if i % 2 == 0 else -1) * (1 + i % 3)) % len(grid)
+            total.append((time.process_time() - cpu) * 1e3)      # the observer re-ran and redrew
+        total, draw, encode = (statistics.median(v[2:]) for v in (total, parts["draw"], parts["encode"]))
+        out[key] = {"cpu_ms": round(total, 2), "draw_cpu_ms": round(draw, 2),
+                    "encode_cpu_ms": round(encode, 2),
+                    "run_and_rest_cpu_ms": round(total - draw - encode, 2)}
+        explorer.close()
+    return out
+
+
 def timed_moves(slider, values) -> list[float]:
     """Milliseconds for each ``slider.value = v`` (its observer redraws the explorer)."""
     times = []
@@ -121,8 +167,15 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=40, help="slider changes to time")
     parser.add_argument("--no-animation", action="store_true", help="skip the animation numbers")
+    parser.add_argument("--notebooks-only", action="store_true",
+                        help="only the notebooks' explorers (CPU per η change)")
     args = parser.parse_args(argv)
+    if args.notebooks_only:
+        result = {"notebooks": measure_notebook_explorers()}
+        print(json.dumps(result))
+        return result
     result = measure_updates(args.changes)
+    result["notebooks"] = measure_notebook_explorers()
     if not args.no_animation:
         result.update(measure_animation_numbers())
     print(json.dumps(result))

@@ -688,3 +688,32 @@ def test_the_sent_picture_is_the_drawn_picture_in_256_colours(explorers):
         for name in explorer.optimizers:
             assert drawn_in(explorer.image.value, optimizer_color(name)) > 0.5 * drawn_in(
                 explorer.render_png(), optimizer_color(name))
+
+
+def test_a_light_path_is_outlined_by_one_artist_not_a_path_effect_per_marker(explorers):
+    """AdamW's yellow path keeps plotting's dark outline (outline_style), drawn as one line
+    under it: a path effect would stroke each of its markers separately, in Python."""
+    from gdviz import plotting
+    from gdviz.explorer.figure import GID_OUTLINE
+    explorer = explorers("AdamW", "himmelblau", steps=60, lr=0.1)
+    path = explorer.path_lines["AdamW"]
+    assert not path.get_path_effects()
+    (outline,) = [a for a in explorer.view.path_axes.lines if a.get_gid() == GID_OUTLINE]
+    expected = plotting.outline_style(plotting.optimizer_color("AdamW"), path.get_linewidth())
+    assert outline.get_color() == expected["color"] == plotting.OUTLINE_COLOR
+    assert outline.get_linewidth() == pytest.approx(path.get_linewidth() + plotting.OUTLINE_EXTRA_WIDTH)
+    assert outline.get_markeredgewidth() == outline.get_linewidth()
+    assert outline.get_marker() == path.get_marker()
+    np.testing.assert_array_equal(outline.get_xydata(), path.get_xydata())
+    assert outline.get_zorder() < path.get_zorder()
+    # and it shows: the pixels just around the yellow are mostly the outline's dark grey
+    rgb = np.asarray(image_of(explorer.render_png()).convert("RGB"), dtype=int)
+    yellow = (np.abs(rgb - [0xF0, 0xE4, 0x42]).sum(-1) < 40)
+    yellow[:, rgb.shape[1] // 2:] = False                  # the path panel, not the loss panel
+    near = np.zeros_like(yellow)
+    for dy in (-2, -1, 0, 1, 2):
+        for dx in (-2, -1, 0, 1, 2):
+            near |= np.roll(np.roll(yellow, dy, 0), dx, 1)
+    ring = near & ~yellow
+    dark = (np.abs(rgb - [0x33, 0x33, 0x33]).sum(-1) < 60) & ring
+    assert yellow.sum() > 200 and dark.sum() > 0.3 * ring.sum()
