@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from . import plotting
+from .plotting import artist_ids as ids
 from .plotting._common import _as_trajectories
 from .trajectory import Trajectory
 
@@ -164,8 +165,8 @@ def _clip(ax, height) -> list:
 
 #: How the animation treats what ``gdviz.plotting`` draws, by the artists' gids. Anything that
 #: changes with the step must be listed in MOVING, or it would show in every frame.
-STILL_GIDS = frozenset({"contour", "minimum", "saddle", "start"})
-MOVING_GIDS = frozenset({"path", "loss", "diverged", "at_minimum", "diverged_note"})
+STILL_GIDS = frozenset({ids.CONTOUR, ids.MINIMUM, ids.SADDLE, ids.START})
+MOVING_GIDS = frozenset({ids.PATH, ids.LOSS, ids.DIVERGED, ids.AT_MINIMUM, ids.DIVERGED_NOTE})
 
 
 def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title):
@@ -277,7 +278,7 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
 
         noted: set[int] = set()                  # the runs whose divergence note is placed
         for index, (panel, panel_lines) in enumerate(zip(panels, lines)):
-            crosses = iter(a for a in panel.lines if a.get_gid() == "diverged")
+            crosses = iter(a for a in panel.lines if a.get_gid() == ids.DIVERGED)
             for traj, line in zip(trajs, panel_lines):
                 cross = next(crosses) if traj.diverged else None
                 paths_out.append({"panel": index, "xy": _pixels(line, height),
@@ -288,7 +289,7 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
             lowest = min((line.get_zorder() for line in panel_lines), default=0)
             for artist in panel.lines:
                 gid = artist.get_gid()
-                if gid == "at_minimum":          # ▼ marks, each shown from its own step on
+                if gid == ids.AT_MINIMUM:          # ▼ marks, each shown from its own step on
                     marks.append({"panel": index, "shape": add(_line_shape(artist, px_per_pt)),
                                   "xy": _pixels(artist, height), "clip": bool(artist.get_clip_on()),
                                   "steps": [int(round(k)) for k in artist.get_xdata()]})
@@ -300,7 +301,7 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
                                   for x, y in zip(xy[::2], xy[1::2]) if x is not None and y is not None)
             for artist in panel.texts:           # "SGD diverged at step 7 →" at the view's edge
                 step = (_note_step(artist, panel, trajs, noted)
-                        if artist.get_gid() == "diverged_note" else None)
+                        if artist.get_gid() == ids.DIVERGED_NOTE else None)
                 if step is not None:
                     png, left, top = _sprite_png(artist, width, height, fig.dpi)
                     if png:

@@ -706,3 +706,22 @@ def test_outline_style_is_the_stroke_plotting_draws():
     assert len(stroke) == 1 and not dark.get_path_effects()
     assert gp.outline_style("#0072B2") is None
     plt.close("all")
+
+
+def test_artist_ids_are_named_in_one_place():
+    """Every gid the package sets or looks for is a constant of gdviz.plotting.artist_ids (no
+    string literal elsewhere), and the constants of one figure's artists are distinct."""
+    from pathlib import Path
+
+    from gdviz.plotting import artist_ids
+    package = Path(gdviz.__file__).parent
+    literal = re.compile(r"""(gid\s*=|set_gid\(|get_gid\(\)\s*(==|!=|in))\s*["'{(]""")
+    offenders = [f"{path.relative_to(package)}:{n}" for path in sorted(package.rglob("*.py"))
+                 for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+                 if literal.search(line)]
+    assert offenders == []
+    scene = [artist_ids.CONTOUR, artist_ids.MINIMUM, artist_ids.SADDLE, artist_ids.START,
+             artist_ids.PATH, artist_ids.LOSS, artist_ids.DIVERGED, artist_ids.AT_MINIMUM,
+             artist_ids.DIVERGED_NOTE, artist_ids.CURRENT, artist_ids.DIVERGED_STEP,
+             artist_ids.DIVERGED_STEP_NOTE, artist_ids.OUTLINE]
+    assert len(set(scene)) == len(scene)

@@ -19,6 +19,7 @@ from matplotlib.lines import Line2D
 from PIL import Image
 
 from .. import plotting
+from ..plotting import artist_ids
 from ..surfaces import Surface
 from ..trajectory import Trajectory
 
@@ -27,12 +28,12 @@ __all__ = ["ExplorerFigure", "LOSS_FLOOR", "GID_CURRENT", "GID_DIVERGED_STEP",
 
 #: The bottom of the loss panel's log axis: gaps f − f_min below it run off the bottom.
 LOSS_FLOOR = 1e-8
-# The explorer's own artists (plotting's carry its gids: "path", "loss", "contour", …)
-GID_CURRENT = "current"                   # the ball: where the optimizer is at step k
-GID_DIVERGED_STEP = "diverged-step"       # the loss panel's dashed line at the divergence
-GID_DIVERGED_NOTE = "diverged-note"       # … and its words
-GID_CURRENT_SETTING = "current-setting"   # the sliders' setting on the stability map
-GID_OUTLINE = "outline"                   # the dark outline under a light path
+# The explorer's own artists, named in gdviz.plotting.artist_ids with plotting's
+GID_CURRENT = artist_ids.CURRENT
+GID_DIVERGED_STEP = artist_ids.DIVERGED_STEP
+GID_DIVERGED_NOTE = artist_ids.DIVERGED_STEP_NOTE
+GID_CURRENT_SETTING = artist_ids.CURRENT_SETTING
+GID_OUTLINE = artist_ids.OUTLINE
 
 _FIGSIZE = {False: (9.6, 4.0), True: (13.0, 5.4)}
 _FIGSIZE_WITH_MAP = {False: (12.0, 4.2), True: (16.0, 5.6)}

@@ -15,6 +15,8 @@ The modules by topic: :mod:`~gdviz.plotting.styles` (palette, optimizer colours,
 :mod:`~gdviz.plotting.paths` (contours, paths, loss, panels), :mod:`~gdviz.plotting.state`
 (velocity, effective rates, Adam's moments), :mod:`~gdviz.plotting.anatomy` (one step taken
 apart) and :mod:`~gdviz.plotting.stability` (stability maps); every public name is here.
+The artists carry ids (gids) named in :mod:`~gdviz.plotting.artist_ids`, by which the
+animation, the explorer and the tests find them.
 
 End a notebook cell with ``;`` (or ``plt.show()``) so the returned artists are not printed.
 """

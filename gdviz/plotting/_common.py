@@ -132,10 +132,11 @@ def _paint_diverged(ax, x, y, diverged: np.ndarray, label: str = "diverged", *, 
     from matplotlib.patches import Patch, PathPatch
     from matplotlib.path import Path
 
+    from . import artist_ids
     from .styles import DIVERGED_COLOR, DIVERGED_HATCH
     diverged = np.asarray(diverged, dtype=bool)
     ax.pcolormesh(x, y, np.ma.masked_where(~diverged, np.ones(diverged.shape)), shading=shading,
-                  cmap=mpl.colors.ListedColormap(["white"]), gid="diverged")
+                  cmap=mpl.colors.ListedColormap(["white"]), gid=artist_ids.DIVERGED)
     xe, ye = (_centres_to_edges(x), _centres_to_edges(y)) if shading == "nearest" else (x, y)
     rows, cols = np.nonzero(diverged)
     if len(rows):
@@ -145,7 +146,7 @@ def _paint_diverged(ax, x, y, diverged: np.ndarray, label: str = "diverged", *, 
         codes = np.tile([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], len(rows))
         ax.add_patch(PathPatch(Path(corners.reshape(-1, 2), codes), facecolor="none",
                                edgecolor=DIVERGED_COLOR, linewidth=0, hatch=DIVERGED_HATCH,
-                               gid="diverged_hatch"))
+                               gid=artist_ids.DIVERGED_HATCH))
     return Patch(facecolor="white", edgecolor=DIVERGED_COLOR, hatch=DIVERGED_HATCH, label=label)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..trajectory import Trajectory
+from . import artist_ids
 from ._common import _arrow_handle, _check_traj, _diverged_note, _lw, _new_axes, _state_at
 from .paths import plot_contour, plot_trajectory
 from .styles import OKABE_ITO
@@ -126,21 +127,21 @@ def plot_step_anatomy(traj: Trajectory, step: int, ax=None, *, zoom: bool = True
         if single:
             label = label + r" $= \theta_k - \theta_{k-1}$"
         drawn["terms"].append(ax.quiver(t[0], t[1], vector[0], vector[1], color=color,
-                                        gid="term", **kw))
+                                        gid=artist_ids.TERM, **kw))
         handles.append(_arrow_handle(color))
         labels.append(label)
     for label, vector in parts.reference:
         drawn["reference"].append(ax.quiver(parts.start[0], parts.start[1], vector[0], vector[1],
                                             color=OKABE_ITO["orange"], linestyle="--",
                                             facecolor="none", edgecolor=OKABE_ITO["orange"],
-                                            linewidth=_lw(0.6), gid="reference", **kw))
+                                            linewidth=_lw(0.6), gid=artist_ids.REFERENCE, **kw))
         handles.append(_arrow_handle(OKABE_ITO["orange"], "--"))
         labels.append(label + " (for comparison)")
     if single:
         drawn["step"] = drawn["terms"][0]
     else:
         drawn["step"] = ax.quiver(parts.start[0], parts.start[1], parts.step[0], parts.step[1],
-                                  color="black", gid="step", **{**kw, "width": 0.005, "zorder": 7})
+                                  color="black", gid=artist_ids.STEP, **{**kw, "width": 0.005, "zorder": 7})
         handles.append(_arrow_handle("black"))
         labels.append(r"the step $\theta_k - \theta_{k-1}$")
     for point, text, offset in ((parts.start, r"$\theta_{k-1}$", (-8, 6)),

@@ -11,6 +11,7 @@ import numpy as np
 from ..surfaces import Surface, get_surface
 from ..trajectory import Trajectory, run
 from ..variants import CLASSIC_POSITIONS, CLASSIC_SETTINGS, CLASSIC_START
+from . import artist_ids
 from ._common import (
     _as_trajectories,
     _checked_text,
@@ -93,7 +94,7 @@ def plot_contour(surface="elongated_bowl", ax=None, *, xlim=None, ylim=None, lev
         ax.contour(X, Y, Z, levels=levels, colors=shades, linewidths=_lw(0.35))
     else:
         contours = ax.contour(X, Y, Z, levels=levels, colors=shades, linewidths=_lw(0.45))
-    contours.set_gid("contour")
+    contours.set_gid(artist_ids.CONTOUR)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
     if equal:
@@ -116,12 +117,12 @@ def mark_minima(surface, ax=None, *, label: str | None = None):
         label = "minimum" if len(minima) == 1 else "minima"
     star = ax.plot(minima[:, 0], minima[:, 1], linestyle="none", marker="*", markersize=_ms(2.6),
                    markerfacecolor="white", markeredgecolor="black",
-                   markeredgewidth=_lw(0.5), label=label, zorder=2.5, gid="minimum")[0]
+                   markeredgewidth=_lw(0.5), label=label, zorder=2.5, gid=artist_ids.MINIMUM)[0]
     saddles = np.array(getattr(surface, "saddle_points", ()), dtype=float).reshape(-1, 2)
     if len(saddles):
         ax.plot(saddles[:, 0], saddles[:, 1], linestyle="none", marker="X", markersize=_ms(1.8),
                 markerfacecolor="white", markeredgecolor="black", markeredgewidth=_lw(0.4),
-                label="saddle point", zorder=5, gid="saddle")
+                label="saddle point", zorder=5, gid=artist_ids.SADDLE)
     return star
 
 
@@ -159,13 +160,13 @@ def plot_trajectory(traj: Trajectory, ax=None, *, color=None, label: str | None 
     points = traj.points
     (line,) = ax.plot(points[:, 0], points[:, 1], color=color, label=label, zorder=zorder,
                       marker="o" if markers else None, markersize=_ms(0.8),
-                      path_effects=_outline(color), gid="path")
+                      path_effects=_outline(color), gid=artist_ids.PATH)
     ax.plot(points[:1, 0], points[:1, 1], linestyle="none", marker="s", markersize=_ms(1.4),
             markerfacecolor="white", markeredgecolor=color, markeredgewidth=_lw(0.6),
-            zorder=zorder + 0.1, gid="start")
+            zorder=zorder + 0.1, gid=artist_ids.START)
     if traj.diverged:
         ax.plot(points[-1:, 0], points[-1:, 1], **DIVERGED_MARKER, markersize=_ms(2.6),
-                markeredgewidth=_lw(0.5), zorder=zorder + 0.2, gid="diverged")
+                markeredgewidth=_lw(0.5), zorder=zorder + 0.2, gid=artist_ids.DIVERGED)
         _note_off_view(ax, traj, color)
     if legend:
         _legend(ax)
@@ -188,7 +189,7 @@ def _note_off_view(ax, traj: Trajectory, color) -> None:
     text = f"{note} {arrow}" if ha != "left" else f"{arrow} {note}"
     # dark text; the optimizer's colour is the frame around it
     ax.annotate(text, inside, xytext=(0, 0), textcoords="offset points", ha=ha, va=va,
-                fontsize="small", color=TEXT_COLOR, fontweight="bold", gid="diverged_note",
+                fontsize="small", color=TEXT_COLOR, fontweight="bold", gid=artist_ids.DIVERGED_NOTE,
                 bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "alpha": 0.9,
                       "edgecolor": color, "linewidth": _lw(0.8)}, zorder=6)
 
@@ -277,14 +278,14 @@ def plot_loss(trajectories, ax=None, *, colors: Sequence | None = None,
         if traj.diverged:
             label = f"{label}, {_diverged_note(traj)}"
         (line,) = ax.plot(steps, gap, color=color, label=label, path_effects=_outline(color),
-                          gid="loss")
+                          gid=artist_ids.LOSS)
         if zero.any():
             ax.plot(steps[zero], np.full(int(zero.sum()), 0.015), transform=bottom,
                     linestyle="none", marker="v", markersize=_ms(1.1), color=color,
-                    clip_on=False, gid="at_minimum")
+                    clip_on=False, gid=artist_ids.AT_MINIMUM)
         if traj.diverged:
             ax.plot(steps[-1:], gap[-1:], **DIVERGED_MARKER, markersize=_ms(2.4),
-                    markeredgewidth=_lw(0.5), gid="diverged", clip_on=False, zorder=4)
+                    markeredgewidth=_lw(0.5), gid=artist_ids.DIVERGED, clip_on=False, zorder=4)
         lines.append(line)
     if log:
         ax.set_yscale("log", nonpositive="mask")

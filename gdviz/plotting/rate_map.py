@@ -14,6 +14,7 @@ from matplotlib import patheffects
 
 from .. import rates, theory
 from ..trajectory import Trajectory
+from . import artist_ids
 from ._common import _check_traj, _figsize, _lw, _ms, _new_axes, _paint_diverged
 from .styles import OKABE_ITO
 
@@ -46,7 +47,7 @@ def plot_rate_map(surface="elongated_bowl", ax=None, *, lrs=None, momentums=None
     converging = np.ma.masked_where(grid >= 1, grid)
     low = np.floor(10 * converging.min()) / 10 if converging.count() else 0.0   # spread the colours
     mesh = ax.pcolormesh(lrs, momentums, converging, cmap="viridis", norm=mcolors.Normalize(low, 1),
-                         shading="nearest", gid="rate")
+                         shading="nearest", gid=artist_ids.RATE)
     diverged = _paint_diverged(ax, lrs, momentums, grid >= 1, "diverges (rate ≥ 1)", shading="nearest")
     levels = ax.contour(lrs, momentums, grid, levels=[0.7, 0.8, 0.9, 0.95], colors="white",
                         linewidths=_lw(0.5))
@@ -57,17 +58,17 @@ def plot_rate_map(surface="elongated_bowl", ax=None, *, lrs=None, momentums=None
     for lam, color, name in zip(curvatures, DIRECTION_COLORS, ("λ_min", "λ_max")):
         inside = fine * lam < 4
         (line,) = ax.plot(fine[inside], rates.critical_momentum(fine[inside], lam), color=color,
-                          linestyle="--", linewidth=_lw(1.2), gid="critical",
+                          linestyle="--", linewidth=_lw(1.2), gid=artist_ids.CRITICAL,
                           label=f"{name} = {lam:g}: complex roots (rings) above, real below")
         handles.append(_outlined(line))
     best_lr, best_momentum = theory.momentum_optimal(surface)
     handles.append(ax.plot([best_lr], [best_momentum], linestyle="none", marker="*", markersize=_ms(3.0),
-                           markerfacecolor="white", markeredgecolor="black", gid="optimal", zorder=6,
+                           markerfacecolor="white", markeredgecolor="black", gid=artist_ids.OPTIMAL, zorder=6,
                            label=f"fastest: η* = {best_lr:.3g}, α* = {best_momentum:.3g}")[0])
     if current is not None:
         handles.append(ax.plot([current[0]], [current[1]], linestyle="none", marker="o", markersize=_ms(2.0),
                                markerfacecolor=OKABE_ITO["orange"], markeredgecolor="black", zorder=6,
-                               gid="current", label=f"η = {current[0]:g}, α = {current[1]:g}")[0])
+                               gid=artist_ids.SETTING, label=f"η = {current[0]:g}, α = {current[1]:g}")[0])
     ax.set_xscale("log")
     ax.set_xlim(lrs[0], lrs[-1])
     ax.set_ylim(momentums[0], momentums[-1])
@@ -99,12 +100,12 @@ def plot_eigen_errors(traj: Trajectory, ax=None, *, prediction: bool = True):
     for i, (lam, color) in enumerate(zip(curvatures, DIRECTION_COLORS)):
         shown = np.where(measured[:, i] > 0, measured[:, i], np.nan)
         lines.append(ax.plot(steps, shown, linestyle="none", marker="o", markersize=_ms(0.7), color=color,
-                             label=f"along λ = {lam:g}", gid="measured")[0])
+                             label=f"along λ = {lam:g}", gid=artist_ids.MEASURED)[0])
         if prediction:
             predicted = np.abs(rates.predicted_eigen_errors(lr, momentum, traj.surface, traj.points[0],
                                                             len(measured) - 1)[:, i])
             ax.plot(steps, np.where(predicted > 0, predicted, np.nan), color=color, linewidth=_lw(0.8),
-                    gid="predicted")
+                    gid=artist_ids.PREDICTED)
     ax.set_yscale("log")
     ax.set_xlabel("step k")
     ax.set_ylabel("|error| along the direction")

@@ -10,6 +10,7 @@ from matplotlib.patches import Patch
 from ..optimizers import optimizer_class
 from ..surfaces import Quadratic
 from ..trajectory import SweepResult
+from . import artist_ids
 from ._common import _figsize, _lw, _ms, _new_axes, _paint_diverged
 from .styles import DIVERGED_MARKER, OKABE_ITO, optimizer_color
 
@@ -135,7 +136,7 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     if log_color:                                    # 0 (the minimum, to round-off) at the bottom
         shown = np.ma.masked_invalid(np.where(~(grid <= 0), grid, norm.vmin))   # NaN stays NaN
     xe, ye = _edges(xs, hps[0].log), _edges(ys, hps[1].log)
-    mesh = ax.pcolormesh(xe, ye, shown, norm=norm, cmap="viridis", shading="flat", gid="quantity")
+    mesh = ax.pcolormesh(xe, ye, shown, norm=norm, cmap="viridis", shading="flat", gid=artist_ids.QUANTITY)
     handles = []
     div = diverged.T
     if div.any():
@@ -144,7 +145,7 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     if never.any():
         ax.pcolormesh(xe, ye, np.ma.masked_where(~never, np.ones_like(grid)),
                       cmap=mcolors.ListedColormap([_NOT_CONVERGED_COLOR]), shading="flat",
-                      gid="not_converged")
+                      gid=artist_ids.NOT_CONVERGED)
         handles.append(Patch(facecolor=_NOT_CONVERGED_COLOR,
                              label=f"not within {result.tol:g} after {result.steps} steps"))
     if hps[0].log:
@@ -155,7 +156,7 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
     ax.set_ylim(ye[0], ye[-1])
     for label, curve in lines:
         (line,) = ax.plot(curve[names[0]], curve[names[1]], color="white", linewidth=_lw(1.0),
-                          linestyle="--", label=label, gid="theory")
+                          linestyle="--", label=label, gid=artist_ids.THEORY)
         line.set_path_effects([patheffects.Stroke(linewidth=_lw(1.8), foreground="black"),
                                patheffects.Normal()])
         handles.append(line)
@@ -163,12 +164,12 @@ def plot_stability_map(result: SweepResult, ax=None, *, quantity: str = "final_l
         label, point = best
         handles.append(ax.plot([point[names[0]]], [point[names[1]]], linestyle="none",
                                marker="*", markersize=_ms(3.0), markerfacecolor="white",
-                               markeredgecolor="black", label=label, gid="optimal")[0])
+                               markeredgecolor="black", label=label, gid=artist_ids.OPTIMAL)[0])
     if current is not None:
         cx, cy = _current_point(current, 2)
         handles.append(ax.plot([cx], [cy], linestyle="none", marker="o", markersize=_ms(2.0),
                                markerfacecolor=OKABE_ITO["orange"], markeredgecolor="black",
-                               markeredgewidth=_lw(0.5), label="current", gid="current",
+                               markeredgewidth=_lw(0.5), label="current", gid=artist_ids.SETTING,
                                zorder=5)[0])
     ax.set_xlabel(_axis_label(hps[0]))
     ax.set_ylabel(_axis_label(hps[1]))
@@ -228,18 +229,18 @@ def _stability_line(result, ax, name, hp, values, diverged, qlabel, log_color, l
     ax = _new_axes(ax, figsize=_figsize(0.55))
     xs = result.axes[name]
     (line,) = ax.plot(xs, values, color=optimizer_color(result.optimizer), marker="o",
-                      markersize=_ms(0.7), label=qlabel, gid="quantity")
+                      markersize=_ms(0.7), label=qlabel, gid=artist_ids.QUANTITY)
     transform = mpl.transforms.blended_transform_factory(ax.transData, ax.transAxes)
     if diverged.any():
         ax.plot(xs[diverged], np.full(int(diverged.sum()), 0.97), transform=transform,
                 **DIVERGED_MARKER, markersize=_ms(1.4),
-                label="diverged", gid="diverged", clip_on=False)
+                label="diverged", gid=artist_ids.DIVERGED, clip_on=False)
     never = ~diverged & ~np.isfinite(values)
     if never.any():
         ax.plot(xs[never], np.full(int(never.sum()), 0.03), transform=transform,
                 linestyle="none", marker="o", markerfacecolor="none", color="0.5",
                 markersize=_ms(0.9), label=f"not within {result.tol:g} after {result.steps} steps",
-                gid="not_converged", clip_on=False)
+                gid=artist_ids.NOT_CONVERGED, clip_on=False)
     if hp.log:
         ax.set_xscale("log")
     if log_color and np.any(values > 0):
@@ -248,11 +249,11 @@ def _stability_line(result, ax, name, hp, values, diverged, qlabel, log_color, l
         ax.set_ylim(norm.vmin, norm.vmax)
     for label, curve in lines:
         ax.axvline(curve[name][0], color="black", linestyle="--", linewidth=_lw(0.7),
-                   label=label, gid="theory")
+                   label=label, gid=artist_ids.THEORY)
     if current is not None:
         (cx,) = _current_point(current, 1)
         ax.axvline(cx, color=OKABE_ITO["orange"], linestyle=":", linewidth=_lw(0.9),
-                   label="current", gid="current")
+                   label="current", gid=artist_ids.SETTING)
     ax.set_xlabel(_axis_label(hp))
     ax.set_ylabel(qlabel)
     ax.set_title(_map_title(result))

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..optimizers import OPTIMIZERS, Adam, Momentum, Optimizer
 from ..trajectory import Trajectory
+from . import artist_ids
 from ._common import (
     _arrow_handle,
     _check_traj,
@@ -57,7 +58,7 @@ def plot_velocity(traj: Trajectory, ax=None, *, scale: float = 1.0, contour: boo
     label = "velocity $v_k$ at $\\theta_k$" + (f" (×{scale:g})" if scale != 1 else "")
     quiver = ax.quiver(points[:, 0], points[:, 1], v[:, 0], v[:, 1], angles="xy",
                        scale_units="xy", scale=1.0, color=color, width=0.006, headwidth=3.5,
-                       zorder=4, gid="velocity")
+                       zorder=4, gid=artist_ids.VELOCITY)
     handles, labels = ax.get_legend_handles_labels()
     handles.append(_arrow_handle(color))
     labels.append(label)
@@ -90,11 +91,11 @@ def plot_effective_lr(traj: Trajectory, ax=None, *, reference: bool = True):
     steps = np.arange(1, traj.n_steps + 1)
     with np.errstate(all="ignore"):
         rates = np.broadcast_to(opt.effective_lr(_state_at(traj, steps)), (len(steps), 2))
-    lines = [ax.plot(steps, rates[:, i], **COORDINATE_STYLES[i], gid="effective_lr")[0]
+    lines = [ax.plot(steps, rates[:, i], **COORDINATE_STYLES[i], gid=artist_ids.EFFECTIVE_LR)[0]
              for i in range(2)]
     if reference:
         ax.axhline(float(opt.lr), color="0.4", linestyle=":", linewidth=_lw(0.7),
-                   label=f"η = {float(opt.lr):.3g}", gid="lr")
+                   label=f"η = {float(opt.lr):.3g}", gid=artist_ids.LR)
     formula, per = f"${opt.effective_lr_formula}$", opt.effective_lr_multiplies
     ax.set_yscale("log")
     ax.autoscale_view()
