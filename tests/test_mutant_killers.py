@@ -172,14 +172,20 @@ def _defines_step_terms(cls) -> bool:
 def test_every_decomposition_a_class_gives_adds_up_to_its_steps(name):
     """A class's step_terms that does not add up is silently replaced by the whole step (with
     a note); so a sign or factor slip in one went unseen. Every class that gives one must add up,
-    at every step (the first, with bias corrections, and later ones)."""
-    traj = gdviz.run(name, "rotated_bowl", steps=6)
-    for k in (1, 2, 6):
-        parts = gp.step_terms(traj, k)
-        assert parts.note == "", f"{name}, step {k}: {parts.note}"
-        total = np.sum([vector for _, vector in parts.terms], axis=0)
-        np.testing.assert_allclose(total, traj.points[k] - traj.points[k - 1], rtol=1e-10, atol=1e-14)
-        assert len(parts.terms) >= 1
+    at every step (the first, with bias corrections, and later ones): at its defaults, with
+    every hyperparameter moved off its default (weight decay on), with noisy gradients whose
+    signs flip, and from the valley's axis, where one coordinate's gradient is exactly 0."""
+    from gdviz.optimizers import _check_settings
+    runs = [gdviz.run(name, "rotated_bowl", steps=6),
+            gdviz.run(name, "rotated_bowl", steps=6, **_check_settings(gdviz.OPTIMIZERS[name])),
+            gdviz.run(name, "elongated_bowl", steps=12, noise=3.0, seed=4),
+            gdviz.run(name, "elongated_bowl", start=(-7.0, 0.0), steps=4)]
+    for traj in runs:
+        for k in range(1, traj.n_steps + 1):
+            parts = gp.step_terms(traj, k)
+            assert parts.note == "", f"{traj.label}, step {k}: {parts.note}"
+            total = np.sum([vector for _, vector in parts.terms], axis=0)
+            np.testing.assert_allclose(total, traj.points[k] - traj.points[k - 1], rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("bad", [np.array([1 + 2j, 0j]), np.array([None, 1.0], dtype=object),
@@ -334,3 +340,10 @@ def test_sweep_noise_and_defaults():
     np.testing.assert_allclose(result.final_points[0], theta, rtol=1e-13)
     defaults = gdviz.sweep("SGD", lr=[0.1])
     assert (defaults.steps, defaults.tol) == (200, 1e-6)
+
+
+def test_the_rotated_bowl_is_turned_by_45_degrees_by_default():
+    """R diag(2/κ, 2) Rᵀ at 45°: (a + b)/2 on the diagonal and (a − b)/2 off it (a = 0.1, b = 2)."""
+    bowl = gdviz.get_surface("rotated_bowl")
+    np.testing.assert_allclose(bowl.hessian, [[1.05, -0.95], [-0.95, 1.05]], rtol=1e-12)
+    assert r"\mathrm{diag}(0.1,\ 2)" in bowl.latex and r"rotation by } 45^\circ" in bowl.latex

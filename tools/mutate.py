@@ -88,6 +88,12 @@ EQUIVALENT = [
     ("trajectory", "diverged_at[bad & (diverged_at < «0»)] = k", "0->1", "DIVERGED"),
     ("trajectory", "& (diverged_at «<» 0)] = k", "<-><=", "DIVERGED"),
     ("trajectory", "& (diverged_at < «0»)] = k", "0->1", "DIVERGED"),
+    ("optimizers", "on = rho_t > 5", ">->>=",
+     "RAdam: differs only where ρ_t is exactly 5.0 (torch also uses > 5); ρ_1 = 1 always, and "
+     "no β₂ on a 20,000-point grid over (0, 1) gives ρ_t == 5.0 for t = 2 … 200"),
+    ("optimizers", "np.where(on, rho_t, 6.0), np.where(on, rho_inf, 6.0)", "6.0->12.0",
+     "RAdam: placeholders where the rectification is off; np.where(on, …, 0.0) discards them "
+     "(any value > 4 keeps the root real)"),
     ("trajectory", "diverged = diverged_at >= 0", ">=->>", "DIVERGED"),
     ("trajectory", "diverged = diverged_at >= 0", "0->1", "DIVERGED"),
     ("trajectory", 'np.stack([params["x"], params["y"]], axis=«-»1)', "-->",
