@@ -12,7 +12,9 @@ the same length and network k also gets its own batch order, exactly the run
 (K, 1, 1) gives every network its own η.
 
 A run that diverges is a result: its iteration is recorded in ``diverged_at``, its later
-losses are NaN, and (for a stack) the other networks carry on.
+losses are NaN, and (for a stack) the other networks carry on. A diverged network of a stack
+is no longer computed, as a single run stops there: its later measurements, its parameters and
+its optimizer state are NaN.
 """
 from __future__ import annotations
 
