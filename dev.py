@@ -31,6 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 COLAB_VENV = ROOT / ".venv-colab"
+# Exactly Colab's pins, nothing else: tests/test_colab.py installs gdviz over it, and .venv-colab
+# is built on top of it (see colab_venv), so the pins are installed once, not twice.
+COLAB_PINS_VENV = ROOT / ".cache" / "colab-install-check"
 PYPROJECT = ROOT / "pyproject.toml"
 COLAB_REQUIREMENTS = ROOT / "ci" / "colab-requirements.txt"
 COLAB_REQUIREMENTS_ARG = "ci/colab-requirements.txt"  # pip runs from ROOT
@@ -94,20 +97,30 @@ def fingerprint(*inputs):
     return digest.hexdigest()
 
 
+def python_site_packages(python):
+    return Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+
+
 def python_version(python):
     """The full version of another interpreter, as its sys.version says it."""
     return subprocess.run([str(python), "-c", "import sys; print(sys.version)"],
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-def ensure_venv(venv, installs, inputs, base_python=None, from_scratch=False):
+def ensure_venv(venv, installs, inputs, base_python=None, from_scratch=False, over=None):
     """Create `venv` if missing and run each pip `installs` entry, unless the stamp says done.
 
     `installs` is a list of pip-install argument lists; `inputs` (files or strings) decide
     when the environment is stale. `base_python` makes the venv (default: this Python).
     `from_scratch` makes a stale environment anew instead of installing over it, for one
-    that must hold nothing but what `installs` says. Returns the venv's python.
+    that must hold nothing but what `installs` says. `over`, another venv's python: the new
+    venv (made by that python, without pip) sees that venv's packages as installed, through a
+    .pth file, and pip (theirs) installs only what is missing, into the new venv; rebuilt when
+    that venv is. Returns the venv's python.
     """
+    if over is not None:
+        base_python, inputs = over, [*inputs, over.parent.parent / STAMP_NAME]
     python = python_of(venv)
     stamp = venv / STAMP_NAME
     other_python = [] if base_python is None else [python_version(base_python)]
@@ -123,7 +136,10 @@ def ensure_venv(venv, installs, inputs, base_python=None, from_scratch=False):
         except ImportError:
             raise SystemExit("[dev.py] this Python cannot make virtual environments: "
                              "install python3-venv (sudo apt-get install python3-venv)")
-        check([base_python or sys.executable, "-m", "venv", venv])
+        check([base_python or sys.executable, "-m", "venv", *(["--without-pip"] if over else []), venv])
+        if over is not None:
+            (python_site_packages(python) / "_gdviz_base_venv.pth").write_text(
+                f"import site; site.addsitedir({str(python_site_packages(over))!r})\n")
     stamp.unlink(missing_ok=True)
     for args in installs:
         check([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args])
@@ -135,17 +151,25 @@ def dev_venv():
     return ensure_venv(VENV, [["-e", ".[test]"]], [PYPROJECT])
 
 
+def colab_pins_venv():
+    """Colab's versions (ci/colab-requirements.txt) and nothing else."""
+    return ensure_venv(COLAB_PINS_VENV, [["-r", COLAB_REQUIREMENTS_ARG]], [COLAB_REQUIREMENTS])
+
+
 def colab_venv():
     """The Colab-pinned environment: Colab's versions first, then gdviz, resolved against them.
 
-    The second install resolves gdviz's dependencies with the pins as constraints, so if
-    gdviz ever needed anything Colab doesn't ship (an upgrade of numpy, ipywidgets 8, ...)
-    this fails loudly instead of quietly upgrading.
+    Colab's versions come from the pins-only environment (colab_pins_venv, shared with
+    tests/test_colab.py), which this one overlays; gdviz is resolved with the pins as
+    constraints, so if gdviz ever needed anything Colab doesn't ship (an upgrade of numpy,
+    ipywidgets 8, ...) this fails loudly instead of quietly upgrading.
     """
     return ensure_venv(
         COLAB_VENV,
-        [["-r", COLAB_REQUIREMENTS_ARG], ["-e", ".", "-c", COLAB_REQUIREMENTS_ARG]],
+        [["-e", ".", "-c", COLAB_REQUIREMENTS_ARG]],
         [PYPROJECT, COLAB_REQUIREMENTS],
+        from_scratch=True,  # an older .venv-colab held the pins itself
+        over=colab_pins_venv(),
     )
 
 

@@ -29,7 +29,6 @@ import pytest
 pytestmark = [pytest.mark.colab, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE_ENV = ROOT / ".cache" / "colab-install-check"
 SETUP_GUARD = re.compile(r"""["']google\.colab["']\s+in\s+sys\.modules""")
 
 # Stands in for Colab's own module: `output.enable_custom_widget_manager()` and the like
@@ -108,8 +107,7 @@ def colab_base():
     """The cached environment holding exactly the Colab pins (built by dev.py's ensure_venv)."""
     dev = load_dev()
     try:
-        return dev.ensure_venv(CACHE_ENV, [["-r", dev.COLAB_REQUIREMENTS_ARG]],
-                               [dev.COLAB_REQUIREMENTS])
+        return dev.colab_pins_venv()   # .cache/colab-install-check; .venv-colab overlays it too
     except SystemExit as failure:
         pytest.fail(f"could not build the Colab-pinned environment: {failure}")
 
