@@ -347,3 +347,35 @@ def test_the_rotated_bowl_is_turned_by_45_degrees_by_default():
     bowl = gdviz.get_surface("rotated_bowl")
     np.testing.assert_allclose(bowl.hessian, [[1.05, -0.95], [-0.95, 1.05]], rtol=1e-12)
     assert r"\mathrm{diag}(0.1,\ 2)" in bowl.latex and r"rotation by } 45^\circ" in bowl.latex
+
+
+# --- survivors of the full `dev.py mutate` run (778 mutants) -------------------------------------
+def test_a_sweep_keeps_a_point_exactly_on_the_bound_in_x_inside():
+    """SGD with η = 20 on x²/20 + y² from (1000, 0): x₁ = 1000 − 20·(1000/10) = −1000 exactly, on the
+    default bound, so inside; the run swings between ±1000 and never leaves. Just above η = 20 it does."""
+    on_edge = gdviz.sweep("SGD", "elongated_bowl", start=(1000.0, 0.0), steps=3, lr=[20.0, 20.5])
+    np.testing.assert_array_equal(on_edge.diverged, [False, True])
+    assert on_edge.final_points[0].tolist() == [-1000.0, 0.0]
+    assert not gdviz.run("SGD", "elongated_bowl", start=(1000.0, 0.0), steps=3, lr=20.0).diverged
+
+
+def test_a_surface_defined_with_register_false_stays_out_of_the_registry():
+    class Unlisted(gdviz.Surface, register=False):
+        name = "unlisted_test_surface"
+
+        def f(self, x, y):
+            return x ** 2 + y ** 2
+
+        def grad(self, x, y):
+            return 2 * x, 2 * y
+
+    assert "unlisted_test_surface" not in gdviz.SURFACES
+
+
+def test_an_unknown_surface_parameter_names_the_ones_it_has():
+    with pytest.raises(TypeError) as caught:
+        gdviz.get_surface("rotated_bowl", tilt=30)
+    message = str(caught.value)
+    assert "tilt" in message and "angle" in message and "condition" in message
+    with pytest.raises(TypeError, match="its parameters: none"):
+        gdviz.get_surface("elongated_bowl", tilt=30)

@@ -100,6 +100,8 @@ EQUIVALENT = [
      "the stacked arrays are 1-D, so their result is 2-D and axis 1 is axis -1"),
     ("trajectory", ".reshape(-«1», 2)", "1->2",
      "numpy's reshape reads any negative size as 'the rest', so (-2, 2) is (-1, 2)"),
+    ("trajectory", "schedule.factor(np.arange(1, steps + «1»))", "1->2",
+     "one more factor at the end, for a step that is never taken: factors[k - 1] reads k = 1 … steps only"),
 ]
 EQUIVALENT = [(m, p, c, DIVERGED_AT if why == "DIVERGED" else why) for m, p, c, why in EQUIVALENT]
 
