@@ -169,9 +169,11 @@ STILL_GIDS = frozenset({ids.CONTOUR, ids.MINIMUM, ids.SADDLE, ids.START})
 MOVING_GIDS = frozenset({ids.PATH, ids.LOSS, ids.DIVERGED, ids.AT_MINIMUM, ids.DIVERGED_NOTE})
 
 
-def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title):
+def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title, labels=None, loss_points=None):
     """The full static figure, then the moving artists hidden and the canvas drawn once.
 
+    ``labels`` replace the runs' legend labels; ``loss_points`` ((k, gap) rows) widen the loss
+    panel's range as if they were plotted too (a replay's range covers all its variants).
     Call inside ``plotting.style(...)``. Returns (fig, panels, path lines per panel, counter).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -186,7 +188,8 @@ def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title):
         grid = fig.add_gridspec(2, 2 if loss_panel else 1, height_ratios=[1, 0.01])
         ax, legend_ax = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, :])
         loss_ax = fig.add_subplot(grid[0, 1]) if loss_panel else None
-    lines = [plotting.plot_trajectories(trajs, ax, legend="below" if legend_ax is None else False)]
+    lines = [plotting.plot_trajectories(trajs, ax, labels=labels,
+                                        legend="below" if legend_ax is None else False)]
     if legend_ax is not None:
         legend_ax.axis("off")
         handles, labels = ax.get_legend_handles_labels()
@@ -198,6 +201,9 @@ def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title):
     counter = ax.set_title(f"step {last} / {last}", loc="right", color=(0, 0, 0, 0))
     if loss_panel:
         lines.append(plotting.plot_loss(trajs, loss_ax, legend=False))
+        if loss_points is not None and len(loss_points):
+            loss_ax.update_datalim(loss_points)
+            loss_ax.autoscale_view()
     panels = [ax, loss_ax] if loss_panel else [ax]
     for panel in panels:          # freeze the limits the full paths gave
         panel.set_xlim(panel.get_xlim())
@@ -258,15 +264,21 @@ def _path_style(line, cross, px_per_pt: float, add) -> dict:
     }
 
 
-def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
-    """Draw the still parts with matplotlib; return (background PNG bytes, scene dict)."""
+def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title, labels=None,
+            loss_points=None, extend=None):
+    """Draw the still parts with matplotlib; return (background PNG bytes, scene dict).
+
+    ``labels`` and ``loss_points`` go to :func:`_draw_still`; ``extend(scene, fig, panels,
+    lines, add)`` (for :mod:`gdviz.replay`) may add to the scene before the figure goes.
+    """
     import matplotlib
     from PIL import Image
 
     last = int(steps[-1])
     with plotting.style("projector" if projector else "notebook"):
         fig, panels, lines, counter = _draw_still(trajs, last, loss_panel=loss_panel,
-                                                  figsize=figsize, dpi=dpi, title=title)
+                                                  figsize=figsize, dpi=dpi, title=title,
+                                                  labels=labels, loss_points=loss_points)
         rgba = np.asarray(fig.canvas.buffer_rgba())
         height, width = rgba.shape[:2]
         px_per_pt = fig.dpi / 72
@@ -320,6 +332,8 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title):
             "font_file": _font_file(counter),
             "css_width": round(width * 100 / fig.dpi),     # shown at 100 pixels per inch
         }
+        if extend is not None:
+            extend(scene, fig, panels, lines, add)
     buffer = io.BytesIO()
     Image.fromarray(rgba[..., :3]).save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue(), scene
@@ -674,7 +688,9 @@ def _static(name: str) -> str:
 _STATIC: dict[str, str] = {}
 
 
-def _player_html(player: Player) -> str:
+def _player_html(player: Player, extra: str = "") -> str:
+    """The player's HTML; ``extra`` (more controls, from :mod:`gdviz.replay`) goes under the
+    frame controls."""
     scene = dict(player._scene, fps=player.fps, scale=_CANVAS_SCALE)
     for private in ("font_file", "css_width"):
         scene.pop(private)
@@ -707,7 +723,7 @@ def _player_html(player: Player) -> str:
         f'<span>step <b class="gdviz-step">{player.steps[-1]}</b> / {scene["last_step"]}'
         f' <span class="gdviz-dim">· frame <span class="gdviz-frame">{n - 1}</span> (0–{n - 1})</span></span>'
         f'<select class="gdviz-speed" aria-label="speed">{speeds}</select>'
-        f'<label><input type="checkbox" class="gdviz-loop" checked> loop</label></div>'
+        f'<label><input type="checkbox" class="gdviz-loop" checked> loop</label></div>{extra}'
         f'<div class="gdviz-status" aria-live="polite"></div>{note}'
         f'<div class="gdviz-nojs gdviz-dim">The animation needs JavaScript: run the cell, or trust '
         f'the notebook (File ▸ Trust Notebook).</div>'

@@ -106,6 +106,23 @@ def _items(value):
         yield value
 
 
+def grid_text(value: float) -> str:
+    """The shortest text that reads back as exactly ``value`` (0.95, 1e-08, 0.9999): how the
+    explorer's sliders and the replay's η input show a grid value."""
+    text = f"{value:.12g}"
+    return text if float(text) == value else repr(value)
+
+
+def log_grid(low: float, high: float, keep=()) -> list[float]:
+    """Every number with two significant digits (1.0, 1.1, … 9.9 × 10ᵏ) from ``low`` to
+    ``high``, both ends and the numbers in ``keep`` included: 90 points a decade (the grid of
+    the explorer's log sliders)."""
+    points = {low, high, *keep}
+    for exponent in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
+        points.update(float(f"{mantissa}e{exponent - 1}") for mantissa in range(10, 100))
+    return sorted(v for v in points if low <= v <= high)
+
+
 def _fmt(x: float) -> str:
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"

@@ -14,6 +14,8 @@ import numpy as np
 import traitlets
 
 from .. import plotting, schedules
+from ..hyperparams import grid_text as _label
+from ..hyperparams import log_grid
 from ..optimizers import optimizer_class
 from ..surfaces import SURFACES, Surface, get_surface
 
@@ -97,23 +99,8 @@ class GridSlider(widgets.SelectionSlider):
             self.value = value
 
 
-def _label(value: float) -> str:
-    """The shortest text that reads back as exactly ``value`` (0.95, 1e-08, 0.9999)."""
-    text = f"{value:.12g}"
-    return text if float(text) == value else repr(value)
-
-
 def _options(grid) -> list[tuple[str, float]]:
     return [(_label(v), v) for v in grid]
-
-
-def log_grid(low: float, high: float, keep=()) -> list[float]:
-    """Every number with two significant digits (1.0, 1.1, … 9.9 × 10ᵏ) from ``low`` to
-    ``high``, both ends and the numbers in ``keep`` included: 90 points a decade."""
-    points = {low, high, *keep}
-    for exponent in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1):
-        points.update(float(f"{mantissa}e{exponent - 1}") for mantissa in range(10, 100))
-    return sorted(v for v in points if low <= v <= high)
 
 
 def linear_grid(low: float, high: float, keep=()) -> list[float]:

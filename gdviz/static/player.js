@@ -1,5 +1,7 @@
 // The animation player of gdviz/animation.py: draws frame i of a scene (the JSON in the
-// player's script.gdviz-data) on a canvas over the still background image.
+// player's script.gdviz-data) on a canvas over the still background image. A replay's scene
+// (gdviz/replay.py) also has variants: per optimizer, the moving parts for each η of a grid;
+// its η range inputs (input.gdviz-variant) pick one, and the frame is drawn again.
 // This file is one function expression: the page's script element holds it followed by
 // ("gdviz-player-…"), the player's id, so each script sets up its own player.
 (function (ID) {
@@ -82,8 +84,9 @@
       }
       for (i = 0; i < loose.length; i++) shape(loose[i][0], loose[i][1], loose[i][2]);
       for (i = 0; i < scene.sprites.length; i++) {
-        if (step >= scene.sprites[i].from && images[i].complete)
-          ctx.drawImage(images[i], scene.sprites[i].x, scene.sprites[i].y);
+        var image = imageOf(scene.sprites[i].png);
+        if (step >= scene.sprites[i].from && image.complete)
+          ctx.drawImage(image, scene.sprites[i].x, scene.sprites[i].y);
       }
       var co = scene.counter;
       ctx.font = co.size + "px 'DejaVu Sans', Verdana, Arial, sans-serif";
@@ -95,12 +98,79 @@
       root.setAttribute("data-frame", frame);
       status.textContent = notes.join("; ");
     }
-    var images = [];
-    for (var im = 0; im < scene.sprites.length; im++) {
-      images.push(new Image());
-      images[im].onload = draw;
-      images[im].src = "data:image/png;base64," + scene.sprites[im].png;
+    var images = {};
+    function imageOf(png) {   // each sprite image decoded once; the frame redrawn when it is
+      if (!images[png]) {
+        images[png] = new Image();
+        images[png].onload = draw;
+        images[png].src = "data:image/png;base64," + png;
+      }
+      return images[png];
     }
+    for (var im = 0; im < scene.sprites.length; im++) imageOf(scene.sprites[im].png);
+    // a replay: put the chosen variant of every optimizer into the scene's paths, marks, sprites
+    var variants = scene.variants || [], chosen = [], inputs = root.querySelectorAll("input.gdviz-variant");
+    function decode(text, stride) {   // gdviz/replay.py's encode_path, read back
+      var out = [], last = [0, 0], column = 0, i = 0, value, scale, bits;
+      while (i < text.length) {
+        if (text.charAt(i) === "!") { out.push(null); i++; }
+        else {
+          value = 0; scale = 1;
+          do { bits = text.charCodeAt(i++) - 63; value += (bits & 31) * scale; scale *= 32; }
+          while (bits >= 32);
+          last[column] += value % 2 ? -(value + 1) / 2 : value / 2;
+          out.push(last[column] / 10);
+        }
+        column = (column + 1) % stride;
+      }
+      return out;
+    }
+    function decoded(v, o) {          // [path xy per panel, marks xy], decoded once per variant
+      if (!o.decoded) {
+        var xy = [decode(o.xy[0], 2)], k, ys, loss;
+        if (o.xy.length > 1) {        // the loss panel: y only; x = a + b·k
+          ys = decode(o.xy[1], 1); loss = [];
+          for (k = 0; k < ys.length; k++)
+            loss.push(Math.round((v.loss_x[0] + v.loss_x[1] * k) * 10) / 10, ys[k]);
+          xy.push(loss);
+        }
+        o.decoded = [xy, o.marks ? decode(o.marks[0], 2) : null];
+      }
+      return o.decoded;
+    }
+    function compose() {
+      var c, o, v, p, d, marks = [], sprites = [];
+      for (c = 0; c < variants.length; c++) {
+        v = variants[c]; o = v.options[chosen[c]]; d = decoded(v, o);
+        for (p = 0; p < v.paths.length; p++) {
+          var path = scene.paths[v.paths[p]];
+          path.xy = d[0][p]; path.diverged_at = o.diverged_at; path.note = o.note;
+        }
+        if (o.marks) marks.push({panel: v.mark.panel, shape: v.mark.shape, clip: v.mark.clip,
+                                 xy: d[1], steps: o.marks[1]});
+        if (o.sprite) sprites.push({png: scene.images[o.sprite[0]], x: o.sprite[1], y: o.sprite[2],
+                                    from: o.diverged_at});
+      }
+      scene.marks = marks; scene.sprites = sprites;
+      root.setAttribute("data-variants", chosen.join(","));
+    }
+    function choose(c, i) {
+      var v = variants[c];
+      chosen[c] = Math.max(0, Math.min(v.options.length - 1, Math.round(i)));
+      var row = inputs[c].closest(".gdviz-variant-row");
+      inputs[c].value = chosen[c];
+      row.querySelector(".gdviz-variant-value").textContent = v.texts[chosen[c]];
+      row.querySelector(".gdviz-variant-readout").textContent = v.readouts[chosen[c]];
+      compose();
+      draw();
+    }
+    for (var vc = 0; vc < variants.length; vc++) {
+      chosen.push(variants[vc].start);
+      inputs[vc].addEventListener("input", (function (c) {
+        return function () { choose(c, parseInt(inputs[c].value, 10)); };
+      })(vc));
+    }
+    if (variants.length) compose();
     function stop() {
       if (timer !== null) clearInterval(timer);
       timer = null;
@@ -129,7 +199,7 @@
     on("gdviz-last", function () { stop(); seek(n - 1); });
     slider.addEventListener("input", function () { seek(parseInt(slider.value, 10)); });
     speed.addEventListener("change", function () { if (timer !== null) play(); });
-    root.gdvizPlayer = {play: play, pause: stop, seek: seek, n: n,
+    root.gdvizPlayer = {play: play, pause: stop, seek: seek, n: n, choose: choose,
                         frame: function () { return frame; }};
     root.className += " gdviz-ready";
     draw();

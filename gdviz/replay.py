@@ -1,0 +1,444 @@
+r"""A replay: the animation player with an η slider whose positions were computed in advance.
+
+    from gdviz.replay import replay
+    replay(["Adam", "AdamW"], "himmelblau", steps=200, lr=0.1)   # plays in a saved notebook too
+
+For every η of a grid (by default the explorer's own η slider grid) each optimizer is run in
+**one vectorized run** over the stacked η values (each column follows exactly the arithmetic of
+:func:`gdviz.run`, noise included), and the animation's scene (:mod:`gdviz.animation`) gets
+*variants*: one background, and per optimizer and η the moving parts (path, loss curve, ▼
+marks, the ✕ and "diverged at step k" note of a diverged run) in pixels. The same JavaScript
+as the plain player (``gdviz/static/player.js``) draws them; an η range input per optimizer
+picks the variant, beside the frame slider and Play, and its readout (η as the explorer shows
+it, the final loss or the divergence) is text computed here and shipped as data.
+
+The explorer (:mod:`gdviz.explorer`) shows such a replay of its current settings to a reader
+without a kernel (nbconvert HTML, nbviewer, a course page).
+
+Player contract, beyond :mod:`gdviz.animation`'s: one ``input.gdviz-variant`` (``type=range``,
+``data-optimizer`` the optimizer) per optimizer, its η in ``.gdviz-variant-value`` and its
+result in ``.gdviz-variant-readout`` of the same ``.gdviz-variant-row``; the root's
+``data-variants`` lists the chosen indices ("3,17"); ``root.gdvizPlayer.choose(c, i)`` picks
+variant ``i`` of optimizer ``c``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import html
+import math
+
+import numpy as np
+
+from . import plotting
+from .animation import (Player, _check_figsize, _check_flag, _check_fps,
+                        _frame_steps, _is_wide, _line_shape, _number, _player_html, _render,
+                        _sprite_png)
+from .hyperparams import grid_text, log_grid
+from .optimizers import optimizer_class
+from .plotting import artist_ids as ids
+from .schedules import Schedule
+from .trajectory import Trajectory, _check_schedule, _scheduled, _set_lr, _settings
+
+__all__ = ["replay", "Replay", "stacked_runs"]
+
+_DIGITS = 1            # pixel coordinates are shipped to 0.1 px
+
+
+# --- one vectorized run over stacked η -------------------------------------------------------
+def stacked_runs(optimizer: str, surface="elongated_bowl", start=None, steps: int = 30, *,
+                 lrs, noise: float = 0.0, seed: int | None = None, schedule: Schedule | None = None,
+                 **hyperparameters) -> list[Trajectory]:
+    """``[gdviz.run(optimizer, …, lr=η) for η in lrs]`` in one vectorized run.
+
+    Every η is one column of the optimizer's arrays; each column follows exactly the arithmetic
+    of :func:`gdviz.run` (the same noise draws too: one pair per step, shared by all columns,
+    as every run with this ``seed`` draws them) and stops where that run would (the step whose
+    point, loss or gradient is not finite, or whose point leaves the box). The trajectories
+    carry points, losses and gradients; ``states`` is empty.
+    """
+    cls = optimizer_class(optimizer)
+    surface, steps, noise, seed, (x0, y0), bound = _settings(surface, steps, noise, seed, start, None)
+    schedule = _check_schedule(schedule, cls)
+    lrs = np.asarray(lrs, dtype=float)
+    if lrs.ndim != 1 or not lrs.size:
+        raise ValueError(f"lrs must be a non-empty 1-D list of learning rates, got shape {lrs.shape}")
+    opt = cls(**hyperparameters, lr=lrs)            # checks every value, the η too
+    factors = _scheduled(schedule, steps)
+    n = lrs.size
+    rng = np.random.default_rng(seed)
+    params = {"x": np.full(n, x0), "y": np.full(n, y0)}
+    points = np.empty((steps + 1, n, 2))
+    losses = np.empty((steps + 1, n))
+    grads = np.empty((steps + 1, n, 2))
+    points[0] = x0, y0
+    losses[0] = float(surface.f(x0, y0))
+    grads[0] = tuple(map(float, surface.grad(x0, y0)))
+    used = np.empty((steps, n, 2))
+    diverged_at = np.full(n, -1)
+    overflowed = np.zeros(n, dtype=bool)
+    with np.errstate(all="ignore"):
+        for k in range(1, steps + 1):
+            g = grads[k - 1]
+            if noise:
+                g = g + noise * rng.standard_normal(2)
+            used[k - 1] = g
+            if schedule is not None:
+                _set_lr(opt, lrs * factors[k - 1])
+            step = opt.update if k == 1 else opt._apply
+            step(params, {"x": g[:, 0].copy(), "y": g[:, 1].copy()})
+            x, y = params["x"], params["y"]
+            points[k, :, 0], points[k, :, 1] = x, y
+            losses[k] = surface.f(x, y)
+            grads[k, :, 0], grads[k, :, 1] = surface.grad(x, y)
+            finite = np.isfinite(points[k]).all(-1) & np.isfinite(losses[k]) & np.isfinite(grads[k]).all(-1)
+            new = (~finite | (np.maximum(np.abs(x), np.abs(y)) > bound)) & (diverged_at < 0)
+            diverged_at[new] = k
+            overflowed[new] = ~finite[new]
+            if (diverged_at >= 0).all():
+                break
+    runs = []
+    for i, lr in enumerate(lrs.tolist()):
+        last = steps if diverged_at[i] < 0 else int(diverged_at[i]) - 1
+        reason = ("" if diverged_at[i] < 0 else "the values overflowed to infinity or NaN"
+                  if overflowed[i] else f"|θ| exceeded {bound:g}")
+        runs.append(Trajectory(
+            optimizer=cls(**hyperparameters, lr=lr), surface=surface, points=points[:last + 1, i],
+            losses=losses[:last + 1, i], grads=grads[:last + 1, i], used_grads=used[:last, i],
+            states={}, steps=steps, noise=noise, seed=seed,
+            diverged_at=None if diverged_at[i] < 0 else int(diverged_at[i]),
+            divergence_reason=reason, learning_rates=lr * factors[:last], schedule=schedule))
+    return runs
+
+
+# --- the replay ----------------------------------------------------------------------------------
+class Replay(Player):
+    """An animation with an η slider per optimizer, replayed in the browser without a kernel.
+
+    Made by :func:`replay`. Besides :class:`~gdviz.animation.Player`'s attributes:
+    ``optimizers``; ``lrs`` (optimizer → the η grid); ``chosen`` (optimizer → the index the
+    slider starts at); ``variants`` (optimizer → the runs, one per η).
+    """
+
+    def __init__(self, scene, png, *, runs: dict[str, list[Trajectory]], chosen: dict[str, int],
+                 **options):
+        super().__init__(scene, png, **options)
+        self.variants = runs
+        self.optimizers = list(runs)
+        self.lrs = {name: np.array([t.optimizer.lr for t in ts]) for name, ts in runs.items()}
+        self.chosen = dict(chosen)
+
+    def to_html(self) -> str:
+        if self._html is None:
+            self._html = _player_html(self, extra=_variant_rows(self))
+        return self._html
+
+    def frame_image(self, i: int, chosen: dict[str, int] | None = None):
+        """Frame ``i`` with the variants ``chosen`` (optimizer → index; default: the ones the
+        sliders start at), drawn by Pillow as the player draws it."""
+        from .animation import _Compositor
+        i = _number(f"i (a frame index, this replay has {self.n_frames})", i, 0, self.n_frames - 1,
+                    integer=True)
+        picked = {**self.chosen, **(chosen or {})}
+        scene = _chosen_scene(self._scene, [picked[name] for name in self.optimizers])
+        return _Compositor(scene, self._png).frame(i)
+
+    def save_gif(self, path, fps=None):
+        raise NotImplementedError("a replay is for the browser; save_gif the runs you want with "
+                                  "gdviz.animation.save_gif")
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{len(v)} η" for v in self.lrs.values())
+        return f"<Replay {self._description}: {sizes}, {self.n_frames} frames>"
+
+
+def _variant_rows(player: Replay) -> str:
+    rows = []
+    for c, variant in enumerate(player._scene["variants"]):
+        i, n = variant["start"], len(variant["texts"])
+        rows.append(
+            f'<div class="gdviz-variant-row"><label>{html.escape(variant["label"])} '
+            f'<input type="range" class="gdviz-variant" data-control="{c}" '
+            f'data-optimizer="{html.escape(variant["optimizer"])}" min="0" max="{n - 1}" step="1" '
+            f'value="{i}" aria-label="{html.escape(variant["label"])}"></label> '
+            f'= <b class="gdviz-variant-value">{html.escape(variant["texts"][i])}</b> — '
+            f'<span class="gdviz-variant-readout">{html.escape(variant["readouts"][i])}</span></div>')
+    return "".join(rows)
+
+
+def _chosen_scene(scene: dict, picks: list[int]) -> dict:
+    """The plain scene (as :mod:`gdviz.animation` draws it) of one choice of variants: what
+    player.js's ``choose`` does, in Python (for :meth:`Replay.frame_image` and the tests)."""
+    out = dict(scene, paths=[dict(p) for p in scene["paths"]], marks=[], sprites=[])
+    for variant, i in zip(scene["variants"], picks):
+        option = variant["options"][i]
+        for panel, (path_index, text) in enumerate(zip(variant["paths"], option["xy"])):
+            if panel == 0:
+                xy = decode_path(text, 2)
+            else:               # the loss panel: y only, x from the step
+                a, b = variant["loss_x"]
+                xy = [v for k, y in enumerate(decode_path(text, 1)) for v in (round(a + b * k, 1), y)]
+            out["paths"][path_index].update(xy=xy, diverged_at=option["diverged_at"],
+                                            note=option["note"])
+        if option["marks"]:
+            out["marks"].append(dict(variant["mark"], xy=decode_path(option["marks"][0], 2),
+                                     steps=option["marks"][1]))
+        if option["sprite"]:
+            image, x, y = option["sprite"]
+            out["sprites"].append({"png": scene["images"][image], "x": x, "y": y,
+                                   "from": option["diverged_at"]})
+    return out
+
+
+def _pixels(transform, xy: np.ndarray, height: float) -> np.ndarray:
+    """Data points to image pixels (x right, y down), NaN where not finite."""
+    px = transform.transform(xy)
+    px[:, 1] = height - px[:, 1]
+    return px
+
+
+_NULL = "!"           # a point that is not finite (the pen lifts), in an encoded path
+_CHUNKS = 7           # 5 bits each: |values| < 2^34 tenths of a pixel
+
+
+def encode_path(values) -> str:
+    """Pixel coordinates (a flat array: x, y, x, y, … or y, y, …; NaN where not finite) as
+    text, like Google's polyline encoding: each number is its change, in tenths of a pixel,
+    from the last finite number of the same column (``stride`` 2 for x, y pairs), zig-zagged
+    and written 5 bits to a character from "?" on; NaN is "!". A converging path is mostly
+    one character a number, against six for "123.4,". :func:`decode_path` and player.js's
+    ``decode`` read it back."""
+    values = np.asarray(values, dtype=float)
+    return _encode_columns(values.reshape(-1, 2 if values.ndim == 2 else 1))
+
+
+def _encode_columns(table: np.ndarray) -> str:
+    finite = np.isfinite(table)
+    tenths = np.where(finite, np.round(np.clip(np.nan_to_num(table), -1e9, 1e9) * 10 ** _DIGITS), 0)
+    tenths = tenths.astype(np.int64)
+    # the last finite value of each column before each row (0 before the first)
+    rows = np.where(finite, np.arange(len(table))[:, None], -1)
+    last = np.maximum.accumulate(rows, axis=0)
+    previous = np.vstack([np.full((1, table.shape[1]), -1), last[:-1]])
+    before = np.where(previous >= 0, np.take_along_axis(tenths, np.maximum(previous, 0), axis=0), 0)
+    change = (tenths - before).ravel()
+    zig = (change << 1) ^ (change >> 63)
+    shifts = 5 * np.arange(_CHUNKS)
+    parts = (zig[:, None] >> shifts) & 31
+    more = (zig[:, None] >> (shifts + 5)) > 0
+    chars = (parts | np.where(more, 32, 0)) + 63
+    keep = np.concatenate([np.ones((len(zig), 1), bool), more[:, :-1]], axis=1)
+    chars = np.where(finite.ravel()[:, None], chars, np.where(np.arange(_CHUNKS) == 0, ord(_NULL), 0))
+    keep &= finite.ravel()[:, None] | (np.arange(_CHUNKS) == 0)
+    return chars[keep].astype(np.uint8).tobytes().decode("ascii")
+
+
+def decode_path(text: str, stride: int) -> list:
+    """:func:`encode_path`'s numbers back (pixels to 0.1 px; None where not finite)."""
+    out, last, column, i = [], [0] * stride, 0, 0
+    while i < len(text):
+        if text[i] == _NULL:
+            out.append(None)
+            i += 1
+        else:
+            value, shift = 0, 0
+            while True:
+                bits = ord(text[i]) - 63
+                i += 1
+                value |= (bits & 31) << shift
+                shift += 5
+                if bits < 32:
+                    break
+            last[column] += -(value + 1) // 2 if value & 1 else value // 2
+            out.append(last[column] / 10 ** _DIGITS)
+        column = (column + 1) % stride
+    return out
+
+
+def _probe(traj: Trajectory, surface) -> Trajectory:
+    """A made-up run that shows every moving part a variant can have (✕ beyond the view with
+    its note, a loss gap of 0 with its ▼), so plotting draws them once in its own style."""
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    far = (x1 + (x1 - x0), y1 + (y1 - y0))
+    return dataclasses.replace(traj, points=np.array([traj.points[0], far]),
+                               losses=np.array([traj.losses[0], surface.min_value]),
+                               diverged_at=1, divergence_reason="probe")
+
+
+def _add_variants(runs: dict[str, list[Trajectory]], chosen: dict[str, int], colors):
+    """The ``extend`` hook of :func:`gdviz.animation._render`: each optimizer's variants."""
+
+    def extend(scene, fig, panels, lines, add):
+        height, px_per_pt = scene["height"], fig.dpi / 72
+        ax, loss_ax = panels[0], panels[1] if len(panels) > 1 else None
+        images, variants, sprite_of = [], [], {}
+        for c, (name, trajs) in enumerate(runs.items()):
+            before = {id(a) for panel in panels for a in (*panel.lines, *panel.texts)}
+            probe = _probe(trajs[chosen[name]], trajs[0].surface)
+            plotting.plot_trajectory(probe, ax, color=colors[c], contour=False, legend=False,
+                                     zorder=3 + 0.01 * c)
+            if loss_ax is not None:
+                plotting.plot_loss([probe], loss_ax, colors=[colors[c]], legend=False)
+            made = [a for panel in panels for a in (*panel.lines, *panel.texts)
+                    if id(a) not in before]
+            crosses = [a for a in made if a.get_gid() == ids.DIVERGED]
+            at_min = next((a for a in made if a.get_gid() == ids.AT_MINIMUM), None)
+            path_indices = [c + k * len(runs) for k in range(len(panels))]
+            for index, cross in zip(path_indices, crosses):
+                scene["paths"][index]["cross"] = add(_line_shape(cross, px_per_pt))
+                scene["paths"][index]["cross_clip"] = bool(cross.get_clip_on())
+            options = []
+            loss_x = None
+            if loss_ax is not None:         # the loss panel's x is the step: k ↦ a + b·k
+                a, b = _pixels(lines[1][c].get_transform(), np.array([[0.0, 1.0], [1.0, 1.0]]),
+                               height)[:, 0]
+                loss_x = [round(float(a), 3), round(float(b - a), 5)]
+            for traj in trajs:
+                gap = traj.losses - traj.surface.min_value
+                k = np.arange(len(gap), dtype=float)
+                xy = [encode_path(_trimmed(_pixels(lines[0][c].get_transform(), traj.points, height)))]
+                marks = None
+                if loss_ax is not None:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        ys = _pixels(lines[1][c].get_transform(), np.column_stack([k, gap]), height)[:, 1]
+                    xy.append(encode_path(ys))
+                    zero = gap <= 0
+                    if zero.any() and at_min is not None:
+                        marks = [encode_path(_pixels(at_min.get_transform(), np.column_stack(
+                            [k[zero], np.full(zero.sum(), 0.015)]), height)), [int(s) for s in k[zero]]]
+                options.append({"xy": xy, "marks": marks, "diverged_at": traj.diverged_at,
+                                "note": (plotting.diverged_label(traj.name, traj.diverged_at)
+                                         if traj.diverged else None),
+                                "sprite": _note_sprite(traj, ax, colors[c], fig, scene, images,
+                                                       sprite_of)})
+            mark = ({"panel": 1, "shape": add(_line_shape(at_min, px_per_pt)),
+                     "clip": bool(at_min.get_clip_on())} if at_min is not None else None)
+            for artist in made:
+                artist.remove()
+            variants.append({
+                "optimizer": name, "label": f"η · {name}" if len(runs) > 1 else "η",
+                "paths": path_indices, "mark": mark, "start": chosen[name], "loss_x": loss_x,
+                "texts": [grid_text(float(t.optimizer.lr)) for t in trajs],
+                "readouts": [("✕ " if t.diverged else "") + t.message for t in trajs],
+                "options": options})
+        scene.update(variants=variants, images=images, marks=[], sprites=[])
+
+    return extend
+
+
+def _trimmed(xy: np.ndarray) -> np.ndarray:
+    """A path's pixels without its trailing repeats (a converged run sits still at 0.1 px): the
+    player holds the last point for the steps after it."""
+    tenths = np.round(xy * 10 ** _DIGITS)
+    moved = ~((tenths == tenths[-1]) | (np.isnan(tenths) & np.isnan(tenths[-1]))).all(axis=1)
+    end = int(np.flatnonzero(moved)[-1]) + 2 if moved.any() else 1
+    return xy[:end]
+
+
+def _note_sprite(traj, ax, color, fig, scene, images, sprite_of):
+    """(image index, x, y) of the "diverged at step k →" note a diverged run that left the view
+    gets, drawn by plotting itself; each distinct note is drawn once and placed by its anchor."""
+    if not traj.diverged:
+        return None
+    before = list(ax.texts)
+    plotting.paths._note_off_view(ax, traj, color)
+    note = next((a for a in ax.texts if a not in before), None)
+    if note is None:
+        return None
+    try:
+        anchor = ax.transData.transform(note.xy)
+        anchor = anchor[0], scene["height"] - anchor[1]
+        key = (note.get_text(), note.get_ha(), note.get_va())
+        if key not in sprite_of:
+            png, left, top = _sprite_png(note, scene["width"], scene["height"], fig.dpi)
+            images.append(png)
+            sprite_of[key] = len(images) - 1, left - anchor[0], top - anchor[1]
+        image, dx, dy = sprite_of[key]
+        return [image, round(anchor[0] + dx), round(anchor[1] + dy)]
+    finally:
+        note.remove()
+
+
+def _setting_label(name: str, fixed: dict, noise: float, schedule) -> str:
+    """The legend label of a replayed optimizer: its settings but η, which the slider shows."""
+    cls = optimizer_class(name)
+    parts = [f"{hp.symbol}={float(fixed.get(hp.name, hp.default)):.3g}"
+             for hp in cls.hyperparameters if hp.name != "lr"]
+    if noise:
+        parts.append(f"σ={noise:.3g}")
+    if schedule is not None and not schedule.is_constant:
+        parts.append(schedule.label)
+    return f"{name} ({', '.join(parts)})" if parts else name
+
+
+def replay(optimizers, surface="elongated_bowl", *, steps: int = 30, lr: float | None = None,
+           lrs=None, start=None, noise: float = 0.0, seed: int | None = 0,
+           schedule: Schedule | None = None, fps: float = 10, projector: bool = False,
+           figsize=None, title: str | None = None, hyperparameters: dict | None = None,
+           **shared) -> Replay:
+    """A player whose η slider (one per optimizer) replays runs computed in advance.
+
+    ``optimizers`` is a name or a list of names. ``lrs`` is the η grid (a list, or a dict
+    optimizer → list); by default the explorer's η slider grid (two significant digits, 90
+    values a decade over the slider's range) with ``lr`` (default: the optimizer's) on it;
+    the slider starts at ``lr``. The other hyperparameters are fixed: ``**shared`` for every
+    optimizer that has them, ``hyperparameters`` = {optimizer: {name: value}} per optimizer.
+    ``steps``, ``start``, ``noise``, ``seed`` and ``schedule`` are :func:`gdviz.run`'s; the
+    frames are :func:`gdviz.animation.animate`'s (runs over 120 steps subsampled).
+
+    Displaying the result shows the player; ``nbytes`` is its size.
+    """
+    names = [optimizers] if isinstance(optimizers, str) else list(optimizers)
+    if not names or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"optimizers must be a name such as 'Adam' or a list of names, got {optimizers!r}")
+    names = [optimizer_class(n).__name__ for n in names]
+    if len(set(names)) != len(names):
+        raise ValueError(f"optimizers: list each optimizer once, got {names}")
+    fps = _check_fps(fps)
+    projector = _check_flag("projector", projector)
+    per = {name: {} for name in names}
+    for name in names:
+        known = {hp.name for hp in optimizer_class(name).hyperparameters}
+        per[name] = {k: v for k, v in shared.items() if k in known}
+        per[name].update((hyperparameters or {}).get(name, {}))
+        per[name].pop("lr", None)
+    unknown = sorted(set(shared) - {hp.name for n in names for hp in optimizer_class(n).hyperparameters})
+    if unknown:
+        raise TypeError(f"{' and '.join(names)} take(s) no hyperparameter(s) {unknown}")
+    runs, chosen = {}, {}
+    for name in names:
+        lr_hp = next(hp for hp in optimizer_class(name).hyperparameters if hp.name == "lr")
+        current = lr_hp.default if lr is None else lr_hp.validate(lr, owner=f"replay({name})")
+        grid = lrs.get(name) if isinstance(lrs, dict) else lrs
+        grid = log_grid(*lr_hp.slider, keep=(current,)) if grid is None else np.asarray(grid, float)
+        runs[name] = stacked_runs(name, surface, start, steps, lrs=grid, noise=noise, seed=seed,
+                                  schedule=schedule, **per[name])
+        chosen[name] = int(np.argmin(np.abs(np.log(np.asarray(grid)) - math.log(current))))
+    first = runs[names[0]][0]
+    surface = first.surface
+    frames = _frame_steps(first.steps, None)
+    wide = _is_wide(surface)
+    figsize = _check_figsize(figsize, ((9.0, 7.5) if projector else (6.0, 5.0)) if wide
+                             else ((11.0, 6.0) if projector else (8.0, 4.2)))
+    title = surface.title if title is None else title
+    # the still parts from run-length copies of the starting runs, without their divergence
+    # (the ✕ and notes are moving parts); the loss range covers every variant
+    templates = [dataclasses.replace(runs[n][chosen[n]], diverged_at=None) for n in names]
+    colors = [plotting.optimizer_color(n) for n in names]
+    gaps = [np.column_stack([np.arange(len(t.losses)), t.losses - surface.min_value])
+            for ts in runs.values() for t in ts]
+    gaps = np.concatenate(gaps)
+    gaps = gaps[np.isfinite(gaps[:, 1]) & (gaps[:, 1] > 0)]
+    png, scene = _render(templates, frames, loss_panel=True, projector=projector, figsize=figsize,
+                         dpi=100.0, title=title,
+                         labels=[_setting_label(n, per[n], noise, schedule) for n in names],
+                         loss_points=np.vstack([gaps, [[first.steps, gaps[0, 1]]]]),
+                         extend=_add_variants(runs, chosen, colors))
+    scene["last_step"] = first.steps
+    count = ", ".join(f"{len(runs[n])}" for n in names)
+    note = (f"η values computed in advance ({count} per optimizer, each a vectorized run of "
+            f"{first.steps} steps); the other settings are fixed.")
+    if len(frames) < first.steps + 1:
+        note += f" {len(frames)} frames show steps 0–{first.steps} (the paths include every step)."
+    return Replay(scene, png, runs=runs, chosen=chosen, fps=fps, note=note, projector=projector,
+                  description=f"{', '.join(names)} on {surface.name}")
+
