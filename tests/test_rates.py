@@ -112,3 +112,22 @@ def test_eigen_error_figure_draws_the_run():
     assert np.allclose(lines[0].get_ydata(), np.abs(run.points[:, 0]))
     assert np.allclose(lines[1].get_ydata(), np.abs(run.points[:, 1]))
     plt.close(fig)
+
+
+@pytest.mark.parametrize("current", [None, (0.1, 0.9)])
+def test_no_contour_label_sits_on_the_star(current):
+    # the 0.7 contour is a small loop around the optimum; its label used to land under the star
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    gp.plot_rate_map(ax=ax, current=current)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    star = next(line for line in ax.lines if line.get_gid() == "optimal")
+    x, y = ax.transData.transform((star.get_xdata()[0], star.get_ydata()[0]))
+    r = star.get_markersize() * fig.dpi / 72 / 2          # the star's radius in pixels
+    labels = [t for t in ax.texts if t.get_text() in {"0.7", "0.8", "0.9", "0.95"}]
+    assert labels, "the contours are labelled"
+    for label in labels:
+        box = label.get_window_extent(renderer)
+        nearest = (min(max(x, box.x0), box.x1), min(max(y, box.y0), box.y1))
+        assert np.hypot(nearest[0] - x, nearest[1] - y) > r, f"label {label.get_text()} touches the star"
+    plt.close(fig)

@@ -51,7 +51,7 @@ def plot_rate_map(surface="elongated_bowl", ax=None, *, lrs=None, momentums=None
     diverged = _paint_diverged(ax, lrs, momentums, grid >= 1, "diverges (rate ≥ 1)", shading="nearest")
     levels = ax.contour(lrs, momentums, grid, levels=[0.7, 0.8, 0.9, 0.95], colors="white",
                         linewidths=_lw(0.5))
-    ax.clabel(levels, fmt="%g", fontsize="small")
+    labels = ax.clabel(levels, fmt="%g", fontsize="small")
     handles = [diverged]
     curvatures, _ = rates.eigen_directions(surface)
     fine = np.geomspace(lrs[0], lrs[-1], 400)
@@ -72,6 +72,7 @@ def plot_rate_map(surface="elongated_bowl", ax=None, *, lrs=None, momentums=None
     ax.set_xscale("log")
     ax.set_xlim(lrs[0], lrs[-1])
     ax.set_ylim(momentums[0], momentums[-1])
+    _clear_of(labels, ax, (best_lr, best_momentum))
     ax.set_xlabel("η (lr)")
     ax.set_ylabel("α (momentum)")
     ax.set_title("heavy-ball momentum: rate per step")
@@ -80,6 +81,19 @@ def plot_rate_map(surface="elongated_bowl", ax=None, *, lrs=None, momentums=None
     if legend:
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=1, frameon=False)
     return mesh
+
+
+STAR_CLEARANCE = 0.08     # in axes fractions: a contour label nearer the star than this would touch it
+
+
+def _clear_of(labels, ax, point) -> None:
+    """Remove the contour labels that would sit on (or under) the star at ``point``: the
+    fastest contour is a small loop around the optimum, and its label lands on the star."""
+    to_axes = ax.transData + ax.transAxes.inverted()
+    star = to_axes.transform(point)
+    for label in labels:
+        if np.hypot(*(to_axes.transform(label.get_position()) - star)) < STAR_CLEARANCE:
+            label.remove()
 
 
 def plot_eigen_errors(traj: Trajectory, ax=None, *, prediction: bool = True):
