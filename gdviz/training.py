@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import MLP, flatten, log_softmax, pick
+from .network import MLP, flatten, softmax_cross_entropy
 from .optimizers import Optimizer, get_optimizer
 from .trajectory import _check_schedule, _scheduled, _set_lr
 
@@ -191,8 +191,8 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
 
     def evaluate():
         scores = net.scores(params, X)
-        sets["train_loss"].append(per_network(-pick(log_softmax(scores), y).mean(axis=-1)))
         sets["train_accuracy"].append(per_network((scores.argmax(axis=-1) == y).mean(axis=-1)))
+        sets["train_loss"].append(per_network(softmax_cross_entropy(scores, y, gradient=False)))
         if X_test is not None:
             sets["test_accuracy"].append(per_network((net.scores(params, X_test).argmax(axis=-1)
                                                       == y_test).mean(axis=-1)))
@@ -221,7 +221,7 @@ def train(net: MLP, optimizer, data, epochs: int = 10, batch_size: int = 100, se
                     batch = orders[:, j * batch_size:(j + 1) * batch_size]
                     if seeds is None:
                         batch = batch[0]
-                    loss, grads = net.loss_and_gradient(params, X[batch], y[batch])
+                    loss, grads = net.loss_and_gradient(params, np.take(X, batch, axis=0), np.take(y, batch))
                     loss_rows[t - 1, live] = loss
                     if schedule is not None:
                         _set_lr(live_opt, live_lr * factors[t - 1])

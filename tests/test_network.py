@@ -85,6 +85,68 @@ def test_backpropagation_matches_central_differences(sizes, seed):
         np.testing.assert_allclose(grads[key], expected[key], atol=1e-8, err_msg=key)
 
 
+def cross_entropy_by_loops(z, y):
+    """Mean −log softmax(z)_y and δ_L = (softmax(z) − onehot(y))/n, one row at a time in plain
+    Python (each row shifted by its own max(), so exp cannot overflow)."""
+    n = len(y)
+    loss, delta = 0.0, []
+    for row, label in zip(z.tolist(), y.tolist()):
+        top = max(row)
+        e = [math.exp(v - top) for v in row]
+        total = math.fsum(e)
+        loss += (math.log(total) - (row[label] - top)) / n
+        delta.append([(v / total - (k == label)) / n for k, v in enumerate(e)])
+    return loss, np.array(delta)
+
+
+def test_fused_softmax_cross_entropy_matches_the_definition():
+    """One network (n, C); a stack (K, n, C) with shared or per-network labels; one batch per
+    image (m, 1, C); scores far from 0 (exp(1000) overflows unless shifted); a transposed
+    (not contiguous) input. The loss and δ_L agree with the row-by-row definition."""
+    from gdviz.network import softmax_cross_entropy
+    rng = np.random.default_rng(7)
+    z = rng.normal(0, 3, (4, 6, 5)) + np.array([0, 1000, -1000, 0])[:, None, None]
+    y_each = rng.integers(0, 5, (4, 6))
+    for scores, labels in [(z[0], y_each[0]), (z, y_each), (z, y_each[1]),
+                           (z[1][:, None, :], y_each[1][:, None]),
+                           (np.swapaxes(np.swapaxes(z, 1, 2).copy(), 1, 2), y_each)]:
+        given = scores.copy()
+        loss, delta = softmax_cross_entropy(given, labels)
+        only_loss = softmax_cross_entropy(scores.copy(), labels, gradient=False)
+        rows = scores.reshape(-1, scores.shape[-2], 5)
+        row_labels = np.broadcast_to(labels, scores.shape[:-1]).reshape(len(rows), -1)
+        for k in range(len(rows)):
+            expected_loss, expected_delta = cross_entropy_by_loops(rows[k], row_labels[k])
+            assert loss.reshape(-1)[k] == pytest.approx(expected_loss, rel=1e-13, abs=1e-15)
+            assert only_loss.reshape(-1)[k] == loss.reshape(-1)[k]
+            np.testing.assert_allclose(delta.reshape(rows.shape)[k], expected_delta, rtol=1e-12, atol=1e-17)
+        assert delta.shape == scores.shape and np.isfinite(delta).all()
+        if scores.flags.c_contiguous:
+            assert delta is given              # in place: the scores' array becomes δ_L
+
+
+def test_row_max_is_the_max_of_each_row():
+    from gdviz.network import row_max
+    z = np.random.default_rng(3).standard_normal((3, 4, 7))
+    z[0, 1, 2], z[1, 2, 6], z[2, 0, 0], z[2, 3, :] = np.nan, np.inf, -np.inf, -np.inf
+    np.testing.assert_array_equal(row_max(z), z.max(axis=-1, keepdims=True))
+    np.testing.assert_array_equal(row_max(z[:, :, ::2]), z[:, :, ::2].max(axis=-1, keepdims=True))
+
+
+@pytest.mark.parametrize("sizes", [[4, 3], [5, 6, 3], [6, 5, 4, 3]])
+def test_the_passes_in_place_leave_the_inputs_alone(sizes):
+    """The forward and backward passes work in place on arrays they made; X and the
+    parameters (of one network and of a stack) come out unchanged."""
+    X, y = toy_data(sizes, n=9, seed=4)
+    for net in (net_with_biases(sizes, 1), MLP(sizes, seed=[1, 2])):
+        X_before, params_before = X.copy(), {key: value.copy() for key, value in net.params.items()}
+        net.loss_and_gradient(net.params, X, y)
+        net.loss(X, y), net.accuracy(X, y), net.gradient(X, y)
+        np.testing.assert_array_equal(X, X_before)
+        for key, value in net.params.items():
+            np.testing.assert_array_equal(value, params_before[key])
+
+
 def test_he_initialisation_and_the_books_layout():
     net = MLP([64, 100, 10], seed=3)
     assert list(net.params) == ["W1", "b1", "W2", "b2"]
@@ -248,6 +310,29 @@ def test_same_seed_same_run_and_a_stack_equals_its_runs():
     np.testing.assert_array_equal(one.snapshot_steps, [0, 2, 4, 6, 8, 10, 12])
     other = train(MLP(sizes, seed=0), gdviz.Adam(lr=0.05), data, epochs=4, batch_size=6, seed=4)
     assert not np.array_equal(other.losses, stack.losses[:, 0])     # the batch order matters
+
+
+def test_a_sweep_whose_networks_share_batch_orders_equals_its_runs():
+    """The η sweep's layout (benchmarks/bench_network.py, notebook 07): seeds [0, 1, 2] repeated
+    for every η, so networks with one seed see the same minibatches; the largest η diverge and
+    are dropped. Every network equals its own run to round-off (1e-12 relative)."""
+    sizes = [8, 6, 4]
+    X, y = toy_data(sizes, n=40, seed=8)
+    data = (X[:30], y[:30], X[30:], y[30:])
+    lrs, seeds = np.array([0.003, 0.03, 0.3, 3e3]), [0, 1, 2]
+    stack_seeds, stack_lrs = seeds * len(lrs), np.repeat(lrs, len(seeds))
+    stack = train(MLP(sizes, seed=stack_seeds), gdviz.Adam(lr=stack_lrs[:, None, None]), data,
+                  epochs=3, batch_size=7, seed=stack_seeds, evaluate_every=3, evaluate_before=False)
+    assert stack.diverged.tolist() == [False] * 9 + [True] * 3
+    for k, (seed, lr) in enumerate(zip(stack_seeds, stack_lrs)):
+        one = train(MLP(sizes, seed=seed), gdviz.Adam(lr=lr), data, epochs=3, batch_size=7,
+                    seed=seed, evaluate_every=3, evaluate_before=False)
+        assert stack.diverged_at[k] == one.diverged_at
+        np.testing.assert_allclose(stack.losses[:, k], one.losses, rtol=1e-12)
+        np.testing.assert_allclose(stack.train_loss[:, k], one.train_loss, rtol=1e-12)
+        np.testing.assert_array_equal(stack.test_accuracy[:, k], one.test_accuracy)
+        if not one.diverged:                 # (a single run that diverged stops snapshotting)
+            np.testing.assert_allclose(stack.snapshots[:, k], one.snapshots, rtol=1e-12, atol=1e-14)
 
 
 def test_the_optimizer_passed_in_is_left_alone():
