@@ -76,10 +76,11 @@ def sweep(data, sizes, batch_size, repeats, epochs=4, n_lr=12, seeds=(0, 1, 2)) 
                       batch_size=batch_size, seed=s, evaluate_every=epochs, evaluate_before=False)
                 for s, lr in zip(stack_seeds, stack_lrs)]
 
-    stacked, single = vectorized(), one_at_a_time()           # warm up; and they must agree
-    finite = np.isfinite(stacked.train_loss[-1])
-    agree = bool(np.allclose(stacked.train_loss[-1][finite],
-                             [r.train_loss[-1] for r, ok in zip(single, finite) if ok], rtol=1e-8))
+    stacked, single = vectorized(), one_at_a_time()           # warm up; and they must agree:
+    agree = all(np.allclose(stacked.losses[:, k], r.losses, rtol=1e-12, equal_nan=True)
+                and np.allclose(stacked.train_loss[:, k], r.train_loss, rtol=1e-12, equal_nan=True)
+                and stacked.diverged_at[k] == r.diverged_at
+                for k, r in enumerate(single))    # every minibatch loss, the final loss, divergence
     vec, loop = best_time(vectorized, repeats), best_time(one_at_a_time, repeats)
     return {"networks": len(stack_seeds), "sizes": list(sizes), "batch_size": batch_size,
             "epochs": epochs, "vectorized_seconds": round(vec[0], 3), "vectorized_cpu_seconds": round(vec[1], 3),
@@ -109,6 +110,9 @@ def main(argv=None) -> dict:
               "sweep_64_100_10": sweep(data, [64, 100, 10], 100, args.repeats)}
     report["target_speedup"] = TARGET_SPEEDUP
     report["speedup_within_target"] = report["sweep"]["speedup"] >= TARGET_SPEEDUP
+    # Under load the loop (4x longer) is interrupted more often than the vectorized run, so the
+    # wall ratio drifts upward (3.5 to 6.2 measured at load 3); the CPU ratio is the steady one.
+    report["cpu_speedup_within_target"] = report["sweep"]["cpu_speedup"] >= TARGET_SPEEDUP
     if not args.no_notebook:
         seconds = notebook_seconds()
         report["notebook_seconds_twice"] = None if seconds is None else round(seconds, 1)
