@@ -223,8 +223,10 @@ class MLP:
                                    for i in range(0, X.shape[-2], ROWS)], axis=-2)
         a = X
         for k in range(1, self.n_layers + 1):
-            z = a @ params[f"W{k}"] + params[f"b{k}"]
-            a = relu(z) if k < self.n_layers else z
+            a = a @ params[f"W{k}"]
+            a += params[f"b{k}"]                            # z_k = a_{k−1} W_k + b_k, in place
+            if k < self.n_layers:
+                np.maximum(a, 0.0, out=a)                   # a_k = relu(z_k), in place
         return a
 
     def loss_of(self, params, X, y) -> np.ndarray:
