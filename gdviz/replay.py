@@ -23,6 +23,7 @@ variant ``i`` of optimizer ``c``.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import html
 import math
@@ -96,13 +97,16 @@ def stacked_runs(optimizer: str, surface="elongated_bowl", start=None, steps: in
             overflowed[new] = ~finite[new]
             if (diverged_at >= 0).all():
                 break
+    checked = cls(**hyperparameters, lr=float(lrs[0]))
     runs = []
     for i, lr in enumerate(lrs.tolist()):
+        variant = copy.copy(checked)                # every value was checked above
+        vars(variant).update(lr=lr, state={})
         last = steps if diverged_at[i] < 0 else int(diverged_at[i]) - 1
         reason = ("" if diverged_at[i] < 0 else "the values overflowed to infinity or NaN"
                   if overflowed[i] else f"|θ| exceeded {bound:g}")
         runs.append(Trajectory(
-            optimizer=cls(**hyperparameters, lr=lr), surface=surface, points=points[:last + 1, i],
+            optimizer=variant, surface=surface, points=points[:last + 1, i],
             losses=losses[:last + 1, i], grads=grads[:last + 1, i], used_grads=used[:last, i],
             states={}, steps=steps, noise=noise, seed=seed,
             diverged_at=None if diverged_at[i] < 0 else int(diverged_at[i]),
@@ -201,35 +205,39 @@ _CHUNKS = 7           # 5 bits each: |values| < 2^34 tenths of a pixel
 
 
 def encode_path(values) -> str:
-    """Pixel coordinates (a flat array: x, y, x, y, … or y, y, …; NaN where not finite) as
+    """Pixel coordinates (an (n, 2) array of x, y or a flat one of y; NaN where not finite) as
     text, like Google's polyline encoding: each number is its change, in tenths of a pixel,
-    from the last finite number of the same column (``stride`` 2 for x, y pairs), zig-zagged
-    and written 5 bits to a character from "?" on; NaN is "!". A converging path is mostly
-    one character a number, against six for "123.4,". :func:`decode_path` and player.js's
-    ``decode`` read it back."""
+    from the last finite number of the same column, zig-zagged and written 5 bits to a
+    character from "?" on; NaN is "!". A converging path is mostly one character a number,
+    against six for "123.4,". :func:`decode_path` and player.js's ``decode`` read it back."""
     values = np.asarray(values, dtype=float)
-    return _encode_columns(values.reshape(-1, 2 if values.ndim == 2 else 1))
+    return encode_many([values.reshape(-1, 2 if values.ndim == 2 else 1)])[0]
 
 
-def _encode_columns(table: np.ndarray) -> str:
+def encode_many(tables: list) -> list[str]:
+    """:func:`encode_path` of several tables with the same number of columns, in one go."""
+    table = np.concatenate(tables)
+    starts = np.repeat(np.cumsum([0, *map(len, tables[:-1])]), list(map(len, tables)))
     finite = np.isfinite(table)
-    tenths = np.where(finite, np.round(np.clip(np.nan_to_num(table), -1e9, 1e9) * 10 ** _DIGITS), 0)
+    tenths = np.where(finite, np.round(np.clip(np.where(finite, table, 0), -1e9, 1e9) * 10 ** _DIGITS), 0)
     tenths = tenths.astype(np.int64)
-    # the last finite value of each column before each row (0 before the first)
+    # the last finite value of each column before each row of its own table (0 before the first)
     rows = np.where(finite, np.arange(len(table))[:, None], -1)
-    last = np.maximum.accumulate(rows, axis=0)
-    previous = np.vstack([np.full((1, table.shape[1]), -1), last[:-1]])
+    previous = np.vstack([np.full((1, table.shape[1]), -1), np.maximum.accumulate(rows, axis=0)[:-1]])
+    previous = np.where(previous >= starts[:, None], previous, -1)
     before = np.where(previous >= 0, np.take_along_axis(tenths, np.maximum(previous, 0), axis=0), 0)
     change = (tenths - before).ravel()
     zig = (change << 1) ^ (change >> 63)
     shifts = 5 * np.arange(_CHUNKS)
-    parts = (zig[:, None] >> shifts) & 31
     more = (zig[:, None] >> (shifts + 5)) > 0
-    chars = (parts | np.where(more, 32, 0)) + 63
-    keep = np.concatenate([np.ones((len(zig), 1), bool), more[:, :-1]], axis=1)
-    chars = np.where(finite.ravel()[:, None], chars, np.where(np.arange(_CHUNKS) == 0, ord(_NULL), 0))
-    keep &= finite.ravel()[:, None] | (np.arange(_CHUNKS) == 0)
-    return chars[keep].astype(np.uint8).tobytes().decode("ascii")
+    chars = (((zig[:, None] >> shifts) & 31) | np.where(more, 32, 0)) + 63
+    first = np.arange(_CHUNKS) == 0
+    finite = finite.ravel()[:, None]
+    chars = np.where(finite, chars, np.where(first, ord(_NULL), 0))
+    keep = np.concatenate([np.ones((len(zig), 1), bool), more[:, :-1]], 1) & (finite | first)
+    text = chars[keep].astype(np.uint8).tobytes().decode("ascii")
+    ends = np.cumsum(keep.sum(1).reshape(-1, table.shape[1]).sum(1))[np.cumsum(list(map(len, tables))) - 1]
+    return [text[i:j] for i, j in zip([0, *ends[:-1]], ends)]
 
 
 def decode_path(text: str, stride: int) -> list:
@@ -286,30 +294,39 @@ def _add_variants(runs: dict[str, list[Trajectory]], chosen: dict[str, int], col
             for index, cross in zip(path_indices, crosses):
                 scene["paths"][index]["cross"] = add(_line_shape(cross, px_per_pt))
                 scene["paths"][index]["cross_clip"] = bool(cross.get_clip_on())
-            options = []
             loss_x = None
             if loss_ax is not None:         # the loss panel's x is the step: k ↦ a + b·k
                 a, b = _pixels(lines[1][c].get_transform(), np.array([[0.0, 1.0], [1.0, 1.0]]),
                                height)[:, 0]
                 loss_x = [round(float(a), 3), round(float(b - a), 5)]
-            for traj in trajs:
-                gap = traj.losses - traj.surface.min_value
-                k = np.arange(len(gap), dtype=float)
-                xy = [encode_path(_trimmed(_pixels(lines[0][c].get_transform(), traj.points, height)))]
-                marks = None
-                if loss_ax is not None:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        ys = _pixels(lines[1][c].get_transform(), np.column_stack([k, gap]), height)[:, 1]
-                    xy.append(encode_path(ys))
-                    zero = gap <= 0
-                    if zero.any() and at_min is not None:
-                        marks = [encode_path(_pixels(at_min.get_transform(), np.column_stack(
-                            [k[zero], np.full(zero.sum(), 0.015)]), height)), [int(s) for s in k[zero]]]
-                options.append({"xy": xy, "marks": marks, "diverged_at": traj.diverged_at,
-                                "note": (plotting.diverged_label(traj.name, traj.diverged_at)
-                                         if traj.diverged else None),
-                                "sprite": _note_sprite(traj, ax, colors[c], fig, scene, images,
-                                                       sprite_of)})
+            # every variant's pixels in one transform per panel, then encoded in one go
+            lengths = [len(t.points) for t in trajs]
+            bounds = np.cumsum([0, *lengths])
+            path_px = _pixels(lines[0][c].get_transform(), np.concatenate([t.points for t in trajs]),
+                              height)
+            tables = [_trimmed(path_px[i:j]) for i, j in zip(bounds[:-1], bounds[1:])]
+            encoded = [encode_many(tables)]
+            marks = [None] * len(trajs)
+            if loss_ax is not None:
+                gap = np.concatenate([t.losses for t in trajs]) - trajs[0].surface.min_value
+                k = np.concatenate([np.arange(n, dtype=float) for n in lengths])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ys = _pixels(lines[1][c].get_transform(), np.column_stack([k, gap]), height)[:, 1]
+                encoded.append(encode_many([ys[i:j, None] for i, j in zip(bounds[:-1], bounds[1:])]))
+                zero = gap <= 0
+                if zero.any() and at_min is not None:
+                    mark_px = _pixels(at_min.get_transform(),
+                                      np.column_stack([k, np.full(len(k), 0.015)]), height)
+                    for v, (i, j) in enumerate(zip(bounds[:-1], bounds[1:])):
+                        if zero[i:j].any():
+                            marks[v] = [encode_path(mark_px[i:j][zero[i:j]]),
+                                        [int(s) for s in k[i:j][zero[i:j]]]]
+            options = [{"xy": [panel[v] for panel in encoded], "marks": marks[v],
+                        "diverged_at": traj.diverged_at,
+                        "note": (plotting.diverged_label(traj.name, traj.diverged_at)
+                                 if traj.diverged else None),
+                        "sprite": _note_sprite(traj, ax, colors[c], fig, scene, images, sprite_of)}
+                       for v, traj in enumerate(trajs)]
             mark = ({"panel": 1, "shape": add(_line_shape(at_min, px_per_pt)),
                      "clip": bool(at_min.get_clip_on())} if at_min is not None else None)
             for artist in made:
@@ -381,7 +398,8 @@ def replay(optimizers, surface="elongated_bowl", *, steps: int = 30, lr: float |
     optimizer → list); by default the explorer's η slider grid (two significant digits, 90
     values a decade over the slider's range) with ``lr`` (default: the optimizer's) on it;
     the slider starts at ``lr``. The other hyperparameters are fixed: ``**shared`` for every
-    optimizer that has them, ``hyperparameters`` = {optimizer: {name: value}} per optimizer.
+    optimizer that has them, ``hyperparameters`` = {optimizer: {name: value}} per optimizer
+    (an ``"lr"`` there is where that optimizer's slider starts).
     ``steps``, ``start``, ``noise``, ``seed`` and ``schedule`` are :func:`gdviz.run`'s; the
     frames are :func:`gdviz.animation.animate`'s (runs over 120 steps subsampled).
 
@@ -395,24 +413,25 @@ def replay(optimizers, surface="elongated_bowl", *, steps: int = 30, lr: float |
         raise ValueError(f"optimizers: list each optimizer once, got {names}")
     fps = _check_fps(fps)
     projector = _check_flag("projector", projector)
-    per = {name: {} for name in names}
+    per, current = {}, {}
     for name in names:
         known = {hp.name for hp in optimizer_class(name).hyperparameters}
         per[name] = {k: v for k, v in shared.items() if k in known}
         per[name].update((hyperparameters or {}).get(name, {}))
-        per[name].pop("lr", None)
+        current[name] = per[name].pop("lr", lr)
     unknown = sorted(set(shared) - {hp.name for n in names for hp in optimizer_class(n).hyperparameters})
     if unknown:
         raise TypeError(f"{' and '.join(names)} take(s) no hyperparameter(s) {unknown}")
     runs, chosen = {}, {}
     for name in names:
         lr_hp = next(hp for hp in optimizer_class(name).hyperparameters if hp.name == "lr")
-        current = lr_hp.default if lr is None else lr_hp.validate(lr, owner=f"replay({name})")
+        at = (lr_hp.default if current[name] is None
+              else lr_hp.validate(current[name], owner=f"replay({name})"))
         grid = lrs.get(name) if isinstance(lrs, dict) else lrs
-        grid = log_grid(*lr_hp.slider, keep=(current,)) if grid is None else np.asarray(grid, float)
+        grid = log_grid(*lr_hp.slider, keep=(at,)) if grid is None else np.asarray(grid, float)
         runs[name] = stacked_runs(name, surface, start, steps, lrs=grid, noise=noise, seed=seed,
                                   schedule=schedule, **per[name])
-        chosen[name] = int(np.argmin(np.abs(np.log(np.asarray(grid)) - math.log(current))))
+        chosen[name] = int(np.argmin(np.abs(np.log(np.asarray(grid)) - math.log(at))))
     first = runs[names[0]][0]
     surface = first.surface
     frames = _frame_steps(first.steps, None)

@@ -262,13 +262,17 @@ def _texts(cell) -> list[str]:
             text = output.get("data", {}).get(mime)
             if text:
                 text = text if isinstance(text, str) else "".join(text)
-                found.append(EMBEDDED_DATA.sub("data:…", text))
+                found.append(EMBEDDED_DATA.sub("data:…", PLAYER_DATA.sub("", text)))
     return found
 
 
 #: An image embedded in HTML (the explorer's still picture): bytes in base64, not words a student
 #: reads. Its digits between '+' and '/' would otherwise read as numbers ("/3/2" as 3 and 2).
 EMBEDDED_DATA = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]*")
+#: An animation player's scene (gdviz.animation, gdviz.replay): the canvas' data (pixels, shapes,
+#: and a replay's per-η values and results, which its η slider shows only as the live explorer's
+#: slider would, when the reader moves it), not words on the page.
+PLAYER_DATA = re.compile(r'<script type="application/json" class="gdviz-data">.*?</script>', re.S)
 
 
 def test_embedded_images_are_not_read_as_numbers():
@@ -279,6 +283,17 @@ def test_embedded_images_are_not_read_as_numbers():
     assert [leaked(point, t) for t in texts] == [[(3.0, 2.0)]], "the words still count, the picture does not"
     cell["outputs"][0]["data"]["text/html"] = '<img src="data:image/png;base64,iVBOR/3/2/AAA+3+2==">'
     assert not any(leaked(point, t) for t in _texts(cell))
+
+
+def test_a_players_scene_data_is_not_read_as_words():
+    q = QUESTIONS["momentum_lr_limit"]
+    shown = f"η = {q.answer():.3g}"
+    scene = f'<script type="application/json" class="gdviz-data">{{"texts": ["{q.answer():.3g}"]}}</script>'
+    cell = {"cell_type": "code", "outputs": [{"output_type": "display_data", "data": {
+        "text/html": f"<div>{scene}{shown}</div>"}}]}
+    assert [bool(leaked(q, t)) for t in _texts(cell)] == [True], "the words still count"
+    cell["outputs"][0]["data"]["text/html"] = f"<div>{scene}</div>"
+    assert not any(leaked(q, t) for t in _texts(cell))
 
 
 @pytest.mark.slow

@@ -354,8 +354,8 @@ class Explorer:
 
     # --- display and clean-up -------------------------------------------------------------
     def _ipython_display_(self):
-        from IPython.display import display
-        display(self.display_bundle(), raw=True)
+        from .offline import show
+        show(self)          # the bundle, then the replay for readers without a kernel
 
     def display_bundle(self) -> dict:
         """What displaying the explorer sends: the widget's view, and for a reader without a

@@ -1,51 +1,76 @@
 """A saved notebook read without a kernel (nbconvert's HTML, opened offline in headless
-Chromium) shows the explorer as a still picture with a line saying the sliders need a
-running kernel (the explorer's text/html fallback; gdviz/explorer/wiring.py).
+Chromium) shows the explorer as its replay (gdviz/explorer/offline.py): the η slider and Play
+work, replayed by the animation player's JavaScript from runs computed in advance; without
+JavaScript, a still picture with a line saying the sliders need a running kernel.
 
-The notebook is saved as JupyterLab saves it by default: without the widgets' state (with
-it, nbconvert renders the widget view instead, which needs the widget scripts from a CDN).
+Both ways a notebook is saved: without the widgets' state (JupyterLab's default; nbconvert
+then falls back to the explorer's text/html) and with it ("Save widget state", or nbconvert
+--execute with the state; nbconvert then renders the widget view, which needs the widget
+scripts from a CDN and stays blank offline). Expected values come from gdviz.run at the η
+the page shows, and pixel positions from the axes found in the background image.
 """
 from __future__ import annotations
 
+import base64
+import io
+import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jlab_harness as h  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path(os.environ.get("GDVIZ_ARTIFACTS", h.ROOT / "artifacts")) / "screenshots"
+SOURCE = "from gdviz.explorer import explore\nexplore('SGD', steps=40, lr=0.95)"
 
 
-def executed_notebook_html(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module", params=[False, True], ids=["without-widget-state", "with-widget-state"])
+def notebook_html(request, tmp_path_factory) -> tuple[Path, bool]:
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     nbconvert = pytest.importorskip("nbconvert")
+    tmp_path = tmp_path_factory.mktemp("offline")
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("from gdviz.explorer import explore\n"
-                                          "explore('SGD', steps=40, lr=0.95)")]
-    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=False,
+    nb.cells = [nbformat.v4.new_code_cell(SOURCE)]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=request.param,
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert ("widgets" in nb.metadata) == request.param
     page, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
     path = tmp_path / "explorer.html"
     path.write_text(page, encoding="utf-8")
-    return path
+    return path, request.param
 
 
-def test_offline_reader_sees_a_still_picture_and_why_the_sliders_do_not_move(browser, tmp_path):
-    from gdviz.explorer import OFFLINE_NOTE
-    path = executed_notebook_html(tmp_path)
-    context = browser.new_context(viewport=h.VIEWPORT, offline=True)
+def offline_page(browser, path: Path, *, javascript: bool = True):
+    """The page in a fresh offline context: anything not in the file itself (the widget
+    scripts on the CDN, fonts) is refused. Returns (context, page, JS errors)."""
+    context = browser.new_context(viewport=h.VIEWPORT, offline=True, java_script_enabled=javascript)
     page = context.new_page()
-    # offline: anything not in the file itself (CDN scripts, fonts) is refused
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
         ("file:", "data:")) else route.abort())
+    page.goto(path.as_uri(), wait_until="load")
+    return context, page, errors
+
+
+def test_without_javascript_a_still_picture_says_why_the_sliders_do_not_move(browser, notebook_html):
+    from gdviz.explorer import OFFLINE_NOTE
+    path, with_state = notebook_html
+    context, page, _ = offline_page(browser, path, javascript=False)
     try:
-        page.goto(path.as_uri(), wait_until="load")
+        assert not page.locator(".gdviz-explorer-replay").is_visible()
+        if with_state:          # nbconvert chose the widget view: nothing of the fallback
+            assert page.locator(".gdviz-explorer-offline").count() == 0
+            return
         still = page.locator(".gdviz-explorer-offline img")
         assert still.count() == 1
         page.wait_for_function("(img) => img.complete && img.naturalWidth > 0",
@@ -58,5 +83,129 @@ def test_offline_reader_sees_a_still_picture_and_why_the_sliders_do_not_move(bro
         assert "η = 0.95" in text and "SGD: loss" in text
         SCREENSHOT.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT / "offline_explorer.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def drag(page, slider, fraction: float, moves: int = 12) -> None:
+    """Press the mouse on the range input's thumb and drag it to ``fraction`` of the track."""
+    box = slider.bounding_box()
+    value, top = slider.evaluate("s => [Number(s.value), Number(s.max)]")
+    thumb = 8                                       # Chromium's thumb is ~16 px wide
+    track = box["width"] - 2 * thumb
+    x0, y = box["x"] + thumb + track * value / top, box["y"] + box["height"] / 2
+    x1 = box["x"] + thumb + track * fraction
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    for k in range(1, moves + 1):
+        page.mouse.move(x0 + (x1 - x0) * k / moves, y)
+    page.mouse.up()
+
+
+def canvas_pixels(page) -> np.ndarray:
+    data = page.eval_on_selector(".gdviz-explorer-replay canvas", "c => c.toDataURL('image/png')")
+    from PIL import Image
+    image = Image.open(io.BytesIO(base64.b64decode(data.split(",", 1)[1]))).convert("RGBA")
+    return np.asarray(image, dtype=int)
+
+
+def contour_box(page) -> tuple[float, float, float, float]:
+    """The contour axes' box in image pixels, found in the replay's background image."""
+    from PIL import Image
+    from test_animation import axes_box
+    src = page.get_attribute(".gdviz-explorer-replay .gdviz-stage img", "src")
+    gray = np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("L"),
+                      dtype=float)
+    return axes_box(gray, slice(0, int(0.6 * len(gray))))
+
+
+def head_is_drawn_at(canvas: np.ndarray, point, color: str, box, surface, scale: int) -> bool:
+    """Is there a pixel of ``color`` on the canvas within 2 px of the data point ``point``?"""
+    left, top, right, bottom = box
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    px = left + (point[0] - x0) / (x1 - x0) * (right - left)
+    py = bottom - (point[1] - y0) / (y1 - y0) * (bottom - top)
+    rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
+    r = 2 * scale
+    patch = canvas[int(py * scale) - r:int(py * scale) + r + 1, int(px * scale) - r:int(px * scale) + r + 1]
+    return bool(((np.abs(patch[..., :3] - rgb).max(-1) <= 12) & (patch[..., 3] > 200)).any())
+
+
+def readout(page) -> tuple[str, str]:
+    row = page.locator(".gdviz-explorer-replay .gdviz-variant-row")
+    return row.locator(".gdviz-variant-value").inner_text(), row.locator(".gdviz-variant-readout").inner_text()
+
+
+def test_the_replay_responds_to_a_mouse_drag_on_eta_and_plays(browser, notebook_html):
+    import gdviz
+    from gdviz.explorer import log_grid
+    from gdviz.explorer.offline import REPLAY_NOTE
+    from gdviz.plotting import optimizer_color
+    path, with_state = notebook_html
+    context, page, errors = offline_page(browser, path)
+    try:
+        replay = page.locator(".gdviz-explorer-replay")
+        page.wait_for_function("() => document.querySelector('.gdviz-explorer-replay .gdviz-player.gdviz-ready')",
+                               timeout=10_000)
+        assert replay.is_visible() and replay.get_attribute("data-shown") == "1"
+        assert REPLAY_NOTE in " ".join(replay.inner_text().split())
+        # the still picture it stands in for is hidden (there is none when the state was saved)
+        stills = page.locator(".gdviz-explorer-offline")
+        assert stills.count() == (0 if with_state else 1)
+        assert not (stills.count() and stills.first.is_visible())
+        assert readout(page) == ("0.95", gdviz.run("SGD", steps=40, lr=0.95).message)
+
+        # the η the explorer offers: its slider's grid, two significant digits over the range
+        lr = next(hp for hp in gdviz.optimizer_class("SGD").hyperparameters if hp.name == "lr")
+        grid = log_grid(*lr.slider, keep=(0.95, lr.default))
+        surface = gdviz.get_surface("elongated_bowl")
+        box = contour_box(page)
+        scale = json.loads(page.inner_text(".gdviz-explorer-replay script.gdviz-data"))["scale"]
+        page.evaluate("""() => {
+            const root = document.querySelector('.gdviz-explorer-replay .gdviz-player');
+            window.gdvizLatency = [];
+            root.addEventListener('input', (event) => {          // capture: before the player
+                if (!event.target.classList.contains('gdviz-variant')) return;
+                const t0 = performance.now();
+                requestAnimationFrame(() => window.gdvizLatency.push(performance.now() - t0));
+            }, true);
+        }""")
+        slider = replay.locator("input.gdviz-variant")
+        before = canvas_pixels(page)
+        for fraction, name in ((0.45, "converging"), (0.97, "diverged")):
+            drag(page, slider, fraction)
+            page.wait_for_timeout(100)
+            text, result = readout(page)
+            eta = float(text)
+            assert eta in grid and int(slider.input_value()) == grid.index(eta)
+            run = gdviz.run("SGD", steps=40, lr=eta)
+            assert result == ("✕ " if run.diverged else "") + run.message, name
+            after = canvas_pixels(page)
+            assert (np.abs(after - before).max(-1) > 60).sum() > 200, f"the canvas did not change ({name})"
+            before = after
+            if run.diverged:
+                assert page.inner_text(".gdviz-explorer-replay .gdviz-status") == \
+                    f"✕ SGD diverged at step {run.diverged_at}"
+            else:
+                assert head_is_drawn_at(after, run.points[-1], optimizer_color("SGD"), box, surface, scale)
+            SCREENSHOT.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT / f"offline_replay_{'state' if with_state else 'nostate'}_{name}.png"),
+                            full_page=True)
+        latency = page.evaluate("window.gdvizLatency")
+        assert len(latency) >= 10          # every mouse move that changed η was drawn
+        print(json.dumps({"with_widget_state": with_state, "drag_to_frame_ms_median":
+                          round(statistics.median(latency), 2), "max": round(max(latency), 2),
+                          "n": len(latency)}))
+
+        # Play runs the frames from the start
+        root = replay.locator(".gdviz-player")
+        n = int(root.get_attribute("data-n-frames"))
+        assert root.get_attribute("data-frame") == str(n - 1)
+        replay.locator("button.gdviz-play").click()
+        page.wait_for_function("(r) => Number(r.getAttribute('data-frame')) > 0 && "
+                               "Number(r.getAttribute('data-frame')) < " + str(n - 1),
+                               arg=root.element_handle(), timeout=5_000)
+        replay.locator("button.gdviz-play").click()
+        assert not errors, errors
     finally:
         context.close()

@@ -1,0 +1,75 @@
+r"""What a reader without a kernel sees of an explorer: its replay, or at least a still picture.
+
+Displaying an :class:`~gdviz.explorer.Explorer` sends two outputs:
+
+1. the display bundle: the widget's view, and as ``text/html`` a still picture of the explorer
+   with its readout and :data:`OFFLINE_NOTE` (front ends and exports that cannot show the
+   widget fall back to it; with the widgets' state saved, nbconvert and nbviewer choose the
+   view instead, which needs the widget scripts from a CDN);
+2. a **companion** ``text/html`` output: a :func:`gdviz.replay.replay` of the explorer at its
+   current settings (each optimizer's η over the explorer's own η grid, computed in advance by
+   one vectorized run, replayed by the animation player's JavaScript), hidden at first. Its
+   script (``gdviz/static/offline.js``) shows it unless a live widget rendered next to it:
+
+   * a static page (nbconvert HTML with or without the widgets' state, nbviewer, a course
+     page): shown at once; it stands in for the still picture of output 1 when that is there;
+   * a live front end (JupyterLab, Notebook 7, the classic Notebook, VS Code): stays hidden
+     while the widget is there; shown if none rendered within a few seconds (a notebook
+     reopened without a kernel, widgets not installed);
+   * no JavaScript (an untrusted notebook, GitHub's preview): stays hidden, output 1 shows.
+
+   In Colab (widgets always live, each output in its own frame) it is not sent at all.
+"""
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import sys
+
+from ..animation import _static
+from ..replay import replay
+
+__all__ = ["REPLAY_NOTE", "REPLAY_CLASS", "explorer_replay", "companion_html", "show"]
+
+#: What a reader without a kernel reads under the explorer's replay.
+REPLAY_NOTE = ("A replay of the explorer: the η positions were computed in advance (one "
+               "vectorized run per optimizer), so η and Play work here without a kernel; the "
+               "other sliders need a running Python kernel. Run the notebook (JupyterLab, "
+               "Jupyter Notebook or Colab) to move them.")
+#: The companion output's root: ``div.gdviz-explorer-replay``.
+REPLAY_CLASS = "gdviz-explorer-replay"
+_ids = itertools.count(1)
+
+
+def explorer_replay(explorer):
+    """The explorer's runs at its current settings, with each optimizer's η over its slider's
+    grid: a :class:`gdviz.replay.Replay`."""
+    c = explorer.controls
+    return replay(explorer.optimizers, c.surface, steps=c.steps, start=c.start, noise=c.noise,
+                  seed=explorer.seed, schedule=c.schedule, projector=explorer.projector,
+                  lrs={name: sliders["lr"].grid
+                       for name, sliders in explorer.hyperparameter_sliders.items()},
+                  hyperparameters={name: explorer.hyperparameters(name) for name in explorer.optimizers})
+
+
+def companion_html(explorer) -> str:
+    """The companion output: the replay and :data:`REPLAY_NOTE`, hidden until its script
+    finds no live widget beside it."""
+    player = explorer_replay(explorer)
+    element_id = f"{player.id}-offline-{next(_ids)}"
+    return (f'<div class="{REPLAY_CLASS}" id="{element_id}" style="display:none">'
+            f'{player.to_html()}<p><i>{html.escape(REPLAY_NOTE)}</i></p>'
+            f'<script>{_static("offline.js")}({json.dumps(element_id)});</script></div>')
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def show(explorer) -> None:
+    """Display the explorer's bundle, then (outside Colab) its companion replay."""
+    from IPython.display import display
+    display(explorer.display_bundle(), raw=True)
+    if not in_colab():
+        display({"text/html": companion_html(explorer)}, raw=True)

@@ -1,0 +1,83 @@
+"""The explorer's replay for readers without a kernel (gdviz/explorer/offline.py): displaying an
+explorer sends its bundle and then a companion output with the replay of its current settings
+(every η of its own sliders, the other settings fixed); Colab gets no companion.
+
+Expected values come from gdviz.run at each η and from the explorer's own sliders.
+"""
+import re
+import sys
+
+import numpy as np
+import pytest
+
+import gdviz
+from gdviz.explorer import explore
+from gdviz.explorer.offline import REPLAY_CLASS, REPLAY_NOTE, companion_html, explorer_replay
+
+from test_animation import scene_of
+
+
+@pytest.fixture
+def explorer():
+    made = explore(["Momentum", "Adam"], "rosenbrock", steps=25, lr=0.003, momentum=0.8, noise=0.1,
+                   seed=4)
+    yield made
+    made.close()
+
+
+def test_the_replay_is_the_explorer_at_its_settings_with_every_eta_of_its_sliders(explorer):
+    explorer.hyperparameter_sliders["Adam"]["lr"].value = 0.05
+    explorer.hyperparameter_sliders["Adam"]["beta1"].value = 0.7
+    player = explorer_replay(explorer)
+    for name in ("Momentum", "Adam"):
+        grid = explorer.hyperparameter_sliders[name]["lr"].grid
+        assert tuple(player.lrs[name]) == grid
+        chosen = player.chosen[name]
+        assert grid[chosen] == explorer.hyperparameters(name)["lr"]
+        shown = explorer.trajectories[explorer.optimizers.index(name)]
+        replayed = player.variants[name][chosen]
+        np.testing.assert_allclose(replayed.points, shown.points, rtol=1e-12)
+        # another η: gdviz.run with the explorer's other settings (noise and seed too)
+        other = player.variants[name][len(grid) // 3]
+        settings = {**explorer.hyperparameters(name), "lr": grid[len(grid) // 3]}
+        want = gdviz.run(name, "rosenbrock", explorer.start, 25, noise=0.1, seed=4, **settings)
+        np.testing.assert_allclose(other.points, want.points, rtol=1e-12)
+        assert other.message == want.message
+
+
+def displayed(explorer, monkeypatch) -> list[dict]:
+    """What displaying the explorer sends, output by output."""
+    import IPython.display
+    sent = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw=False: sent.append(data))
+    explorer._ipython_display_()
+    return sent
+
+
+def test_displaying_an_explorer_sends_its_bundle_then_the_companion(explorer, monkeypatch):
+    bundle, companion = displayed(explorer, monkeypatch)
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    assert "gdviz-explorer-offline" in bundle["text/html"]            # the still picture, for no JS
+    assert set(companion) == {"text/html"}
+    page = companion["text/html"]
+    assert page.startswith(f'<div class="{REPLAY_CLASS}"') and 'style="display:none"' in page
+    assert REPLAY_NOTE in page
+    scene = scene_of(page)
+    assert [v["optimizer"] for v in scene["variants"]] == ["Momentum", "Adam"]
+    assert len(re.findall(r'<input type="range" class="gdviz-variant"', page)) == 2
+
+
+def test_colab_gets_no_companion(explorer, monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    (bundle,) = displayed(explorer, monkeypatch)
+    assert "text/html" in bundle
+
+
+def test_the_companion_reads_its_replay_note():
+    made = explore("SGD", steps=10, lr=0.5)
+    try:
+        page = companion_html(made)
+        assert "the η positions were computed in advance" in page
+        assert page.count('class="gdviz-player"') == 1
+    finally:
+        made.close()
