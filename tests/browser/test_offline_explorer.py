@@ -209,3 +209,39 @@ def test_the_replay_responds_to_a_mouse_drag_on_eta_and_plays(browser, notebook_
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_in_live_jupyterlab_the_replay_hides_beside_the_widget_and_shows_when_reopened_without_it(
+        jupyterlab, notebook_session):
+    """Live: only the widget (no second picture). Saved, closed and reopened (a new kernel: the
+    widget's model is gone): the replay stands in after a few seconds."""
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SOURCE)]
+    path = jupyterlab.add_notebook_json(json.loads(nbformat.writes(nb)), "gdviz-offline/live.ipynb")
+    session = notebook_session(path)
+    session.run_all()
+    page = session.page
+    explorer = page.locator(".gdviz-explorer")
+    explorer.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(3500)                 # past the companion's wait for a widget
+    companion = page.locator(".gdviz-explorer-replay")
+    assert companion.count() == 1
+    assert companion.get_attribute("data-shown") == "0" and not companion.is_visible()
+    assert page.locator(".gdviz-explorer-offline").count() == 0     # JupyterLab shows the view
+    SCREENSHOT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT / "offline_replay_live_jupyterlab.png"))
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1000)
+    assert not session.page_errors, session.page_errors
+    session.close()
+
+    reopened = notebook_session(path)
+    page = reopened.page
+    page.wait_for_selector(".gdviz-explorer-replay", state="attached", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('.gdviz-explorer-replay')"
+                           ".getAttribute('data-shown') === '1'", timeout=15_000)
+    replay = page.locator(".gdviz-explorer-replay")
+    assert replay.is_visible() and replay.locator(".gdviz-player.gdviz-ready").count() == 1
+    assert page.locator(".gdviz-explorer").count() == 0         # no live widget without its model
+    page.screenshot(path=str(SCREENSHOT / "offline_replay_reopened_jupyterlab.png"))
