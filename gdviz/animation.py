@@ -27,6 +27,10 @@ Player contract (for the browser tests and anyone scripting the page):
 * the player opens on the **last** frame (the whole path, like the static plots); Play from
   there starts again at frame 0;
 * ``root.gdvizPlayer`` has ``play()``, ``pause()``, ``seek(i)``, ``frame()`` and ``n``.
+
+:mod:`gdviz.replay` builds on the same scene: *variants* (per optimizer, the moving parts for
+each η of a grid, run in advance) that the same player.js swaps in from an η range input; the
+explorer shows such a replay to a reader without a kernel.
 """
 from __future__ import annotations
 

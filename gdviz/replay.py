@@ -23,17 +23,18 @@ variant ``i`` of optimizer ``c``.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import dataclasses
 import html
+import io
 import math
 
 import numpy as np
 
 from . import plotting
 from .animation import (Player, _check_figsize, _check_flag, _check_fps,
-                        _frame_steps, _is_wide, _line_shape, _number, _player_html, _render,
-                        _sprite_png)
+                        _frame_steps, _is_wide, _line_shape, _number, _player_html, _render)
 from .hyperparams import grid_text, log_grid
 from .optimizers import optimizer_class
 from .plotting import artist_ids as ids
@@ -351,6 +352,12 @@ def _trimmed(xy: np.ndarray) -> np.ndarray:
     return xy[:end]
 
 
+#: Note sprites already drawn: (text, alignment, colours, size, dpi) → (PNG, offset from the
+#: anchor). A note's picture depends on nothing else, so a re-run cell reuses them.
+_NOTE_SPRITES: dict = {}
+_NOTE_SPRITES_KEPT = 512
+
+
 def _note_sprite(traj, ax, color, fig, scene, images, sprite_of):
     """(image index, x, y) of the "diverged at step k →" note a diverged run that left the view
     gets, drawn by plotting itself; each distinct note is drawn once and placed by its anchor."""
@@ -363,16 +370,52 @@ def _note_sprite(traj, ax, color, fig, scene, images, sprite_of):
         return None
     try:
         anchor = ax.transData.transform(note.xy)
-        anchor = anchor[0], scene["height"] - anchor[1]
-        key = (note.get_text(), note.get_ha(), note.get_va())
+        patch = note.get_bbox_patch()
+        key = (note.get_text(), note.get_ha(), note.get_va(), note.get_fontsize(),
+               note.get_fontweight(), str(note.get_color()), str(patch.get_edgecolor()),
+               patch.get_linewidth(), fig.dpi)
+        if key not in _NOTE_SPRITES:
+            if len(_NOTE_SPRITES) >= _NOTE_SPRITES_KEPT:
+                _NOTE_SPRITES.pop(next(iter(_NOTE_SPRITES)))
+            _NOTE_SPRITES[key] = _note_png(note, fig, anchor)
         if key not in sprite_of:
-            png, left, top = _sprite_png(note, scene["width"], scene["height"], fig.dpi)
-            images.append(png)
-            sprite_of[key] = len(images) - 1, left - anchor[0], top - anchor[1]
-        image, dx, dy = sprite_of[key]
-        return [image, round(anchor[0] + dx), round(anchor[1] + dy)]
+            images.append(_NOTE_SPRITES[key][0])
+            sprite_of[key] = len(images) - 1
+        _, dx, dy = _NOTE_SPRITES[key]
+        # the offset is from the anchor's pixel: the sprite sits a whole number of pixels from
+        # where plotting would draw the note, so its pixels are the same
+        return [sprite_of[key], math.floor(anchor[0]) + dx, scene["height"] - math.floor(anchor[1]) + dy]
     finally:
         note.remove()
+
+
+def _note_png(note, fig, anchor) -> tuple[str, int, int]:
+    """Draw a note alone on a small transparent canvas with its anchor at the same place within
+    a pixel (so the same pixels as in the figure): (base64 PNG, left, top), in pixels from the
+    anchor's pixel (column ⌊x⌋, row height − ⌊y⌋)."""
+    from matplotlib.backends.backend_agg import RendererAgg
+    from PIL import Image
+    size = note.get_fontsize() * fig.dpi / 72                # in pixels
+    # room for the text on either side of the anchor (no glyph is wider than 1.2 em), its
+    # box's padding and edge
+    reach_x = int(math.ceil((1.2 * len(note.get_text()) + 4) * size))
+    reach_y = int(math.ceil(4 * size))
+    xy, coords = note.xy, note.xycoords
+    note.xycoords = "figure pixels"              # the anchor at (reach_x, reach_y) + its fraction
+    note.xy = (anchor[0] - math.floor(anchor[0]) + reach_x, anchor[1] - math.floor(anchor[1]) + reach_y)
+    try:
+        small = RendererAgg(2 * reach_x, 2 * reach_y, fig.dpi)
+        note.draw(small)
+    finally:
+        note.xy, note.xycoords = xy, coords
+    rgba = np.asarray(small.buffer_rgba())
+    rows, cols = np.nonzero(rgba[..., 3])
+    if not len(rows):
+        return "", 0, 0
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba[top:bottom, left:right])).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii"), int(left) - reach_x, int(top) - reach_y
 
 
 def _setting_label(name: str, fixed: dict, noise: float, schedule) -> str:

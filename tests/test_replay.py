@@ -167,3 +167,39 @@ def test_bad_arguments_are_refused_first():
         replay("SGD", lr=-1)
     with pytest.raises(ValueError, match="once"):
         replay(["SGD", "sgd"])
+
+
+def test_a_note_drawn_alone_has_the_pixels_it_has_in_the_figure():
+    """Each distinct "diverged at step k" note is drawn once on a small canvas and placed by
+    its anchor: the same PNG at the same place as drawing it on the whole figure
+    (gdviz.animation._sprite_png, the plain player's way)."""
+    import math
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from gdviz import plotting
+    from gdviz.animation import _sprite_png
+    from gdviz.replay import _note_png
+    runs = stacked_runs("SGD", "saddle", None, 60, lrs=np.geomspace(0.05, 3, 60))
+    with plotting.style("notebook"):
+        fig = Figure(figsize=(8, 4.2), dpi=100)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        plotting.plot_contour(gdviz.get_surface("saddle"), ax)
+        fig.canvas.draw()
+        width, height = fig.canvas.get_width_height()
+        checked = 0
+        for run in runs:
+            before = list(ax.texts)
+            plotting.paths._note_off_view(ax, run, "#0072B2")
+            notes = [a for a in ax.texts if a not in before]
+            if not notes:
+                continue
+            anchor = ax.transData.transform(notes[0].xy)
+            png, dx, dy = _note_png(notes[0], fig, anchor)
+            want = _sprite_png(notes[0], width, height, fig.dpi)
+            assert (png, math.floor(anchor[0]) + dx, height - math.floor(anchor[1]) + dy) == want
+            notes[0].remove()
+            checked += 1
+    assert checked > 10
