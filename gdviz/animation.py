@@ -231,19 +231,25 @@ def _moving(panel) -> list:
 def _sprite_png(artist, width: int, height: int, dpi: float) -> tuple[str, float, float]:
     """Render one artist alone on a transparent canvas: (base64 PNG, left, top) in pixels."""
     from matplotlib.backends.backend_agg import RendererAgg
-    from PIL import Image
     renderer = RendererAgg(width, height, dpi)
     artist.set_visible(True)
     artist.draw(renderer)
     artist.set_visible(False)
+    png, left, top = _drawn_part(renderer)
+    return png, float(left), float(top)
+
+
+def _drawn_part(renderer) -> tuple[str, int, int]:
+    """What was drawn on a transparent Agg canvas, cropped: (base64 PNG, left, top)."""
+    from PIL import Image
     rgba = np.asarray(renderer.buffer_rgba())
     rows, cols = np.nonzero(rgba[..., 3])
     if not len(rows):
-        return "", 0.0, 0.0
+        return "", 0, 0
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgba[top:bottom, left:right])).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii"), float(left), float(top)
+    return base64.b64encode(buffer.getvalue()).decode("ascii"), int(left), int(top)
 
 
 def _path_style(line, cross, px_per_pt: float, add) -> dict:

@@ -23,18 +23,17 @@ variant ``i`` of optimizer ``c``.
 """
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
 import html
-import io
 import math
 
 import numpy as np
 
 from . import plotting
 from .animation import (Player, _check_figsize, _check_flag, _check_fps,
-                        _frame_steps, _is_wide, _line_shape, _number, _player_html, _render)
+                        _drawn_part, _frame_steps, _is_wide, _line_shape, _number, _player_html,
+                        _render)
 from .hyperparams import grid_text, log_grid
 from .optimizers import optimizer_class
 from .plotting import artist_ids as ids
@@ -394,7 +393,6 @@ def _note_png(note, fig, anchor) -> tuple[str, int, int]:
     a pixel (so the same pixels as in the figure): (base64 PNG, left, top), in pixels from the
     anchor's pixel (column ⌊x⌋, row height − ⌊y⌋)."""
     from matplotlib.backends.backend_agg import RendererAgg
-    from PIL import Image
     size = note.get_fontsize() * fig.dpi / 72                # in pixels
     # room for the text on either side of the anchor (no glyph is wider than 1.2 em), its
     # box's padding and edge
@@ -408,14 +406,8 @@ def _note_png(note, fig, anchor) -> tuple[str, int, int]:
         note.draw(small)
     finally:
         note.xy, note.xycoords = xy, coords
-    rgba = np.asarray(small.buffer_rgba())
-    rows, cols = np.nonzero(rgba[..., 3])
-    if not len(rows):
-        return "", 0, 0
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba[top:bottom, left:right])).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii"), int(left) - reach_x, int(top) - reach_y
+    png, left, top = _drawn_part(small)
+    return png, left - reach_x, top - reach_y
 
 
 def _setting_label(name: str, fixed: dict, noise: float, schedule) -> str:
