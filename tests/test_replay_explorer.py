@@ -81,3 +81,19 @@ def test_the_companion_reads_its_replay_note():
         assert page.count('class="gdviz-player"') == 1
     finally:
         made.close()
+
+
+def test_long_runs_replay_every_kth_eta_with_the_current_one():
+    from gdviz.explorer.offline import MAX_REPLAY_POINTS, replay_grids
+    made = explore("SGD", steps=1000, lr=0.37)
+    try:
+        slider_grid = made.hyperparameter_sliders["SGD"]["lr"].grid
+        grids, every = replay_grids(made)
+        assert every == -(-1001 * len(slider_grid) // MAX_REPLAY_POINTS) > 1
+        assert grids["SGD"] == list(slider_grid[slider_grid.index(0.37) % every::every])
+        assert 0.37 in grids["SGD"]
+        page = companion_html(made)
+        assert f"one η in every {every} of the slider's is replayed" in page
+        assert len(scene_of(page)["variants"][0]["texts"]) == len(grids["SGD"])
+    finally:
+        made.close()

@@ -25,12 +25,14 @@ from __future__ import annotations
 import html
 import itertools
 import json
+import math
 import sys
 
 from ..animation import _static
 from ..replay import replay
 
-__all__ = ["REPLAY_NOTE", "REPLAY_CLASS", "explorer_replay", "companion_html", "show"]
+__all__ = ["REPLAY_NOTE", "REPLAY_CLASS", "MAX_REPLAY_POINTS", "replay_grids", "explorer_replay",
+           "companion_html", "show"]
 
 #: What a reader without a kernel reads under the explorer's replay.
 REPLAY_NOTE = ("A replay of the explorer: the η positions were computed in advance (one "
@@ -42,14 +44,31 @@ REPLAY_CLASS = "gdviz-explorer-replay"
 _ids = itertools.count(1)
 
 
+#: The most path points (steps + 1, per η, per optimizer) a companion ships: notebook 05's
+#: 201 × 291 × 2 fits. Beyond it every k-th η of the slider is replayed (the current one kept).
+MAX_REPLAY_POINTS = 120_000
+
+
+def replay_grids(explorer) -> tuple[dict[str, list[float]], int]:
+    """Each optimizer's η values to replay: its slider's grid, or every k-th value of it (the
+    current one among them) when the whole grid would pass :data:`MAX_REPLAY_POINTS`; and k."""
+    grids = {name: list(sliders["lr"].grid) for name, sliders in explorer.hyperparameter_sliders.items()}
+    points = (explorer.controls.steps + 1) * sum(map(len, grids.values()))
+    every = max(1, math.ceil(points / MAX_REPLAY_POINTS))
+    if every > 1:
+        for name, grid in grids.items():
+            current = grid.index(explorer.hyperparameters(name)["lr"])
+            grids[name] = grid[current % every::every]
+    return grids, every
+
+
 def explorer_replay(explorer):
     """The explorer's runs at its current settings, with each optimizer's η over its slider's
-    grid: a :class:`gdviz.replay.Replay`."""
+    grid (:func:`replay_grids`): a :class:`gdviz.replay.Replay`."""
     c = explorer.controls
+    grids, _ = replay_grids(explorer)
     return replay(explorer.optimizers, c.surface, steps=c.steps, start=c.start, noise=c.noise,
-                  seed=explorer.seed, schedule=c.schedule, projector=explorer.projector,
-                  lrs={name: sliders["lr"].grid
-                       for name, sliders in explorer.hyperparameter_sliders.items()},
+                  seed=explorer.seed, schedule=c.schedule, projector=explorer.projector, lrs=grids,
                   hyperparameters={name: explorer.hyperparameters(name) for name in explorer.optimizers})
 
 
@@ -57,9 +76,12 @@ def companion_html(explorer) -> str:
     """The companion output: the replay and :data:`REPLAY_NOTE`, hidden until its script
     finds no live widget beside it."""
     player = explorer_replay(explorer)
+    _, every = replay_grids(explorer)
+    thinned = (f" The runs are long: one η in every {every} of the slider's is replayed, to keep "
+               f"the page small." if every > 1 else "")
     element_id = f"{player.id}-offline-{next(_ids)}"
     return (f'<div class="{REPLAY_CLASS}" id="{element_id}" style="display:none">'
-            f'{player.to_html()}<p><i>{html.escape(REPLAY_NOTE)}</i></p>'
+            f'{player.to_html()}<p><i>{html.escape(REPLAY_NOTE + thinned, quote=False)}</i></p>'
             f'<script>{_static("offline.js")}({json.dumps(element_id)});</script></div>')
 
 
