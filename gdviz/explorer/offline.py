@@ -13,9 +13,9 @@ Displaying an :class:`~gdviz.explorer.Explorer` sends two outputs:
 
    * a static page (nbconvert HTML with or without the widgets' state, nbviewer, a course
      page): shown at once; it stands in for the still picture of output 1 when that is there;
-   * a live front end (JupyterLab, Notebook 7, the classic Notebook, VS Code): stays hidden
-     while the widget is there; shown if none rendered within a few seconds (a notebook
-     reopened without a kernel, widgets not installed);
+   * a live front end (JupyterLab, Notebook 7, the classic Notebook): stays hidden while the
+     widget is there; shown if none rendered within a few seconds (a notebook reopened with a
+     new kernel, so the widget's model is gone; widgets not installed); in VS Code, hidden;
    * no JavaScript (an untrusted notebook, GitHub's preview): stays hidden, output 1 shows.
 
    In Colab (widgets always live, each output in its own frame) it is not sent at all.

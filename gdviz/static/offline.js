@@ -24,6 +24,7 @@
     }
     root.gdvizCompanion = {live: live};
     if (!live) { show(true); return; }
+    if (!output) return;      // a front end whose outputs we cannot look beside (VS Code): hidden
     var waited = 0;
     (function watch() {       // a widget may render late, or go (the kernel restarted)
       if (!document.body.contains(root)) return;
