@@ -12,7 +12,9 @@ Displaying an :class:`~gdviz.explorer.Explorer` sends two outputs:
    script (``gdviz/static/offline.js``) shows it unless a live widget rendered next to it:
 
    * a static page (nbconvert HTML with or without the widgets' state, nbviewer, a course
-     page): shown at once; it stands in for the still picture of output 1 when that is there;
+     page): shown at once, in place of output 1 as the page shows it (the still picture, or the
+     widget view embedded from the saved state: blank offline, and online sliders that move a
+     frozen picture);
    * a live front end (JupyterLab, Notebook 7, the classic Notebook): stays hidden while the
      widget is there; shown if none rendered within a few seconds (a notebook reopened with a
      new kernel, so the widget's model is gone; widgets not installed); in VS Code, hidden;

@@ -1,6 +1,7 @@
 // The explorer's companion output (gdviz/explorer/offline.py): a replay of the explorer,
 // hidden at first. On a static page (nbconvert, nbviewer, a course page) it is shown at once,
-// in place of the still picture of the output before it. In a live front end it stays hidden
+// in place of the output before it: the still picture, or the widget view embedded from the
+// saved widget state (which has no kernel). In a live front end it stays hidden
 // while the live widget is beside it, and is shown if none rendered within a few seconds.
 // This file is one function expression: the page's script element holds it followed by
 // ("…-offline-N"), the companion's id.
@@ -21,6 +22,10 @@
       root.setAttribute("data-shown", yes ? "1" : "0");
       var still = before && before.querySelector(".gdviz-explorer-offline");
       if (still) still.style.display = yes ? "none" : "";
+      // a widget view embedded from saved state (nbconvert, nbviewer) has no kernel: blank
+      // offline, sliders that move a frozen picture online; the replay stands in for it
+      if (!live && before && before.querySelector('script[type="application/vnd.jupyter.widget-view+json"]'))
+        before.style.display = yes ? "none" : "";
     }
     root.gdvizCompanion = {live: live};
     if (!live) { show(true); return; }

@@ -149,10 +149,15 @@ def test_the_replay_responds_to_a_mouse_drag_on_eta_and_plays(browser, notebook_
                                timeout=10_000)
         assert replay.is_visible() and replay.get_attribute("data-shown") == "1"
         assert REPLAY_NOTE in " ".join(replay.inner_text().split())
-        # the still picture it stands in for is hidden (there is none when the state was saved)
+        # what it stands in for is hidden: the still picture, or (the state saved) the widget
+        # view, which has no kernel behind it
         stills = page.locator(".gdviz-explorer-offline")
         assert stills.count() == (0 if with_state else 1)
         assert not (stills.count() and stills.first.is_visible())
+        views = page.locator(".jp-OutputArea-child:has(script[type='application/vnd.jupyter.widget-view+json'])")
+        assert views.count() == (1 if with_state else 0)
+        if with_state:          # (offline it is blank anyway: ask for the style, not the size)
+            assert views.first.evaluate("e => getComputedStyle(e).display") == "none"
         assert readout(page) == ("0.95", gdviz.run("SGD", steps=40, lr=0.95).message)
 
         # the η the explorer offers: its slider's grid, two significant digits over the range
