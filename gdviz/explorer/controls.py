@@ -71,6 +71,10 @@ class GridSlider(widgets.SelectionSlider):
         """The number as the slider shows it (``label`` can be empty for the first option)."""
         return self._options_labels[self.index]
 
+    def text_of(self, value: float) -> str:
+        """How the slider shows ``value``, one of its grid's numbers."""
+        return self._options_labels[self._options_values.index(value)]
+
     @property
     def min(self) -> float:
         return self._options_values[0]
@@ -234,7 +238,10 @@ class Controls:
     @property
     def surface(self) -> Surface:
         """The surface the menu shows."""
-        name = self.surface_dropdown.value
+        return self.surface_named(self.surface_dropdown.value)
+
+    def surface_named(self, name: str) -> Surface:
+        """The surface behind one of the menu's keys (one object per key)."""
         if name not in self._surfaces:
             self._surfaces[name] = get_surface(name)
         return self._surfaces[name]
@@ -258,9 +265,11 @@ class Controls:
     @property
     def schedule(self) -> schedules.Schedule | None:
         """The menu's schedule for the current number of steps; None for a constant η."""
-        key = self.schedule_dropdown.value
-        chosen = (self._given_schedule if key == _GIVEN
-                  else SCHEDULE_CHOICES[key][1](self.steps))
+        return self.schedule_for(self.schedule_dropdown.value, self.steps)
+
+    def schedule_for(self, key: str, steps: int) -> schedules.Schedule | None:
+        """The schedule of one of the menu's keys for a run of ``steps``; None for a constant η."""
+        chosen = self._given_schedule if key == _GIVEN else SCHEDULE_CHOICES[key][1](steps)
         return None if chosen.is_constant else chosen
 
     def hyperparameters(self, optimizer: str) -> dict[str, float]:

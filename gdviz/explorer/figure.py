@@ -6,11 +6,16 @@ legend, the stability map) is drawn once into a cached background; a change redr
 moving artists (paths, loss lines, markers, divergence notes) over it, which takes a few
 milliseconds. The background is redrawn only when its key (surface, steps, loss-axis range,
 the map's inputs) changes.
+
+A picture is sent in 256 colours, with one palette per background for the figure's life: the
+same runs on the same background always encode to the same bytes, so the explorer can keep
+sent pictures and send one again instead of drawing it (see :mod:`.wiring`).
 """
 from __future__ import annotations
 
 import io
 import math
+from collections import OrderedDict
 
 import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -37,6 +42,8 @@ GID_OUTLINE = artist_ids.OUTLINE
 
 _FIGSIZE = {False: (9.6, 4.0), True: (13.0, 5.4)}
 _FIGSIZE_WITH_MAP = {False: (12.0, 4.2), True: (16.0, 5.6)}
+#: Palettes kept (one per background drawn, about 1 kB each); the oldest is let go beyond it.
+MAX_PALETTES = 64
 
 
 class ExplorerFigure:
@@ -55,6 +62,7 @@ class ExplorerFigure:
         self._moving: list = []
         self._on_top: list = []
         self._palette = None        # the encoded pictures' 256 colours (see encode)
+        self._palettes: OrderedDict = OrderedDict()     # background key -> its palette
         with plotting.style(self.style_name):
             sizes = _FIGSIZE_WITH_MAP if with_map else _FIGSIZE
             self.figure = Figure(figsize=sizes[projector], dpi=100, layout="constrained")
@@ -129,15 +137,20 @@ class ExplorerFigure:
         (flat colours and anti-aliased edges need few colours), so faster over the network.
 
         The palette is chosen once per background (from the first picture drawn on it, which
-        holds the background's colours and every optimizer's) and reused: mapping a picture
-        to a known palette takes a tenth of the time of choosing a new one.
+        holds the background's colours and every optimizer's) and kept with the background's
+        key: mapping a picture to a known palette takes a tenth of the time of choosing a new
+        one, and a picture drawn again on a background drawn again encodes to the same bytes
+        (every picture is mapped to the palette, the first one too).
         """
         image = self.image()
         if self._palette is None:
-            self._palette = image.quantize(256, method=Image.Quantize.FASTOCTREE)
-            quantized = self._palette
-        else:
-            quantized = image.quantize(palette=self._palette, dither=Image.Dither.NONE)
+            chosen = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+            self._palette = Image.new("P", (1, 1))      # the colours alone, not the picture
+            self._palette.putpalette(chosen.getpalette())
+            self._palettes[self._background_key] = self._palette
+            while len(self._palettes) > MAX_PALETTES:
+                self._palettes.popitem(last=False)
+        quantized = image.quantize(palette=self._palette, dither=Image.Dither.NONE)
         buffer = io.BytesIO()
         quantized.save(buffer, format="png", compress_level=1)
         return buffer.getvalue()
@@ -175,6 +188,12 @@ class ExplorerFigure:
             aspect = (surface.xlim[1] - surface.xlim[0]) / (surface.ylim[1] - surface.ylim[0])
             ratios = [0.8 * min(max(aspect, 1.0), 2.0), 1.0] + ([1.1] if self.map_axes else [])
             ax.get_gridspec().set_width_ratios(ratios)
+            # constrained layout starts from where the axes are: from their grid cells, so one
+            # key always gives one background (not one shaped by the backgrounds before it)
+            for axes in (ax, lax, self.map_axes):
+                if axes is not None:
+                    axes.set_position(axes.get_subplotspec().get_position(self.figure))
+                    axes.set_in_layout(True)    # set_position takes it out of the layout
             plotting.plot_contour(surface, ax)
             ax.set_title(surface.title)
             lax.set_yscale("log", nonpositive="mask")
@@ -195,8 +214,22 @@ class ExplorerFigure:
                         for a in (*ax.get_children(), *lax.get_children(), *self._map_children())
                         if a.get_zorder() > 3 and a.get_visible() and a not in self._moving]
         self._background_key = key
-        self._palette = None        # the next picture chooses the palette for this background
+        # this background's palette, or (first time) the next picture chooses it
+        self._palette = self._palettes.get(key)
+        if self._palette is not None:
+            self._palettes.move_to_end(key)
         self.n_background_draws += 1
+
+    @property
+    def palette(self):
+        """The palette the next picture is encoded with, by background: ``(key, palette)``.
+
+        A picture encoded earlier was encoded as a fresh drawing would be now while
+        :meth:`palette_of` its key still gives the same palette object."""
+        return self._background_key, self._palette
+
+    def palette_of(self, key):
+        return self._palettes.get(key)
 
     # --- the stability map ----------------------------------------------------------------
     def _map_children(self) -> list:
@@ -222,6 +255,7 @@ class ExplorerFigure:
     def close(self) -> None:
         """Let go of the figure and everything drawn (a closed explorer keeps no pixels)."""
         self.figure = self.canvas = self._background = self._palette = None
+        self._palettes = OrderedDict()
         self._moving, self._on_top = [], []
         self.path_lines, self.loss_lines = {}, {}
         self.sweep_result = self._colorbar = None

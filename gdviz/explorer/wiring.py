@@ -6,6 +6,13 @@ A change that comes from the browser (a slider dragged) is drawn once the kernel
 every change already waiting: the draw is put on the kernel's event loop, so a fast drag
 ends on the picture of its final value instead of working through every value it passed.
 Changes made from Python draw at once, so code that moves a slider reads the new runs.
+
+Every picture sent is kept, with its readout, under its :class:`Settings` (the value of every
+control), so a setting seen before is sent again without running or drawing anything. Once a
+student has moved a control (never before: a notebook run pays nothing), the kernel draws
+ahead while it is idle, a piece of a picture per turn of its event loop: the values next to
+the one just moved, then every value of the η sliders, nearest first (see
+:meth:`Explorer._prefetch_plan`), so that where a drag ends the picture is already there.
 """
 from __future__ import annotations
 
@@ -18,8 +25,10 @@ import contextlib
 import dataclasses
 import html
 import numbers
+import threading
 import weakref
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -32,8 +41,8 @@ from ..trajectory import Trajectory, run, sweep
 from .controls import SCHEDULE_CHOICES, Controls
 from .figure import ExplorerFigure
 
-__all__ = ["explore", "stability_explorer", "Explorer", "MAX_STEPS", "MAP_RESOLUTION",
-           "OFFLINE_NOTE", "OFFLINE_CLASS"]
+__all__ = ["explore", "stability_explorer", "Explorer", "Settings", "MAX_STEPS",
+           "MAP_RESOLUTION", "OFFLINE_NOTE", "OFFLINE_CLASS", "CACHE_BYTES"]
 
 #: The most steps the explorer's slider offers (runs stay well under a frame's time).
 MAX_STEPS = 1000
@@ -46,6 +55,18 @@ OFFLINE_CLASS = "gdviz-explorer-offline"
 #: benchmarks/bench_explorer_latency.py sets this to a file: each change from the browser then
 #: appends when the kernel took it and when its picture was sent (wall clock), and the CPU time.
 TIMINGS_ENV = "GDVIZ_EXPLORER_TIMINGS"
+#: The most bytes of pictures (PNG and readout) one explorer keeps: every value of two η
+#: sliders of notebook 05 (2 × 316 pictures of about 40 kB). Drawing ahead stops when it is
+#: full; a picture drawn for the student then lets the least recently used ones go.
+CACHE_BYTES = 32_000_000
+#: Around the value just moved, how many values each way are drawn ahead before the η sliders.
+NEAR_VALUES = 10
+#: Seconds between two pieces of drawing ahead: the kernel's loop takes a few turns to read a
+#: message from the browser, and each turn would otherwise draw one more piece first.
+PREFETCH_PAUSE = 0.003
+#: Seconds from a picture sent to the first piece drawn ahead: the picture's message goes out
+#: from the kernel's IOPub thread, which a drawing holding the GIL (and a core) would delay.
+PREFETCH_DELAY = 0.1
 
 
 def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "elongated_bowl", *,
@@ -150,6 +171,82 @@ def _optimizer_names(optimizer) -> list[str]:
     return names
 
 
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything one picture and its readout depend on: the value of every control (the
+    surface and schedule by their menu keys). The key of the explorer's picture cache; the
+    runs and the drawing read the controls only through it."""
+    surface: str
+    start: tuple[float, float]
+    steps: int
+    noise: float
+    schedule: str
+    hyperparameters: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
+    shown_step: int
+
+    def values(self, optimizer: str) -> dict[str, float]:
+        return dict(dict(self.hyperparameters)[optimizer])
+
+    def runs(self) -> "Settings":
+        """What the runs depend on (all but the step shown)."""
+        return dataclasses.replace(self, shown_step=-1)
+
+    def with_value(self, optimizer: str, name: str, value: float) -> "Settings":
+        """These settings with one hyperparameter slider at ``value``."""
+        return dataclasses.replace(self, hyperparameters=tuple(
+            (opt, tuple((n, value if (opt, n) == (optimizer, name) else v) for n, v in hps))
+            for opt, hps in self.hyperparameters))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Picture:
+    png: bytes
+    readout: str
+    palette: tuple          # (background key, palette) it was encoded with (figure.palette)
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.png) + len(self.readout)
+
+
+class _PictureCache:
+    """Pictures by settings, least recently used first, at most ``max_bytes`` of them."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._pictures: OrderedDict[Settings, _Picture] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._pictures)
+
+    def get(self, settings: Settings) -> _Picture | None:
+        picture = self._pictures.get(settings)
+        if picture is not None:
+            self._pictures.move_to_end(settings)
+        return picture
+
+    def has_room(self) -> bool:
+        """Room for one more picture of the average size, without letting one go."""
+        return self.nbytes + self.nbytes / max(len(self._pictures), 1) <= self.max_bytes
+
+    def put(self, settings: Settings, picture: _Picture) -> None:
+        self.discard(settings)
+        self._pictures[settings] = picture
+        self.nbytes += picture.nbytes
+        while self.nbytes > self.max_bytes and len(self._pictures) > 1:
+            self.nbytes -= self._pictures.popitem(last=False)[1].nbytes
+
+    def discard(self, settings: Settings) -> None:
+        old = self._pictures.pop(settings, None)
+        if old is not None:
+            self.nbytes -= old.nbytes
+
+    def clear(self) -> None:
+        self._pictures.clear()
+        self.nbytes = 0
+
+
 class Explorer:
     """One explorer: its controls, its figure and the runs it shows.
 
@@ -168,7 +265,14 @@ class Explorer:
         self.stability_map = tuple(stability_map)
         self.seed = seed
         self.projector = projector
-        self.trajectories: list[Trajectory] = []
+        self.cache = _PictureCache(CACHE_BYTES)
+        self.prefetch_error: BaseException | None = None    # what stopped drawing ahead
+        self._shown: Settings | None = None     # what the picture and readout show
+        self._drawn: Settings | None = None     # what the figure's canvas holds
+        self._runs: tuple[Settings | None, list[Trajectory]] = (None, [])   # the last runs
+        self._plan: Iterator[None] | None = None    # drawing ahead, a piece per next()
+        self._prefetching = None                # (event loop, handle, chain) of the next
+        self._lock = threading.RLock()          # one picture drawn at a time (see prefetch)
         self.controls = Controls(self.optimizers, surface, steps=steps, start=start, noise=noise,
                                  hyperparameters=hyperparameters, schedule=schedule)
         self.view = ExplorerFigure(self.optimizers, projector=projector,
@@ -178,7 +282,8 @@ class Explorer:
         self.readout.add_class("gdviz-readout")
         self.widget = self.controls.layout(self.image, self.readout, projector)
         self._quiet = False
-        self._pending = None        # "run" or "draw": what a change from the browser asked for
+        self._pending = None        # a change from the browser waits to be shown
+        self._moved = None          # the control it came from
         self._received = None       # when the first change from the browser not yet drawn came
         self._observers = self.controls.observed(self._on_run, self._on_surface,
                                                  self._on_steps, self._on_step)
@@ -199,14 +304,28 @@ class Explorer:
     start = property(lambda self: self.controls.start)
     shown_step = property(lambda self: self.controls.shown_step,
                           doc="The step k the path is drawn up to (the step slider's value).")
-    figure = property(lambda self: self.view.figure)
-    path_axes = property(lambda self: self.view.path_axes)
-    loss_axes = property(lambda self: self.view.loss_axes)
-    map_axes = property(lambda self: self.view.map_axes)
-    path_lines = property(lambda self: self.view.path_lines)
-    loss_lines = property(lambda self: self.view.loss_lines)
-    sweep_result = property(lambda self: self.view.sweep_result)
+    # the figure as it shows the current picture (drawn again first if it holds another:
+    # a picture sent from the cache, or drawn ahead, leaves the figure as it was)
+    figure = property(lambda self: self._synced().figure)
+    path_axes = property(lambda self: self._synced().path_axes)
+    loss_axes = property(lambda self: self._synced().loss_axes)
+    map_axes = property(lambda self: self._synced().map_axes)
+    path_lines = property(lambda self: self._synced().path_lines)
+    loss_lines = property(lambda self: self._synced().loss_lines)
+    sweep_result = property(lambda self: self._synced().sweep_result)
     n_background_draws = property(lambda self: self.view.n_background_draws)
+
+    @property
+    def trajectories(self) -> list[Trajectory]:
+        """The runs the picture shows (run again if the picture came from the cache)."""
+        with self._lock:
+            return [] if self._shown is None else self._runs_for(self._shown)
+
+    def _synced(self) -> ExplorerFigure:
+        with self._lock:
+            if not self.closed and self._shown is not None and self._drawn != self._shown:
+                self._compose(self._shown, self._runs_for(self._shown))
+        return self.view
 
     def hyperparameters(self, optimizer: str) -> dict[str, float]:
         """The slider values of one optimizer, e.g. ``{"lr": 0.1, "momentum": 0.9}``."""
@@ -214,22 +333,22 @@ class Explorer:
 
     # --- what a change does ---------------------------------------------------------------
     def _on_run(self, change):
-        self._changed(change, "run")
+        self._changed(change)
 
     def _on_step(self, change):
-        self._changed(change, "draw")
+        self._changed(change)
 
     def _on_steps(self, change):
         with self._quietly():
             self.controls.show_all_steps(change["new"])
-        self._changed(change, "run")
+        self._changed(change)
 
     def _on_surface(self, change):
         with self._quietly():       # move both start sliders, then run once
             self.controls.reset_start()
-        self._changed(change, "run")
+        self._changed(change)
 
-    def _changed(self, change, what: str) -> None:
+    def _changed(self, change) -> None:
         if self._quiet or self.closed:
             return
         from_browser = bool(change["owner"]._property_lock)
@@ -237,17 +356,21 @@ class Explorer:
             self._received = (time.time(), time.process_time())
         loop = _running_loop()
         if loop is None or not from_browser:                        # from Python: now
-            self.update() if what == "run" else self._draw()
+            self.update()
             return
         if self._pending is None:   # from the browser: once the waiting changes are in
             loop.call_soon(self._catch_up)
-        if what == "run" or self._pending is None:
-            self._pending = what
+        self._pending, self._moved = True, change["owner"]
 
     def _catch_up(self) -> None:
-        what, self._pending = self._pending, None
-        if not self.closed:
-            self.update() if what == "run" else self._draw()
+        self._pending = None
+        if self.closed:
+            return
+        self.update()
+        if self._moved is self.step_slider:     # Play: no drawing ahead for each step passed
+            self._plan = None
+        else:
+            self.prefetch(self._moved)
 
     @contextlib.contextmanager
     def _quietly(self):
@@ -259,60 +382,114 @@ class Explorer:
             self._quiet = before
 
     # --- update and draw ------------------------------------------------------------------
-    def update(self) -> None:
-        """Re-run every optimizer with the controls' values and show the result.
-
-        A value the core refuses leaves the last picture and says why in the readout.
-        """
+    def settings(self) -> Settings:
+        """What the controls say now: the key of the picture they ask for."""
         c = self.controls
-        surface, start, steps, noise, schedule = c.surface, c.start, c.steps, c.noise, c.schedule
-        try:
-            self.trajectories = [run(name, surface, start, steps, noise=noise, seed=self.seed,
-                                     schedule=schedule, **c.hyperparameters(name))
-                                 for name in self.optimizers]
-        except (ValueError, TypeError) as exc:
-            self.readout.value = f"<b>Cannot run this:</b> {html.escape(str(exc))}"
-            return
-        self._draw()
+        return Settings(
+            surface=c.surface_dropdown.value, start=c.start, steps=c.steps, noise=c.noise,
+            schedule=c.schedule_dropdown.value, shown_step=c.shown_step,
+            hyperparameters=tuple((name, tuple(c.hyperparameters(name).items()))
+                                  for name in self.optimizers))
 
-    def _draw(self) -> None:
-        self._compose()
-        self.image.value = self.view.encode()
-        self.readout.value = self._readout_html()
+    def update(self) -> None:
+        """Show the picture of the controls' values: the kept one if these settings were
+        drawn before, else re-run every optimizer (unless only the step shown changed) and
+        draw. A value the core refuses leaves the last picture and says why in the readout.
+        """
+        with self._lock:
+            self._update()
+
+    def _update(self) -> None:
+        settings = self.settings()
+        picture = self._kept(settings)
+        cached = picture is not None
+        if not cached:
+            try:
+                runs = self._runs_for(settings)
+            except (ValueError, TypeError) as exc:
+                self.readout.value = f"<b>Cannot run this:</b> {html.escape(str(exc))}"
+                return
+            picture = self._render(settings, runs)
+        self.image.value = picture.png
+        self.readout.value = picture.readout
+        self._shown = settings
         received, self._received = self._received, None
         if received is not None and os.environ.get(TIMINGS_ENV):
             with open(os.environ[TIMINGS_ENV], "a") as log:
                 log.write(json.dumps({"received": received[0], "sent": time.time(),
-                                      "cpu_ms": (time.process_time() - received[1]) * 1000}) + "\n")
+                                      "cpu_ms": (time.process_time() - received[1]) * 1000,
+                                      "cached": cached}) + "\n")
 
-    def _compose(self) -> None:
-        """Draw the runs up to the step shown into the figure's canvas."""
-        if not self.trajectories:
+    def _kept(self, settings: Settings) -> _Picture | None:
+        """The kept picture of these settings, if a fresh drawing would give the same bytes
+        (its background's palette is still the one it was encoded with)."""
+        picture = self.cache.get(settings)
+        if picture is None:
+            return None
+        key, palette = picture.palette
+        if self.view.palette_of(key) is not palette:
+            self.cache.discard(settings)
+            return None
+        return picture
+
+    def _runs_for(self, settings: Settings) -> list[Trajectory]:
+        """Every optimizer run with these settings (the last runs again if they match)."""
+        if self._runs[0] != settings.runs():
+            self._runs = (settings.runs(), self._run(settings))
+        return self._runs[1]
+
+    def _run(self, settings: Settings) -> list[Trajectory]:
+        return [self._run_one(settings, name) for name in self.optimizers]
+
+    def _run_one(self, settings: Settings, optimizer: str) -> Trajectory:
+        return run(optimizer, self.controls.surface_named(settings.surface), settings.start,
+                   settings.steps, noise=settings.noise, seed=self.seed,
+                   schedule=self.controls.schedule_for(settings.schedule, settings.steps),
+                   **settings.values(optimizer))
+
+    def _render(self, settings: Settings, runs: list[Trajectory]) -> _Picture:
+        """Draw, encode and keep the picture of these settings."""
+        self._compose(settings, runs)
+        png = self.view.encode()
+        picture = _Picture(png, self._readout_html(settings, runs), self.view.palette)
+        self.cache.put(settings, picture)
+        return picture
+
+    def _compose(self, settings: Settings | None = None, runs=None) -> None:
+        """Draw the runs up to the step shown into the figure's canvas (by default those of
+        the picture shown)."""
+        if settings is None:
+            settings, runs = self._shown, self.trajectories
+        if not runs:
             return
-        k = self.shown_step
         setting = None
         if self.stability_map:
-            values = self.hyperparameters(self.optimizers[0])
+            values = settings.values(self.optimizers[0])
             setting = [values[n] for n in self.stability_map]
-        self.view.draw([_up_to(traj, k) for traj in self.trajectories], surface=self.surface,
-                       steps=self.controls.steps, map_key=self._map_key(), sweep=self._sweep,
-                       setting=setting)
+        self._drawn = None          # until drawn (a failed draw leaves the canvas unknown)
+        self.view.draw([_up_to(traj, settings.shown_step) for traj in runs],
+                       surface=self.controls.surface_named(settings.surface),
+                       steps=settings.steps, map_key=self._map_key(settings),
+                       sweep=lambda: self._sweep(settings), setting=setting)
+        self._drawn = settings
 
     def render_png(self) -> bytes:
         """The current picture as a full-colour PNG (e.g. to save or to attach to a report)."""
-        self._compose()
-        return self.view.png()
+        with self._lock:
+            self._compose()
+            return self.view.png()
 
-    def _readout_html(self) -> str:
+    def _readout_html(self, settings: Settings, runs: list[Trajectory]) -> str:
         """One line per optimizer: its slider settings (the sliders' own labels, so the
         numbers read the same), then the result; then the schedule and any notes."""
         lines = []
-        k = self.shown_step
-        for name, traj in zip(self.optimizers, self.trajectories):
+        k = settings.shown_step
+        for name, traj in zip(self.optimizers, runs):
             sliders = self.hyperparameter_sliders[name]
-            settings = " · ".join(
+            values = settings.values(name)
+            settings_text = " · ".join(
                 f'<span class="gdviz-setting" data-name="{hp.name}">{hp.symbol} = '
-                f"{html.escape(sliders[hp.name].text)}</span>"
+                f"{html.escape(sliders[hp.name].text_of(values[hp.name]))}</span>"
                 for hp in optimizer_class(name).hyperparameters)
             text = html.escape(traj.message)
             if traj.diverged:
@@ -320,25 +497,26 @@ class Explorer:
             if k < traj.n_steps:
                 gap = traj.losses[k] - traj.surface.min_value
                 text += f" · at step {k}: f − f_min = {gap:.3g}"
-            lines.append(f'<span style="color:{optimizer_color(name)}">■</span> {settings} — {text}')
-        schedule = self.controls.schedule
+            lines.append(f'<span style="color:{optimizer_color(name)}">■</span> {settings_text}'
+                         f" — {text}")
+        schedule = self.controls.schedule_for(settings.schedule, settings.steps)
         if schedule is not None:
             lines.append(f"schedule: {html.escape(schedule.label)} (η_t = η · factor(t))")
         lines += [f"<i>{html.escape(note)}</i>" for note in self.controls.notes]
         return "<br>".join(lines)
 
     # --- the stability map ----------------------------------------------------------------
-    def _map_key(self):
+    def _map_key(self, settings: Settings):
         """Everything the map depends on besides its own axes' sliders."""
         if not self.stability_map:
             return None
-        name = self.optimizers[0]
-        fixed = {k: v for k, v in self.hyperparameters(name).items() if k not in self.stability_map}
-        schedule = self.controls.schedule
-        return (self.start, self.controls.noise, tuple(sorted(fixed.items())),
+        fixed = {k: v for k, v in settings.values(self.optimizers[0]).items()
+                 if k not in self.stability_map}
+        schedule = self.controls.schedule_for(settings.schedule, settings.steps)
+        return (settings.start, settings.noise, tuple(sorted(fixed.items())),
                 None if schedule is None else schedule.label)
 
-    def _sweep(self):
+    def _sweep(self, settings: Settings):
         """Sweep the map's hyperparameters over their sliders' ranges."""
         name = self.optimizers[0]
         grid = {}
@@ -346,11 +524,102 @@ class Explorer:
             if hp.name in self.stability_map:
                 low, high = hp.slider
                 grid[hp.name] = (np.geomspace if hp.log else np.linspace)(low, high, MAP_RESOLUTION)
-        fixed = {k: v for k, v in self.hyperparameters(name).items() if k not in grid}
+        fixed = {k: v for k, v in settings.values(name).items() if k not in grid}
         ordered = {n: grid[n] for n in self.stability_map}
-        return sweep(name, self.surface, self.start, self.controls.steps,
-                     noise=self.controls.noise, seed=self.seed, schedule=self.controls.schedule,
+        return sweep(name, self.controls.surface_named(settings.surface), settings.start,
+                     settings.steps, noise=settings.noise, seed=self.seed,
+                     schedule=self.controls.schedule_for(settings.schedule, settings.steps),
                      **ordered, **fixed)
+
+    # --- drawing ahead --------------------------------------------------------------------
+    def prefetch(self, moved=None) -> None:
+        """Draw ahead, while the kernel is idle, the pictures the next move can ask for
+        (:meth:`_prefetch_plan`), a piece at a time (one optimizer's run, or the drawing and
+        encoding) per turn of the running event loop, starting PREFETCH_DELAY after the call;
+        a later call starts over from the settings then. Without a running loop (a script, a
+        test) nothing runs by itself: drive it with :meth:`prefetch_step`."""
+        if self.closed or self.prefetch_error is not None:
+            return
+        loop = _running_loop()
+        with self._lock:
+            self._plan = self._prefetch_work(moved)
+            if loop is not None:
+                # a chain of turns of this loop; a chain started before ends at its next turn
+                # (it may be on another thread's loop: ipykernel 7 takes widget messages on
+                # a subshell's thread and loop)
+                chain = object()
+                self._prefetching = (loop, loop.call_later(PREFETCH_DELAY, self._prefetch_tick,
+                                                           chain), chain)
+
+    def _prefetch_tick(self, chain) -> None:
+        with self._lock:
+            if self._prefetching is None or self._prefetching[2] is not chain:
+                return
+            if self._pending is not None or not self.prefetch_step():
+                self._prefetching = None    # a change from the browser first (it starts over)
+                return
+            loop = self._prefetching[0]     # a pause: a message that came meanwhile goes first
+            self._prefetching = (loop, loop.call_later(PREFETCH_PAUSE, self._prefetch_tick, chain),
+                                 chain)
+
+    def prefetch_step(self) -> bool:
+        """Do the next piece of drawing ahead; False when all is done (or there is no room).
+        An error stops drawing ahead (kept in :attr:`prefetch_error`), never the explorer: it
+        is not shown, and a picture the student asks for is drawn as before."""
+        with self._lock:
+            if self._plan is None or self.closed:
+                return False
+            try:
+                with np.errstate(all="ignore"):     # a setting never shown warns no one
+                    next(self._plan)
+                return True
+            except StopIteration:
+                pass
+            except Exception as exc:    # noqa: BLE001 - on the event loop, it would only print
+                self.prefetch_error = exc
+            self._plan = None
+            return False
+
+    def _prefetch_work(self, moved=None) -> Iterator[None]:
+        """Draw and keep the pictures of :meth:`_prefetch_plan` not kept yet, yielding after
+        each optimizer's run and after each drawing, so that a message from the browser waits
+        for a piece of a picture at most, never for a whole one."""
+        for settings in self._prefetch_plan(moved):
+            if not self.cache.has_room():
+                return
+            if self._kept(settings) is not None:
+                continue
+            runs = []
+            for name in self.optimizers:
+                try:
+                    runs.append(self._run_one(settings, name))
+                except (ValueError, TypeError):     # refused by the core: so is a move
+                    break
+                yield
+            if len(runs) == len(self.optimizers):
+                self._render(settings, runs)
+                yield
+
+    def _prefetch_plan(self, moved=None) -> Iterator[Settings]:
+        """The settings of the pictures to draw ahead, from the current ones: first the
+        NEAR_VALUES values each way of the slider just ``moved``, then every value of each η
+        slider (the one moved first), then of the other hyperparameter sliders (the one
+        moved first), each nearest to its current value first; a student drags η most. A
+        stability map's sweep depends on the hyperparameters off its axes (each would draw
+        the map anew), so only the map's axes are drawn ahead."""
+        base = self.settings()
+        found = [(name, hp, slider) for name, sliders in self.hyperparameter_sliders.items()
+                 for hp, slider in sliders.items()
+                 if not self.stability_map or hp in self.stability_map]
+        found.sort(key=lambda item: (item[1] != "lr", item[2] is not moved))
+        near = [item for item in found if item[2] is moved]
+        for (name, hp, slider), reach in [*((item, NEAR_VALUES) for item in near),
+                                          *((item, None) for item in found)]:
+            grid = slider.grid
+            i = grid.index(base.values(name)[hp])
+            for j in sorted(range(len(grid)), key=lambda j: (abs(j - i), j)):
+                if reach is None or abs(j - i) <= reach:
+                    yield base.with_value(name, hp, grid[j])
 
     # --- display and clean-up -------------------------------------------------------------
     def _ipython_display_(self):
@@ -390,6 +659,15 @@ class Explorer:
         for control, handler in self._observers:
             control.unobserve(handler, names="value")
         self._observers = []
+        with self._lock:
+            if self._prefetching is not None:
+                loop, handle, _ = self._prefetching
+                with contextlib.suppress(RuntimeError):     # that loop may be closed
+                    handle.cancel() if loop is _running_loop() else loop.call_soon_threadsafe(
+                        handle.cancel)
+            self._prefetching = self._plan = None
+            self.cache.clear()
+            self._runs = (None, [])
         self.controls.close(self.widget)
         self.view.close()
 
