@@ -97,3 +97,20 @@ def test_long_runs_replay_every_kth_eta_with_the_current_one():
         assert len(scene_of(page)["variants"][0]["texts"]) == len(grids["SGD"])
     finally:
         made.close()
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="needs node to parse the JavaScript")
+def test_the_companions_script_is_the_package_file_and_parses(tmp_path):
+    import subprocess
+    from importlib import resources
+    made = explore("SGD", steps=5)
+    try:
+        page = companion_html(made)
+    finally:
+        made.close()
+    script = page.rsplit("<script>", 1)[1].split("</script>")[0]
+    assert script.startswith((resources.files("gdviz") / "static" / "offline.js").read_text())
+    path = tmp_path / "offline.js"
+    path.write_text(script)
+    result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
