@@ -1,13 +1,18 @@
 """Where the time goes after a mouse drag on the explorer's η slider. Prints ONE JSON object.
 
     python benchmarks/bench_explorer_latency.py [--notebooks 01 05] [--port 8872] [--drags 8]
+                                                [--settle 20]
 
 Kernel side ("kernel_cpu_ms", in this process, CPU time so that a loaded machine reads the
 same): one slider change of each notebook's explorer, split into the runs, the blitted
-redraw and the PNG encoding, with the PNG's size. Browser side ("browser", JupyterLab 4 with
-ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py): each notebook is
-run, then its η slider is dragged with the mouse ("drag_ms": mouseup → the new picture
-painted, median "total_ms") and moved with the arrow keys ("key_ms"). Each drag's time is
+redraw and the PNG encoding, with the PNG's size, and a setting seen before ("cached": sent
+from the explorer's picture cache). Browser side ("browser", JupyterLab 4 with ipywidgets 8
+in headless Chromium, driven by tests/browser/jlab_harness.py): each notebook is run, then its
+η slider is dragged with the mouse ("drag": mouseup → the new picture painted, median
+"total_ms"; "cached" says how many of the pictures came from the cache), first at once
+("drag", the first touch starts the drawing ahead), then after --settle seconds of idle kernel
+("drag_after_idle", other targets: the pictures drawn ahead), and moved with the arrow keys
+("key_ms"). Each drag's time is
 split, by wall clock (one machine), into "to_kernel_ms" (mouseup → the kernel has the value:
 the widget's JavaScript, the websocket, the server, ZeroMQ), "in_kernel_ms" (run, redraw,
 encode; "kernel_cpu_ms" of it on the CPU, the rest waiting for it), "to_page_ms" (picture sent
@@ -42,6 +47,7 @@ EXPLORERS = {
     "04": ((["AdaGrad", "RMSprop"], "elongated_bowl"), {"steps": 200, "lr": 0.03}),
     "05": ((["Adam", "AdamW"], "himmelblau"), {"steps": 200, "lr": 0.1}),
     "06": ((["SGD", "Momentum", "Adam"], "saddle"), {"steps": 60, "lr": 0.1}),
+    "07": ((["SGD", "Momentum", "Adam"], "elongated_bowl"), {"steps": 30}),
 }
 
 JS_DECODE = """async (img) => {
@@ -84,6 +90,8 @@ def kernel_side(notebook: str) -> dict:
                                       for n in explorer.optimizers]),
               "redraw": cpu_ms(explorer._compose), "encode": cpu_ms(explorer.view.encode),
               "png_bytes": len(explorer.view.encode())}
+    seen = [slider.grid[start + (i % 2)] for i in range(1000)]      # both kept after two moves
+    result["cached"] = cpu_ms(lambda: setattr(slider, "value", seen.pop()))
     explorer.close()
     return result
 
@@ -96,7 +104,7 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
     session.explorer_image(explorer).scroll_into_view_if_needed()
     explorer.evaluate(h.JS_INSTRUMENT_EXPLORER)
     parts = {k: [] for k in ("total", "to_kernel", "in_kernel", "kernel_cpu", "to_page", "paint")}
-    pictures = []
+    pictures, cached = [], []
     for target in targets:
         before = session.slider_value(slider)
         n = session.page.evaluate("() => window.__gdvizLat.ups.length")
@@ -116,6 +124,7 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
         records = [json.loads(line) for line in timings.read_text().splitlines()[done:]]
         pictures.append(len(loads))
         last = records[-1]
+        cached.append(bool(last.get("cached")))
         up_s, load_s = (origin + up) / 1000, (origin + loads[-1]) / 1000
         parts["total"].append(paint - up)
         parts["to_kernel"].append((records[0]["received"] - up_s) * 1000)
@@ -125,10 +134,10 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
         parts["paint"].append(paint - loads[-1])
     summary = {f"{k}_ms": round(statistics.median(v), 1) for k, v in parts.items() if v}
     return {**summary, "drags": len(parts["total"]), "pictures_per_release": pictures,
-            "total_samples_ms": [round(x, 1) for x in parts["total"]]}
+            "cached": sum(cached), "total_samples_ms": [round(x, 1) for x in parts["total"]]}
 
 
-def browser_side(notebooks, port: int, drags: int) -> dict:
+def browser_side(notebooks, port: int, drags: int, settle: float) -> dict:
     import jlab_harness as h
     from playwright.sync_api import sync_playwright
     out = {}
@@ -153,9 +162,13 @@ def browser_side(notebooks, port: int, drags: int) -> dict:
                 load = [round(x, 2) for x in os.getloadavg()]
                 targets = [0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65][:drags]
                 dragged = drag_breakdown(session, explorer, slider, label, targets, timings)
+                time.sleep(settle)          # the kernel draws ahead meanwhile
+                others = [t - 0.025 for t in targets]
+                idle = drag_breakdown(session, explorer, slider, label, others, timings)
                 keyed = session.move_slider(explorer, slider, label, moves=8)
                 decode = session.explorer_image(explorer).evaluate(JS_DECODE)
-                out[notebook] = {"drag": dragged, "key_ms": keyed.summary()["median_ms"],
+                out[notebook] = {"drag": dragged, "drag_after_idle": idle,
+                                 "key_ms": keyed.summary()["median_ms"],
                                  "decode_ms": round(decode["ms"], 2), "png_bytes": decode["bytes"],
                                  "load_average": load}
                 server.shutdown_kernels_for(nb_path)
@@ -171,12 +184,14 @@ def main(argv=None) -> dict:
     parser.add_argument("--notebooks", nargs="+", default=list(EXPLORERS))
     parser.add_argument("--port", type=int, default=8872)
     parser.add_argument("--drags", type=int, default=8)
+    parser.add_argument("--settle", type=float, default=20.0,
+                        help="seconds of idle kernel between the first drags and the next")
     parser.add_argument("--kernel-only", action="store_true")
     args = parser.parse_args(argv)
     result = {"load_average_start": [round(x, 2) for x in os.getloadavg()],
               "kernel_cpu_ms": {n: kernel_side(n) for n in args.notebooks}}
     if not args.kernel_only:
-        result["browser"] = browser_side(args.notebooks, args.port, args.drags)
+        result["browser"] = browser_side(args.notebooks, args.port, args.drags, args.settle)
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result))
     return result

@@ -391,3 +391,41 @@ def test_one_chain_draws_ahead_when_moves_come_on_two_threads_loops(explorers, m
     assert first.run() == 1 and len(explorer.cache) == kept    # its next turn ends the chain
     current["loop"] = second
     assert ahead(explorer, second, 4) == 4
+
+
+def test_two_threads_never_draw_into_the_figure_at_once(explorers):
+    """A move handled on a subshell's thread while another is drawn on the main thread (the
+    first widget message of a JupyterLab session comes on the main thread, the next ones on a
+    subshell's): without one lock, two drawings interleave in one canvas, a garbled frame
+    (tick labels of two layouts, contours cleared by the other drawing)."""
+    explorer = explorers("SGD", steps=20)
+    inside, most = [0], [0]
+    entered, release = threading.Event(), threading.Event()
+    real_draw = explorer.view.draw
+
+    def draw(*args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        try:
+            if threading.current_thread().name == "first":
+                entered.set()
+                release.wait(5)
+            real_draw(*args, **kwargs)
+        finally:
+            inside[0] -= 1
+    explorer.view.draw = draw
+    eta = explorer.hyperparameter_sliders["SGD"]["lr"]
+    first = threading.Thread(target=setattr, args=(eta, "value", 0.3), name="first")
+    second = threading.Thread(target=setattr, args=(explorer.noise_slider, "value", 0.5),
+                              name="second")
+    first.start()
+    assert entered.wait(5)
+    second.start()
+    second.join(0.3)                    # it waits for the first drawing, or draws beside it
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert most[0] == 1
+    del explorer.view.draw
+    assert explorer.settings().noise == 0.5 and explorer.settings().values("SGD")["lr"] == 0.3
+    assert shown(explorer) == fresh(explorer)
