@@ -250,3 +250,38 @@ def test_in_live_jupyterlab_the_replay_hides_beside_the_widget_and_shows_when_re
     assert replay.is_visible() and replay.locator(".gdviz-player.gdviz-ready").count() == 1
     assert page.locator(".gdviz-explorer").count() == 0         # no live widget without its model
     page.screenshot(path=str(SCREENSHOT / "offline_replay_reopened_jupyterlab.png"))
+
+
+def test_in_jupyterlab_an_untrusted_saved_notebook_shows_no_second_picture(jupyterlab, notebook_session,
+                                                                          tmp_path):
+    """A notebook saved elsewhere with its outputs (not signed here: untrusted, so no script
+    runs and the HTML is sanitized), opened in JupyterLab: JupyterLab shows the bundle's
+    text/html (the still picture and why the sliders do not move) and the companion, whose
+    replay needs its script, stays hidden."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SOURCE)]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    name = "gdviz-offline/untrusted.ipynb"
+    target = jupyterlab.root_dir / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(nbformat.writes(nb), encoding="utf-8")
+    session = notebook_session(name)
+    page = session.page
+    page.wait_for_selector(".jp-OutputArea-output", timeout=30_000)
+    page.wait_for_timeout(4000)
+    shown = page.evaluate("""() => {
+        const replay = document.querySelector('.gdviz-explorer-replay');
+        const still = document.querySelector('.gdviz-explorer-offline');
+        const visible = (e) => !!e && e.getBoundingClientRect().height > 0 &&
+                               getComputedStyle(e).display !== 'none';
+        return {replay: visible(replay), still: visible(still),
+                scripts: document.querySelectorAll('.jp-OutputArea-output script').length};
+    }""")
+    SCREENSHOT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT / "offline_replay_untrusted_jupyterlab.png"))
+    print(json.dumps(shown))
+    assert shown["scripts"] == 0 and shown["still"]
+    assert not shown["replay"], "the replay (which needs its script) showed without it"
