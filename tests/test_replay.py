@@ -203,3 +203,24 @@ def test_a_note_drawn_alone_has_the_pixels_it_has_in_the_figure():
             notes[0].remove()
             checked += 1
     assert checked > 10
+
+
+def test_variants_ship_about_one_character_a_number(sgd_replay):
+    """Sizes: every step of every variant's path and loss is shipped (trailing repeats of a
+    converged path aside), in under two characters a number (JSON's "123.4," is six)."""
+    (variant,) = sgd_replay._scene["variants"]
+    chars = numbers = 0
+    for option in variant["options"]:
+        path, loss = option["xy"]
+        chars += len(path) + len(loss)
+        numbers += len(decode_path(path, 2)) + len(decode_path(loss, 1))
+    runs = sgd_replay.variants["SGD"]
+    assert sum(len(decode_path(o["xy"][1], 1)) for o in variant["options"]) == sum(
+        len(r.losses) for r in runs)
+    assert chars / numbers < 2
+    # the rest of the page besides the pictures and the paths: script, style, controls, and per
+    # η its text, readout, divergence and note's place (~200 bytes an η)
+    scene = sgd_replay._scene
+    pictures = len(sgd_replay._png) * 4 / 3 + sum(map(len, scene["images"]))
+    rest = len(sgd_replay.to_html().encode()) - pictures - chars
+    assert rest < 30_000 + 200 * len(variant["options"])
