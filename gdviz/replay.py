@@ -31,8 +31,8 @@ import math
 import numpy as np
 
 from . import plotting
-from .animation import (Player, _check_figsize, _check_flag, _check_fps,
-                        _drawn_part, _frame_steps, _is_wide, _line_shape, _number, _player_html,
+from .animation import (Player, _check_figsize, _check_flag, _check_fps, _check_gif_path,
+                        _drawn_part, _write_gif, _frame_steps, _is_wide, _line_shape, _number, _player_html,
                         _render)
 from .hyperparams import grid_text, log_grid
 from .optimizers import optimizer_class
@@ -40,7 +40,7 @@ from .plotting import artist_ids as ids
 from .schedules import Schedule
 from .trajectory import Trajectory, _check_schedule, _scheduled, _set_lr, _settings
 
-__all__ = ["replay", "Replay", "stacked_runs"]
+__all__ = ["replay", "Replay", "stacked_runs", "encode_path", "decode_path"]
 
 _DIGITS = 1            # pixel coordinates are shipped to 0.1 px
 
@@ -136,19 +136,32 @@ class Replay(Player):
             self._html = _player_html(self, extra=_variant_rows(self))
         return self._html
 
-    def frame_image(self, i: int, chosen: dict[str, int] | None = None):
-        """Frame ``i`` with the variants ``chosen`` (optimizer → index; default: the ones the
-        sliders start at), drawn by Pillow as the player draws it."""
+    def _compositor(self, chosen):
         from .animation import _Compositor
+        picked = {**self.chosen, **(chosen or {})}
+        unknown = sorted(set(picked) - set(self.optimizers))
+        if unknown:
+            raise ValueError(f"chosen: this replay has no optimizer(s) {unknown}; "
+                             f"it has {', '.join(self.optimizers)}")
+        picks = [_number(f"chosen[{name!r}] (an η index, 0 … {len(self.variants[name]) - 1})",
+                         picked[name], 0, len(self.variants[name]) - 1, integer=True)
+                 for name in self.optimizers]
+        return _Compositor(_chosen_scene(self._scene, picks), self._png)
+
+    def frame_image(self, i: int, chosen: dict[str, int] | None = None):
+        """Frame ``i`` with the variants ``chosen`` (optimizer → η index; by default the ones
+        the sliders start at), drawn by Pillow as the player draws it."""
         i = _number(f"i (a frame index, this replay has {self.n_frames})", i, 0, self.n_frames - 1,
                     integer=True)
-        picked = {**self.chosen, **(chosen or {})}
-        scene = _chosen_scene(self._scene, [picked[name] for name in self.optimizers])
-        return _Compositor(scene, self._png).frame(i)
+        return self._compositor(chosen).frame(i)
 
-    def save_gif(self, path, fps=None):
-        raise NotImplementedError("a replay is for the browser; save_gif the runs you want with "
-                                  "gdviz.animation.save_gif")
+    def save_gif(self, path, fps: float | None = None, chosen: dict[str, int] | None = None):
+        """The animation at the variants ``chosen`` (default: where the sliders start) as a GIF."""
+        fps = self.fps if fps is None else _check_fps(fps)
+        compositor = self._compositor(chosen)
+        path = _check_gif_path(path)
+        _write_gif(compositor, self.n_frames, fps, path)
+        return path
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{len(v)} η" for v in self.lrs.values())

@@ -224,3 +224,19 @@ def test_variants_ship_about_one_character_a_number(sgd_replay):
     pictures = len(sgd_replay._png) * 4 / 3 + sum(map(len, scene["images"]))
     rest = len(sgd_replay.to_html().encode()) - pictures - chars
     assert rest < 30_000 + 200 * len(variant["options"])
+
+
+def test_a_gif_of_a_chosen_variant_has_its_frames(sgd_replay, tmp_path):
+    from PIL import Image
+    last = len(sgd_replay.lrs["SGD"]) - 1
+    path = sgd_replay.save_gif(tmp_path / "wild.gif", chosen={"SGD": last})
+    gif = Image.open(path)
+    assert gif.n_frames == sgd_replay.n_frames
+    gif.seek(sgd_replay.n_frames - 1)
+    want = np.asarray(sgd_replay.frame_image(sgd_replay.n_frames - 1, {"SGD": last}), dtype=int)
+    got = np.asarray(gif.convert("RGB"), dtype=int)
+    assert np.abs(got - want).mean() < 3            # the GIF's 255-colour palette
+    with pytest.raises(ValueError, match="Adam"):
+        sgd_replay.frame_image(0, {"Adam": 3})
+    with pytest.raises(ValueError, match="η index"):
+        sgd_replay.frame_image(0, {"SGD": last + 1})
