@@ -8,7 +8,8 @@ Displaying an :class:`~gdviz.explorer.Explorer` sends two outputs:
    view instead, which needs the widget scripts from a CDN);
 2. a **companion** ``text/html`` output: a :func:`gdviz.replay.replay` of the explorer at its
    current settings (each optimizer's η over the explorer's own η grid, computed in advance by
-   one vectorized run, replayed by the animation player's JavaScript), hidden at first. Its
+   one vectorized run, replayed by the animation player's JavaScript), hidden at first and
+   kept in a ``<template>`` (inert: nothing of it is set up or on the page until shown). Its
    script (``gdviz/static/offline.js``) shows it unless a live widget rendered next to it:
 
    * a static page (nbconvert HTML with or without the widgets' state, nbviewer, a course
@@ -82,8 +83,10 @@ def companion_html(explorer) -> str:
     thinned = (f" The runs are long: one η in every {every} of the slider's is replayed, to keep "
                f"the page small." if every > 1 else "")
     element_id = f"{player.id}-offline-{next(_ids)}"
+    # in a <template>: inert (no player set up, nothing counted as on the page) until shown
     return (f'<div class="{REPLAY_CLASS}" id="{element_id}" style="display:none">'
-            f'{player.to_html()}<p><i>{html.escape(REPLAY_NOTE + thinned, quote=False)}</i></p>'
+            f'<template class="gdviz-replay-template">{player.to_html()}'
+            f'<p><i>{html.escape(REPLAY_NOTE + thinned, quote=False)}</i></p></template>'
             f'<script>{_static("offline.js")}({json.dumps(element_id)});</script></div>')
 
 

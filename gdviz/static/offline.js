@@ -1,5 +1,5 @@
 // The explorer's companion output (gdviz/explorer/offline.py): a replay of the explorer,
-// hidden at first. On a static page (nbconvert, nbviewer, a course page) it is shown at once,
+// hidden at first, in an inert <template> that is instantiated when it is shown. On a static page (nbconvert, nbviewer, a course page) it is shown at once,
 // in place of the output before it: the still picture, or the widget view embedded from the
 // saved widget state (which has no kernel). In a live front end it stays hidden
 // while the live widget is beside it, and is shown if none rendered within a few seconds.
@@ -17,7 +17,20 @@
       return !!(before && before.querySelector(".gdviz-explorer") &&
                 !before.querySelector('script[type="application/vnd.jupyter.widget-view+json"]'));
     }
+    function instantiate() {  // the replay out of its inert <template>, its scripts made anew
+      var template = root.querySelector("template.gdviz-replay-template");
+      if (!template) return;
+      var content = document.importNode(template.content, true);
+      var scripts = content.querySelectorAll("script:not([type])");
+      for (var i = 0; i < scripts.length; i++) {
+        var fresh = document.createElement("script");
+        fresh.text = scripts[i].text;
+        scripts[i].parentNode.replaceChild(fresh, scripts[i]);
+      }
+      template.parentNode.replaceChild(content, template);
+    }
     function show(yes) {
+      if (yes) instantiate();
       root.style.display = yes ? "" : "none";
       root.setAttribute("data-shown", yes ? "1" : "0");
       var still = before && before.querySelector(".gdviz-explorer-offline");

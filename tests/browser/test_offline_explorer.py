@@ -238,6 +238,8 @@ def test_in_live_jupyterlab_the_replay_hides_beside_the_widget_and_shows_when_re
     assert companion.count() == 1
     assert companion.get_attribute("data-shown") == "0" and not companion.is_visible()
     assert page.locator(".gdviz-explorer-offline").count() == 0     # JupyterLab shows the view
+    # the replay stays an inert <template>: no player set up, none counted on the page
+    assert page.locator(".gdviz-player").count() == 0
     SCREENSHOT.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT / "offline_replay_live_jupyterlab.png"))
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
