@@ -584,6 +584,7 @@ class Explorer:
         """Draw and keep the pictures of :meth:`_prefetch_plan` not kept yet, yielding after
         each optimizer's run and after each drawing, so that a message from the browser waits
         for a piece of a picture at most, never for a whole one."""
+        last = {}       # each optimizer's last run: along another's slider, it is the same
         for settings in self._prefetch_plan(moved):
             if not self.cache.has_room():
                 return
@@ -591,11 +592,15 @@ class Explorer:
                 continue
             runs = []
             for name in self.optimizers:
-                try:
-                    runs.append(self._run_one(settings, name))
-                except (ValueError, TypeError):     # refused by the core: so is a move
-                    break
-                yield
+                key = (dataclasses.replace(settings, hyperparameters=(), shown_step=-1),
+                       settings.values(name))
+                if name not in last or last[name][0] != key:
+                    try:
+                        last[name] = (key, self._run_one(settings, name))
+                    except (ValueError, TypeError):     # refused by the core: so is a move
+                        break
+                    yield
+                runs.append(last[name][1])
             if len(runs) == len(self.optimizers):
                 self._render(settings, runs)
                 yield
