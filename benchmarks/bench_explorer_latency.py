@@ -16,7 +16,10 @@ in headless Chromium, driven by tests/browser/jlab_harness.py): each notebook is
 split, by wall clock (one machine), into "to_kernel_ms" (mouseup → the kernel has the value:
 the widget's JavaScript, the websocket, the server, ZeroMQ), "in_kernel_ms" (run, redraw,
 encode; "kernel_cpu_ms" of it on the CPU, the rest waiting for it), "to_page_ms" (picture sent
-→ loaded in the page: the way back plus the image decode, "decode_ms" alone) and "paint_ms".
+→ loaded in the page: the way back plus the image decode, "decode_ms" alone), split into
+"to_websocket_ms" (sent → its message, the last one over 10 kB, arrives on the page's
+websocket: the kernel's IOPub thread, ZeroMQ, the server) and "websocket_to_load_ms" (the
+widget's JavaScript, the image decode), and "paint_ms".
 The kernel reports its side through GDVIZ_EXPLORER_TIMINGS (gdviz/explorer/wiring.py). Every
 number comes with the load average at the time (the machine is shared).
 """
@@ -49,6 +52,21 @@ EXPLORERS = {
     "06": ((["SGD", "Momentum", "Adam"], "saddle"), {"steps": 60, "lr": 0.1}),
     "07": ((["SGD", "Momentum", "Adam"], "elongated_bowl"), {"steps": 30}),
 }
+
+# Before the page's own scripts: note when each websocket message arrives, and its size.
+JS_WEBSOCKET = """(() => {
+  window.__gdvizWs = [];
+  const Original = window.WebSocket;
+  const Wrapped = function (...args) {
+    const socket = new Original(...args);
+    socket.addEventListener('message', e => window.__gdvizWs.push([performance.now(),
+      typeof e.data === 'string' ? e.data.length : (e.data.byteLength || e.data.size || 0)]));
+    return socket;
+  };
+  Wrapped.prototype = Original.prototype;
+  Object.assign(Wrapped, Original);
+  window.WebSocket = Wrapped;
+})();"""
 
 JS_DECODE = """async (img) => {
   const blob = await (await fetch(img.src)).blob();
@@ -103,7 +121,8 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
     import jlab_harness as h
     session.explorer_image(explorer).scroll_into_view_if_needed()
     explorer.evaluate(h.JS_INSTRUMENT_EXPLORER)
-    parts = {k: [] for k in ("total", "to_kernel", "in_kernel", "kernel_cpu", "to_page", "paint")}
+    parts = {k: [] for k in ("total", "to_kernel", "in_kernel", "kernel_cpu", "to_page",
+                             "to_websocket", "websocket_to_load", "paint")}
     pictures, cached = [], []
     for target in targets:
         before = session.slider_value(slider)
@@ -116,7 +135,8 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
             "([n]) => { const s = window.__gdvizLat; return s.ups.length > n &&"
             " s.paints.some(t => t >= s.ups[n]); }", arg=[n], timeout=30_000, polling=10)
         session._wait_settled("ups", n, 300, 30)
-        lat = session.page.evaluate("() => ({origin: performance.timeOrigin, s: window.__gdvizLat})")
+        lat = session.page.evaluate("() => ({origin: performance.timeOrigin, s: window.__gdvizLat,"
+                                    " ws: window.__gdvizWs || []})")
         origin, st = lat["origin"], lat["s"]
         up = st["ups"][n]
         loads = [t for t in st["loads"] if t >= up]
@@ -131,6 +151,10 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
         parts["in_kernel"].append((last["sent"] - records[0]["received"]) * 1000)
         parts["kernel_cpu"].append(sum(r["cpu_ms"] for r in records))
         parts["to_page"].append((load_s - last["sent"]) * 1000)
+        big = [t for t, size in lat["ws"] if up <= t <= loads[-1] and size > 10_000]
+        if big:
+            parts["to_websocket"].append(big[-1] - (last["sent"] * 1000 - origin))
+            parts["websocket_to_load"].append(loads[-1] - big[-1])
         parts["paint"].append(paint - loads[-1])
     summary = {f"{k}_ms": round(statistics.median(v), 1) for k, v in parts.items() if v}
     return {**summary, "drags": len(parts["total"]), "pictures_per_release": pictures,
@@ -152,6 +176,7 @@ def browser_side(notebooks, port: int, drags: int, settle: float) -> dict:
         browser = pw.chromium.launch(executable_path=h.find_chromium(), headless=True,
                                      args=h.CHROMIUM_ARGS)
         context = browser.new_context(viewport=h.VIEWPORT, device_scale_factor=1)
+        context.add_init_script(JS_WEBSOCKET)
         try:
             for notebook, nb_path in paths.items():
                 session = h.NotebookSession(server, context, nb_path)
