@@ -1,4 +1,4 @@
-"""The explorer's picture cache and its drawing ahead (gdviz/explorer/wiring.py), without a
+"""The explorer's picture cache and its drawing ahead (gdviz/explorer/cache.py, ahead.py), without a
 browser: a kept picture is byte for byte the picture a fresh drawing gives, the cache's key
 changes with every control, and drawing ahead starts only after a move from the browser,
 goes nearest first, starts over on a change, stops on close and never lets an error out.

@@ -7,12 +7,10 @@ every change already waiting: the draw is put on the kernel's event loop, so a f
 ends on the picture of its final value instead of working through every value it passed.
 Changes made from Python draw at once, so code that moves a slider reads the new runs.
 
-Every picture sent is kept, with its readout, under its :class:`Settings` (the value of every
-control), so a setting seen before is sent again without running or drawing anything. Once a
-student has moved a control (never before: a notebook run pays nothing), the kernel draws
-ahead while it is idle, a piece of a picture per turn of its event loop: the values next to
-the one just moved, then every value of the η sliders, nearest first (see
-:meth:`Explorer._prefetch_plan`), so that where a drag ends the picture is already there.
+Every picture sent is kept, with its readout, under its :class:`~.cache.Settings` (the value
+of every control; :mod:`.cache`), so a setting seen before is sent again without running or
+drawing anything; and once a student has moved a control, the kernel draws ahead while it is
+idle (:mod:`.ahead`), so that where a drag ends the picture is already there.
 """
 from __future__ import annotations
 
@@ -27,7 +25,6 @@ import html
 import numbers
 import threading
 import weakref
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 import ipywidgets as widgets
@@ -38,6 +35,8 @@ from ..plotting import optimizer_color
 from ..schedules import Schedule
 from ..surfaces import Surface, get_surface
 from ..trajectory import Trajectory, run, sweep
+from .ahead import NEAR_VALUES, PREFETCH_DELAY, PREFETCH_PAUSE, DrawingAhead  # noqa: F401 (names tests use)
+from .cache import Picture, PictureCache, Settings
 from .controls import SCHEDULE_CHOICES, Controls
 from .figure import ExplorerFigure
 
@@ -59,14 +58,6 @@ TIMINGS_ENV = "GDVIZ_EXPLORER_TIMINGS"
 #: sliders of notebook 05 (2 × 316 pictures of about 40 kB). Drawing ahead stops when it is
 #: full; a picture drawn for the student then lets the least recently used ones go.
 CACHE_BYTES = 32_000_000
-#: Around the value just moved, how many values each way are drawn ahead before the η sliders.
-NEAR_VALUES = 10
-#: Seconds between two pieces of drawing ahead: the kernel's loop takes a few turns to read a
-#: message from the browser, and each turn would otherwise draw one more piece first.
-PREFETCH_PAUSE = 0.003
-#: Seconds from a picture sent to the first piece drawn ahead: the picture's message goes out
-#: from the kernel's IOPub thread, which a drawing holding the GIL (and a core) would delay.
-PREFETCH_DELAY = 0.1
 
 
 def explore(optimizer: str | Sequence[str] = "SGD", surface: str | Surface = "elongated_bowl", *,
@@ -171,83 +162,7 @@ def _optimizer_names(optimizer) -> list[str]:
     return names
 
 
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """Everything one picture and its readout depend on: the value of every control (the
-    surface and schedule by their menu keys). The key of the explorer's picture cache; the
-    runs and the drawing read the controls only through it."""
-    surface: str
-    start: tuple[float, float]
-    steps: int
-    noise: float
-    schedule: str
-    hyperparameters: tuple[tuple[str, tuple[tuple[str, float], ...]], ...]
-    shown_step: int
-
-    def values(self, optimizer: str) -> dict[str, float]:
-        return dict(dict(self.hyperparameters)[optimizer])
-
-    def runs(self) -> "Settings":
-        """What the runs depend on (all but the step shown)."""
-        return dataclasses.replace(self, shown_step=-1)
-
-    def with_value(self, optimizer: str, name: str, value: float) -> "Settings":
-        """These settings with one hyperparameter slider at ``value``."""
-        return dataclasses.replace(self, hyperparameters=tuple(
-            (opt, tuple((n, value if (opt, n) == (optimizer, name) else v) for n, v in hps))
-            for opt, hps in self.hyperparameters))
-
-
-@dataclasses.dataclass(frozen=True)
-class _Picture:
-    png: bytes
-    readout: str
-    palette: tuple          # (background key, palette) it was encoded with (figure.palette)
-
-    @property
-    def nbytes(self) -> int:
-        return len(self.png) + len(self.readout)
-
-
-class _PictureCache:
-    """Pictures by settings, least recently used first, at most ``max_bytes`` of them."""
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self.nbytes = 0
-        self._pictures: OrderedDict[Settings, _Picture] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._pictures)
-
-    def get(self, settings: Settings) -> _Picture | None:
-        picture = self._pictures.get(settings)
-        if picture is not None:
-            self._pictures.move_to_end(settings)
-        return picture
-
-    def has_room(self) -> bool:
-        """Room for one more picture of the average size, without letting one go."""
-        return self.nbytes + self.nbytes / max(len(self._pictures), 1) <= self.max_bytes
-
-    def put(self, settings: Settings, picture: _Picture) -> None:
-        self.discard(settings)
-        self._pictures[settings] = picture
-        self.nbytes += picture.nbytes
-        while self.nbytes > self.max_bytes and len(self._pictures) > 1:
-            self.nbytes -= self._pictures.popitem(last=False)[1].nbytes
-
-    def discard(self, settings: Settings) -> None:
-        old = self._pictures.pop(settings, None)
-        if old is not None:
-            self.nbytes -= old.nbytes
-
-    def clear(self) -> None:
-        self._pictures.clear()
-        self.nbytes = 0
-
-
-class Explorer:
+class Explorer(DrawingAhead):
     """One explorer: its controls, its figure and the runs it shows.
 
     Made by :func:`explore`. Displaying the object shows ``.widget``, a ``VBox`` with the CSS
@@ -265,7 +180,7 @@ class Explorer:
         self.stability_map = tuple(stability_map)
         self.seed = seed
         self.projector = projector
-        self.cache = _PictureCache(CACHE_BYTES)
+        self.cache = PictureCache(CACHE_BYTES)
         self.prefetch_error: BaseException | None = None    # what stopped drawing ahead
         self._shown: Settings | None = None     # what the picture and readout show
         self._drawn: Settings | None = None     # what the figure's canvas holds
@@ -326,6 +241,9 @@ class Explorer:
             if not self.closed and self._shown is not None and self._drawn != self._shown:
                 self._compose(self._shown, self._runs_for(self._shown))
         return self.view
+
+    def _loop(self):
+        return _running_loop()
 
     def hyperparameters(self, optimizer: str) -> dict[str, float]:
         """The slider values of one optimizer, e.g. ``{"lr": 0.1, "momentum": 0.9}``."""
@@ -420,7 +338,7 @@ class Explorer:
                                       "cpu_ms": (time.process_time() - received[1]) * 1000,
                                       "cached": cached}) + "\n")
 
-    def _kept(self, settings: Settings) -> _Picture | None:
+    def _kept(self, settings: Settings) -> Picture | None:
         """The kept picture of these settings, if a fresh drawing would give the same bytes
         (its background's palette is still the one it was encoded with)."""
         picture = self.cache.get(settings)
@@ -447,11 +365,11 @@ class Explorer:
                    schedule=self.controls.schedule_for(settings.schedule, settings.steps),
                    **settings.values(optimizer))
 
-    def _render(self, settings: Settings, runs: list[Trajectory]) -> _Picture:
+    def _render(self, settings: Settings, runs: list[Trajectory]) -> Picture:
         """Draw, encode and keep the picture of these settings."""
         self._compose(settings, runs)
         png = self.view.encode()
-        picture = _Picture(png, self._readout_html(settings, runs), self.view.palette)
+        picture = Picture(png, self._readout_html(settings, runs), self.view.palette)
         self.cache.put(settings, picture)
         return picture
 
@@ -530,101 +448,6 @@ class Explorer:
                      settings.steps, noise=settings.noise, seed=self.seed,
                      schedule=self.controls.schedule_for(settings.schedule, settings.steps),
                      **ordered, **fixed)
-
-    # --- drawing ahead --------------------------------------------------------------------
-    def prefetch(self, moved=None) -> None:
-        """Draw ahead, while the kernel is idle, the pictures the next move can ask for
-        (:meth:`_prefetch_plan`), a piece at a time (one optimizer's run, or the drawing and
-        encoding) per turn of the running event loop, starting PREFETCH_DELAY after the call;
-        a later call starts over from the settings then. Without a running loop (a script, a
-        test) nothing runs by itself: drive it with :meth:`prefetch_step`."""
-        if self.closed or self.prefetch_error is not None:
-            return
-        loop = _running_loop()
-        with self._lock:
-            self._plan = self._prefetch_work(moved)
-            if loop is not None:
-                # a chain of turns of this loop; a chain started before ends at its next turn
-                # (it may be on another thread's loop: ipykernel 7 takes widget messages on
-                # a subshell's thread and loop)
-                chain = object()
-                self._prefetching = (loop, loop.call_later(PREFETCH_DELAY, self._prefetch_tick,
-                                                           chain), chain)
-
-    def _prefetch_tick(self, chain) -> None:
-        with self._lock:
-            if self._prefetching is None or self._prefetching[2] is not chain:
-                return
-            if self._pending is not None or not self.prefetch_step():
-                self._prefetching = None    # a change from the browser first (it starts over)
-                return
-            loop = self._prefetching[0]     # a pause: a message that came meanwhile goes first
-            self._prefetching = (loop, loop.call_later(PREFETCH_PAUSE, self._prefetch_tick, chain),
-                                 chain)
-
-    def prefetch_step(self) -> bool:
-        """Do the next piece of drawing ahead; False when all is done (or there is no room).
-        An error stops drawing ahead (kept in :attr:`prefetch_error`), never the explorer: it
-        is not shown, and a picture the student asks for is drawn as before."""
-        with self._lock:
-            if self._plan is None or self.closed:
-                return False
-            try:
-                with np.errstate(all="ignore"):     # a setting never shown warns no one
-                    next(self._plan)
-                return True
-            except StopIteration:
-                pass
-            except Exception as exc:    # noqa: BLE001 - on the event loop, it would only print
-                self.prefetch_error = exc
-            self._plan = None
-            return False
-
-    def _prefetch_work(self, moved=None) -> Iterator[None]:
-        """Draw and keep the pictures of :meth:`_prefetch_plan` not kept yet, yielding after
-        each optimizer's run and after each drawing, so that a message from the browser waits
-        for a piece of a picture at most, never for a whole one."""
-        last = {}       # each optimizer's last run: along another's slider, it is the same
-        for settings in self._prefetch_plan(moved):
-            if not self.cache.has_room():
-                return
-            if self._kept(settings) is not None:
-                continue
-            runs = []
-            for name in self.optimizers:
-                key = (dataclasses.replace(settings, hyperparameters=(), shown_step=-1),
-                       settings.values(name))
-                if name not in last or last[name][0] != key:
-                    try:
-                        last[name] = (key, self._run_one(settings, name))
-                    except (ValueError, TypeError):     # refused by the core: so is a move
-                        break
-                    yield
-                runs.append(last[name][1])
-            if len(runs) == len(self.optimizers):
-                self._render(settings, runs)
-                yield
-
-    def _prefetch_plan(self, moved=None) -> Iterator[Settings]:
-        """The settings of the pictures to draw ahead, from the current ones: first the
-        NEAR_VALUES values each way of the slider just ``moved``, then every value of each η
-        slider (the one moved first), then of the other hyperparameter sliders (the one
-        moved first), each nearest to its current value first; a student drags η most. A
-        stability map's sweep depends on the hyperparameters off its axes (each would draw
-        the map anew), so only the map's axes are drawn ahead."""
-        base = self.settings()
-        found = [(name, hp, slider) for name, sliders in self.hyperparameter_sliders.items()
-                 for hp, slider in sliders.items()
-                 if not self.stability_map or hp in self.stability_map]
-        found.sort(key=lambda item: (item[1] != "lr", item[2] is not moved))
-        near = [item for item in found if item[2] is moved]
-        for (name, hp, slider), reach in [*((item, NEAR_VALUES) for item in near),
-                                          *((item, None) for item in found)]:
-            grid = slider.grid
-            i = grid.index(base.values(name)[hp])
-            for j in sorted(range(len(grid)), key=lambda j: (abs(j - i), j)):
-                if reach is None or abs(j - i) <= reach:
-                    yield base.with_value(name, hp, grid[j])
 
     # --- display and clean-up -------------------------------------------------------------
     def _ipython_display_(self):

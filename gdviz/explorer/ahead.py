@@ -1,0 +1,127 @@
+"""The explorer's drawing ahead: once a student has moved a control (never before: a notebook
+run pays nothing), the kernel draws, while it is idle, the pictures the next move can ask for,
+a piece at a time (one optimizer's run, or the drawing and encoding) per turn of its event
+loop: the values next to the one just moved, then every value of the η sliders, nearest first
+(:meth:`DrawingAhead._prefetch_plan`), so that where a drag ends the picture is already kept.
+
+A part of :class:`gdviz.explorer.wiring.Explorer`, kept apart because it is a topic of its own:
+it reads the explorer's settings, runs and drawing only through the methods named there
+(``settings``, ``_kept``, ``_run_one``, ``_render``, ``_loop``) and its lock.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import numpy as np
+
+from .cache import Settings
+
+__all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "PREFETCH_DELAY"]
+
+#: Around the value just moved, how many values each way are drawn ahead before the η sliders.
+NEAR_VALUES = 10
+#: Seconds between two pieces of drawing ahead: the kernel's loop takes a few turns to read a
+#: message from the browser, and each turn would otherwise draw one more piece first.
+PREFETCH_PAUSE = 0.003
+#: Seconds from a picture sent to the first piece drawn ahead: the picture's message goes out
+#: from the kernel's IOPub thread, which a drawing holding the GIL (and a core) would delay.
+PREFETCH_DELAY = 0.1
+
+
+class DrawingAhead:
+    """Drawing ahead, for :class:`~gdviz.explorer.wiring.Explorer`."""
+
+    def prefetch(self, moved=None) -> None:
+        """Draw ahead, while the kernel is idle, the pictures the next move can ask for
+        (:meth:`_prefetch_plan`), a piece at a time (one optimizer's run, or the drawing and
+        encoding) per turn of the running event loop, starting PREFETCH_DELAY after the call;
+        a later call starts over from the settings then. Without a running loop (a script, a
+        test) nothing runs by itself: drive it with :meth:`prefetch_step`."""
+        if self.closed or self.prefetch_error is not None:
+            return
+        loop = self._loop()
+        with self._lock:
+            self._plan = self._prefetch_work(moved)
+            if loop is not None:
+                # a chain of turns of this loop; a chain started before ends at its next turn
+                # (it may be on another thread's loop: ipykernel 7 takes widget messages on
+                # a subshell's thread and loop)
+                chain = object()
+                self._prefetching = (loop, loop.call_later(PREFETCH_DELAY, self._prefetch_tick,
+                                                           chain), chain)
+
+    def _prefetch_tick(self, chain) -> None:
+        with self._lock:
+            if self._prefetching is None or self._prefetching[2] is not chain:
+                return
+            if self._pending is not None or not self.prefetch_step():
+                self._prefetching = None    # a change from the browser first (it starts over)
+                return
+            loop = self._prefetching[0]     # a pause: a message that came meanwhile goes first
+            self._prefetching = (loop, loop.call_later(PREFETCH_PAUSE, self._prefetch_tick, chain),
+                                 chain)
+
+    def prefetch_step(self) -> bool:
+        """Do the next piece of drawing ahead; False when all is done (or there is no room).
+        An error stops drawing ahead (kept in :attr:`prefetch_error`), never the explorer: it
+        is not shown, and a picture the student asks for is drawn as before."""
+        with self._lock:
+            if self._plan is None or self.closed:
+                return False
+            try:
+                with np.errstate(all="ignore"):     # a setting never shown warns no one
+                    next(self._plan)
+                return True
+            except StopIteration:
+                pass
+            except Exception as exc:    # noqa: BLE001 - on the event loop, it would only print
+                self.prefetch_error = exc
+            self._plan = None
+            return False
+
+    def _prefetch_work(self, moved=None) -> Iterator[None]:
+        """Draw and keep the pictures of :meth:`_prefetch_plan` not kept yet, yielding after
+        each optimizer's run and after each drawing, so that a message from the browser waits
+        for a piece of a picture at most, never for a whole one."""
+        last = {}       # each optimizer's last run: along another's slider, it is the same
+        for settings in self._prefetch_plan(moved):
+            if not self.cache.has_room():
+                return
+            if self._kept(settings) is not None:
+                continue
+            runs = []
+            for name in self.optimizers:
+                key = (dataclasses.replace(settings, hyperparameters=(), shown_step=-1),
+                       settings.values(name))
+                if name not in last or last[name][0] != key:
+                    try:
+                        last[name] = (key, self._run_one(settings, name))
+                    except (ValueError, TypeError):     # refused by the core: so is a move
+                        break
+                    yield
+                runs.append(last[name][1])
+            if len(runs) == len(self.optimizers):
+                self._render(settings, runs)
+                yield
+
+    def _prefetch_plan(self, moved=None) -> Iterator[Settings]:
+        """The settings of the pictures to draw ahead, from the current ones: first the
+        NEAR_VALUES values each way of the slider just ``moved``, then every value of each η
+        slider (the one moved first), then of the other hyperparameter sliders (the one
+        moved first), each nearest to its current value first; a student drags η most. A
+        stability map's sweep depends on the hyperparameters off its axes (each would draw
+        the map anew), so only the map's axes are drawn ahead."""
+        base = self.settings()
+        found = [(name, hp, slider) for name, sliders in self.hyperparameter_sliders.items()
+                 for hp, slider in sliders.items()
+                 if not self.stability_map or hp in self.stability_map]
+        found.sort(key=lambda item: (item[1] != "lr", item[2] is not moved))
+        near = [item for item in found if item[2] is moved]
+        for (name, hp, slider), reach in [*((item, NEAR_VALUES) for item in near),
+                                          *((item, None) for item in found)]:
+            grid = slider.grid
+            i = grid.index(base.values(name)[hp])
+            for j in sorted(range(len(grid)), key=lambda j: (abs(j - i), j)):
+                if reach is None or abs(j - i) <= reach:
+                    yield base.with_value(name, hp, grid[j])
