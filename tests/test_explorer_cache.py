@@ -267,6 +267,26 @@ def test_drawing_ahead_covers_the_eta_sliders_then_stops(explorers, loop):
     assert draws == []                                      # every one from the cache
 
 
+def test_drawing_ahead_after_a_move_of_alpha_covers_its_neighbours_and_all_of_eta_only(explorers, loop):
+    # the whole range of η (dragged most), the moved slider's NEAR_VALUES each way, no more:
+    # α's whole range would keep a core busy for seconds after each touch
+    explorer = explorers("Momentum", steps=10)
+    eta = explorer.hyperparameter_sliders["Momentum"]["lr"]
+    alpha = explorer.hyperparameter_sliders["Momentum"]["momentum"]
+    from_browser(alpha, alpha.grid[alpha.index + 1])
+    loop.run()
+    assert explorer._plan is None and explorer.prefetch_error is None
+    kept = list(explorer.cache._pictures)
+    moved = explorer.settings()
+    alphas = {s.values("Momentum")["momentum"] for s in kept if s.values("Momentum")["lr"] == eta.value}
+    i = alpha.grid.index(alpha.value)
+    near = set(alpha.grid[max(i - wiring.NEAR_VALUES, 0):i + wiring.NEAR_VALUES + 1])
+    assert alphas == near
+    etas = {s.values("Momentum")["lr"] for s in kept if s.values("Momentum")["momentum"] == alpha.value}
+    assert etas == set(eta.grid)
+    assert moved in kept and len(kept) == len(near) + len(eta.grid) - 1    # the two share one
+
+
 def test_another_change_starts_over_from_the_new_settings(explorers, loop):
     explorer = explorers("SGD", steps=20)
     eta = explorer.hyperparameter_sliders["SGD"]["lr"]

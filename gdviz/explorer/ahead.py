@@ -108,18 +108,19 @@ class DrawingAhead:
     def _prefetch_plan(self, moved=None) -> Iterator[Settings]:
         """The settings of the pictures to draw ahead, from the current ones: first the
         NEAR_VALUES values each way of the slider just ``moved``, then every value of each η
-        slider (the one moved first), then of the other hyperparameter sliders (the one
-        moved first), each nearest to its current value first; a student drags η most. A
-        stability map's sweep depends on the hyperparameters off its axes (each would draw
-        the map anew), so only the map's axes are drawn ahead."""
+        slider (the one moved first), each nearest to its current value first. Only η's whole
+        range: a student drags η most, and the other sliders' ranges would keep a core busy
+        for many seconds after each touch (notebook 05's four sliders each) for moves that
+        are rarer. A stability map's sweep depends on the hyperparameters off its axes (each
+        would draw the map anew), so only the map's axes are drawn ahead."""
         base = self.settings()
         found = [(name, hp, slider) for name, sliders in self.hyperparameter_sliders.items()
                  for hp, slider in sliders.items()
                  if not self.stability_map or hp in self.stability_map]
-        found.sort(key=lambda item: (item[1] != "lr", item[2] is not moved))
         near = [item for item in found if item[2] is moved]
+        whole = sorted((item for item in found if item[1] == "lr"), key=lambda item: item[2] is not moved)
         for (name, hp, slider), reach in [*((item, NEAR_VALUES) for item in near),
-                                          *((item, None) for item in found)]:
+                                          *((item, None) for item in whole)]:
             grid = slider.grid
             i = grid.index(base.values(name)[hp])
             for j in sorted(range(len(grid)), key=lambda j: (abs(j - i), j)):

@@ -706,10 +706,12 @@ class NotebookSession:
         return result
 
     def fast_drag_ends_on_final_picture(self, explorer, slider, label: str,
-                                        settle_ms: float = 1500, timeout_s: float = 30) -> dict:
+                                        settle_ms: float = 600, timeout_s: float = 30) -> dict:
         """Drag from one end of the track to the other as fast as a hand can (3 mouse moves),
         let it settle, and compare the figure with the one drawn for that end value reached
-        by the keyboard (Home, then End). Returns the digests and values."""
+        by the keyboard (Home, then End). Returns the digests and values. Settled means no
+        change in the explorer for ``settle_ms``: a late picture of a value passed on the way
+        comes within a drawing's time (tens of ms) of the one before it."""
         handle = self.slider_handle(slider)
         img = self.explorer_image(explorer)
         explorer.evaluate(JS_INSTRUMENT_EXPLORER)
