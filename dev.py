@@ -62,7 +62,9 @@ STAMP_NAME = ".gdviz-stamp"
 # How notebooks are tested: the one place to change the nbval flags.
 NBVAL_ARGS = ["--nbval-lax", "--nbval-current-env"]
 # Markers (registered in pyproject.toml) that need more than the Colab-pinned set has.
-COLAB_STAGE_MARKERS = "not browser and not colab"
+# The Colab stage: what Colab's versions can change; the tests of the project's own tooling
+# (a pytest or an nbval inside a pytest) run in the main stage
+COLAB_STAGE_MARKERS = "not browser and not colab and not tooling"
 UNIT_MARKERS = "not browser and not colab and not slow"
 
 # Quiet a harmless warning the debugger in ipykernel prints at every kernel start.

@@ -9,7 +9,9 @@ from this checkout; starts ``jupyter notebook`` there on 127.0.0.1 with a random
 temporary HOME; opens each notebook in headless Chromium (Playwright from ``.venv``, Debian's
 chromium), runs all cells, and then measures the first explorer exactly as the JupyterLab
 harness does (``tests/browser/jlab_harness.py``): 12 arrow-key moves of the η slider (key
-press → new figure loaded) and 8 mouse drags of its handle (mouseup → new figure painted).
+press → new figure loaded) and 8 mouse drags of its handle (mouseup → new figure painted);
+then, after ``--settle`` seconds of idle kernel (it draws ahead: gdviz/explorer/ahead.py),
+8 drags to other points ("drags_after_idle_ms").
 Also records page errors, error and stderr outputs, and that the first animation player plays.
 
 Not part of ``python3 dev.py test`` (another server and browser stage would cost a minute
@@ -100,7 +102,10 @@ def start_server(python: Path, work: Path):
     raise RuntimeError("the classic Notebook server did not start: see " + str(work / "server.log"))
 
 
-def measure(page, name: str, base: str, token: str) -> dict:
+DRAG_TARGETS = (0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65)
+
+
+def measure(page, name: str, base: str, token: str, settle: float) -> dict:
     page_errors: list[str] = []
     page.on("pageerror", lambda exc: page_errors.append(str(exc)[:300]))
     page.goto(f"{base}/notebooks/{name}?token={token}")
@@ -125,8 +130,12 @@ def measure(page, name: str, base: str, token: str) -> dict:
         slider, label = session.eta_slider(explorer)
         keys = session.move_slider(explorer, slider, label, moves=12).summary()
         drags = session.drag_slider(explorer, slider, label).summary()
+        time.sleep(settle)                      # the kernel draws ahead meanwhile
+        again = session.drag_slider(explorer, slider, label,
+                                    targets=[t - 0.025 for t in DRAG_TARGETS]).summary()
         result["keys_ms"] = {k: keys[k] for k in ("median_ms", "samples_ms")}
         result["drags_ms"] = {k: drags[k] for k in ("median_ms", "samples_ms")}
+        result["drags_after_idle_ms"] = {k: again[k] for k in ("median_ms", "samples_ms")}
     if result["players"]:
         played = session.press_player(0)
         result["player_frames_seen"] = len(set(played["frames"]))
@@ -137,6 +146,8 @@ def measure(page, name: str, base: str, token: str) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", default=NOTEBOOKS)
+    parser.add_argument("--settle", type=float, default=15.0,
+                        help="seconds of idle kernel before the second round of drags")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
     python = build_venv()
@@ -150,7 +161,7 @@ def main(argv=None) -> int:
             context = browser.new_context(viewport=h.VIEWPORT, device_scale_factor=1)
             for name in args.notebooks:
                 page = context.new_page()
-                per_notebook[name] = measure(page, name, base, token)
+                per_notebook[name] = measure(page, name, base, token, args.settle)
                 print(name, json.dumps(per_notebook[name]), file=sys.stderr, flush=True)
                 page.close()
             browser.close()
@@ -159,6 +170,8 @@ def main(argv=None) -> int:
         server.wait(10)
     keys = [x for r in per_notebook.values() for x in r.get("keys_ms", {}).get("samples_ms", [])]
     drags = [x for r in per_notebook.values() for x in r.get("drags_ms", {}).get("samples_ms", [])]
+    idle = [x for r in per_notebook.values()
+            for x in r.get("drags_after_idle_ms", {}).get("samples_ms", [])]
     versions = subprocess.run([str(python), "-c", "import ipywidgets, notebook, ipykernel; print("
                                "ipywidgets.__version__, notebook.__version__, ipykernel.__version__)"],
                               capture_output=True, text=True).stdout.split()
@@ -168,6 +181,7 @@ def main(argv=None) -> int:
         "versions": dict(zip(("ipywidgets", "notebook", "ipykernel"), versions)),
         "median_key_ms": round(statistics.median(keys), 1) if keys else None,
         "median_drag_ms": round(statistics.median(drags), 1) if drags else None,
+        "median_drag_after_idle_ms": round(statistics.median(idle), 1) if idle else None,
         "per_notebook": per_notebook,
         "clean": all(not r["error_outputs"] and not r["stderr_outputs"] and not r["page_errors"]
                      for r in per_notebook.values()),

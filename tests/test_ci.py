@@ -172,6 +172,7 @@ def test_whole():
 
 
 @pytest.mark.slow   # a pytest in a pytest, ~5 s each
+@pytest.mark.tooling
 @pytest.mark.parametrize("reason, whole, fails", [
     ("the library has no such optimizer", False, None),
     ("could not import 'torch': No module named 'torch'", False, "skipped for a missing module"),

@@ -406,6 +406,7 @@ def test_kept_outputs_are_used_only_when_fresh(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.tooling
 def test_nbval_keeps_the_outputs_of_a_passing_first_run_only(tmp_path):
     """notebooks/conftest.py, run as the suite runs it, writes what load() reads, and nothing for a
     notebook with a failing cell (also removing what an earlier run kept)."""

@@ -336,6 +336,7 @@ def run_nbval_on_tiny_notebooks(tmp_path, cases, conftest_text=None):
 
 
 @pytest.mark.slow
+@pytest.mark.tooling
 def test_nbval_conftest_fails_on_warnings_excuses_and_second_run_errors(tmp_path):
     """Tiny notebooks, run the way the notebooks are: a warning (on stderr, printed on stdout,
     in a cell's value, a gdviz DeprecationWarning Python would hide), an error that happens
@@ -354,6 +355,7 @@ def test_nbval_conftest_fails_on_warnings_excuses_and_second_run_errors(tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.tooling
 def test_nbval_conftest_fails_every_cell_when_the_preamble_breaks(tmp_path):
     """The preamble's reply is read: a preamble that raises in the kernel fails the notebook."""
     conftest = (NOTEBOOK_DIR / "conftest.py").read_text()
