@@ -5,12 +5,15 @@ the optimizer's state after every step. A diverging run stops cleanly at the fir
 is not finite or leaves the surface's bounding box, and says so ("diverged at step 7").
 
 :func:`sweep` advances every combination of a grid of hyperparameters in one vectorized run
-(the optimizers accept hyperparameter arrays), for stability maps.
+(the optimizers accept hyperparameter arrays), for stability maps; :func:`stacked_runs`
+runs a list of learning rates the same way but records each as the :class:`Trajectory` that
+:func:`run` gives (the replay of :mod:`gdviz.replay`).
 
 Both take a learning-rate ``schedule`` (:mod:`gdviz.schedules`): step t uses η·factor(t).
 """
 from __future__ import annotations
 
+import copy
 import numbers
 from dataclasses import dataclass, field
 
@@ -20,7 +23,7 @@ from .optimizers import Optimizer, get_optimizer, optimizer_class
 from .schedules import Schedule
 from .surfaces import Surface, get_surface
 
-__all__ = ["Trajectory", "run", "SweepResult", "sweep"]
+__all__ = ["Trajectory", "run", "stacked_runs", "SweepResult", "sweep"]
 
 
 @dataclass
@@ -256,6 +259,74 @@ def run(optimizer: str | Optimizer = "SGD", surface: str | Surface = "elongated_
         states={name: np.array(values) for name, values in states.items()},
         steps=steps, noise=noise, seed=seed, diverged_at=diverged_at, divergence_reason=reason,
         learning_rates=learning_rates[:len(used)], schedule=schedule)
+
+
+def stacked_runs(optimizer: str, surface="elongated_bowl", start=None, steps: int = 30, *,
+                 lrs, noise: float = 0.0, seed: int | None = None, schedule: Schedule | None = None,
+                 **hyperparameters) -> list[Trajectory]:
+    """``[gdviz.run(optimizer, …, lr=η) for η in lrs]`` in one vectorized run.
+
+    Every η is one column of the optimizer's arrays; each column follows exactly the arithmetic
+    of :func:`gdviz.run` (the same noise draws too: one pair per step, shared by all columns,
+    as every run with this ``seed`` draws them) and stops where that run would (the step whose
+    point, loss or gradient is not finite, or whose point leaves the box). The trajectories
+    carry points, losses and gradients; ``states`` is empty.
+    """
+    cls = optimizer_class(optimizer)
+    surface, steps, noise, seed, (x0, y0), bound = _settings(surface, steps, noise, seed, start, None)
+    schedule = _check_schedule(schedule, cls)
+    lrs = np.asarray(lrs, dtype=float)
+    if lrs.ndim != 1 or not lrs.size:
+        raise ValueError(f"lrs must be a non-empty 1-D list of learning rates, got shape {lrs.shape}")
+    opt = cls(**hyperparameters, lr=lrs)            # checks every value, the η too
+    factors = _scheduled(schedule, steps)
+    n = lrs.size
+    rng = np.random.default_rng(seed)
+    params = {"x": np.full(n, x0), "y": np.full(n, y0)}
+    points = np.empty((steps + 1, n, 2))
+    losses = np.empty((steps + 1, n))
+    grads = np.empty((steps + 1, n, 2))
+    points[0] = x0, y0
+    losses[0] = float(surface.f(x0, y0))
+    grads[0] = tuple(map(float, surface.grad(x0, y0)))
+    used = np.empty((steps, n, 2))
+    diverged_at = np.full(n, -1)
+    overflowed = np.zeros(n, dtype=bool)
+    with np.errstate(all="ignore"):
+        for k in range(1, steps + 1):
+            g = grads[k - 1]
+            if noise:
+                g = g + noise * rng.standard_normal(2)
+            used[k - 1] = g
+            if schedule is not None:
+                _set_lr(opt, lrs * factors[k - 1])
+            step = opt.update if k == 1 else opt._apply
+            step(params, {"x": g[:, 0].copy(), "y": g[:, 1].copy()})
+            x, y = params["x"], params["y"]
+            points[k, :, 0], points[k, :, 1] = x, y
+            losses[k] = surface.f(x, y)
+            grads[k, :, 0], grads[k, :, 1] = surface.grad(x, y)
+            finite = np.isfinite(points[k]).all(-1) & np.isfinite(losses[k]) & np.isfinite(grads[k]).all(-1)
+            new = (~finite | (np.maximum(np.abs(x), np.abs(y)) > bound)) & (diverged_at < 0)
+            diverged_at[new] = k
+            overflowed[new] = ~finite[new]
+            if (diverged_at >= 0).all():
+                break
+    checked = cls(**hyperparameters, lr=float(lrs[0]))
+    runs = []
+    for i, lr in enumerate(lrs.tolist()):
+        variant = copy.copy(checked)                # every value was checked above
+        vars(variant).update(lr=lr, state={})
+        last = steps if diverged_at[i] < 0 else int(diverged_at[i]) - 1
+        reason = ("" if diverged_at[i] < 0 else "the values overflowed to infinity or NaN"
+                  if overflowed[i] else f"|θ| exceeded {bound:g}")
+        runs.append(Trajectory(
+            optimizer=variant, surface=surface, points=points[:last + 1, i],
+            losses=losses[:last + 1, i], grads=grads[:last + 1, i], used_grads=used[:last, i],
+            states={}, steps=steps, noise=noise, seed=seed,
+            diverged_at=None if diverged_at[i] < 0 else int(diverged_at[i]),
+            divergence_reason=reason, learning_rates=lr * factors[:last], schedule=schedule))
+    return runs
 
 
 @dataclass
