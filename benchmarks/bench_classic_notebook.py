@@ -72,11 +72,7 @@ def build_venv() -> Path:
 def copy_notebooks(names: list[str], into: Path) -> None:
     for name in names:
         nb = json.loads((ROOT / "notebooks" / name).read_text())
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                cell["outputs"], cell["execution_count"] = [], None
-        nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                        "language": "python"}
+        h.JupyterLabServer._prepare(nb)     # outputs cleared, kernel "python3", as the harness does
         (into / name).write_text(json.dumps(nb))
 
 
