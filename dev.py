@@ -150,7 +150,7 @@ def ensure_venv(venv, installs, inputs, base_python=None, from_scratch=False, ov
 
 
 def dev_venv():
-    return ensure_venv(VENV, [["-e", ".[test]"]], [PYPROJECT])
+    return ensure_venv(VENV, [["-e", ".[test,lab]"]], [PYPROJECT])
 
 
 def colab_pins_venv():
@@ -230,7 +230,7 @@ def minimum_venv():
     return ensure_venv(
         MINIMUM_VENV,
         [["--only-binary", ":all:", "-r", MINIMUM_REQUIREMENTS_ARG],
-         ["-e", ".", "-c", MINIMUM_REQUIREMENTS_ARG]],
+         ["-e", ".[lab]", "-c", MINIMUM_REQUIREMENTS_ARG]],
         [PYPROJECT, MINIMUM_REQUIREMENTS],
         base_python=python,
         from_scratch=True,  # a newer package left from an earlier build would hide a bound

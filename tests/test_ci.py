@@ -65,8 +65,11 @@ def requirement_lines(path):
 
 
 def test_minimum_requirements_pin_every_runtime_dependency_at_its_lower_bound():
+    """The runtime dependencies and the `lab` extra (the minimum stage installs gdviz[lab])."""
+    from test_packaging import pyproject
+    lab = [Requirement(text) for text in pyproject()["project"]["optional-dependencies"]["lab"]]
     bounds = {}
-    for req in runtime_requirements():
+    for req in runtime_requirements() + lab:
         (lower,) = [spec.version for spec in req.specifier if spec.operator == ">="]
         bounds[canonicalize_name(req.name)] = Version(lower)
     pins, tools = {}, []
@@ -78,8 +81,8 @@ def test_minimum_requirements_pin_every_runtime_dependency_at_its_lower_bound():
         (spec,) = req.specifier
         assert spec.operator == "==", f"{req}: pin with =="
         pins[name] = Version(spec.version)
-    assert pins == bounds, "ci/minimum-requirements.txt must pin each runtime dependency " \
-                           "at pyproject.toml's lower bound, and nothing else"
+    assert pins == bounds, "ci/minimum-requirements.txt must pin each runtime dependency (and " \
+                           "the lab extra's) at pyproject.toml's lower bound, and nothing else"
     assert not set(tools) & set(bounds)
     assert {"pytest", "nbval", "ipykernel"} <= set(tools), "the stage runs tests and notebooks"
 

@@ -15,7 +15,10 @@ matplotlib backend: the explorer owns one figure and pushes its pixels as image 
 * :mod:`.controls` — the sliders (over exact grids of numbers, so the number shown is the
   number used), the surface and schedule menus, Play, the layout;
 * :mod:`.figure` — the blitting figure: a cached background, only the moving artists redrawn;
-* :mod:`.wiring` — :func:`explore` and :class:`Explorer`: a change re-runs and redraws.
+* :mod:`.wiring` — :func:`explore` and :class:`Explorer`: a change re-runs and redraws;
+  with :mod:`.cache` (pictures kept by settings), :mod:`.ahead` (drawn ahead while idle),
+  :mod:`.browser` (kept in the page too, with the optional anywidget) and :mod:`.offline`
+  (what a reader without a kernel sees).
 
 :meth:`Explorer.update` and :meth:`Explorer.render_png` are plain methods, so everything here
 runs and is tested without a browser.

@@ -6,7 +6,8 @@ loop: the values next to the one just moved, then every value of the η sliders,
 
 A part of :class:`gdviz.explorer.wiring.Explorer`, kept apart because it is a topic of its own:
 it reads the explorer's settings, runs and drawing only through the methods named there
-(``settings``, ``_kept``, ``_run_one``, ``_render``, ``_loop``) and its lock.
+(``settings``, ``_kept``, ``_run_one``, ``_render``, ``_to_page``, ``_loop``) and its lock.
+What it draws goes to the page too (:mod:`.browser`), where the page can keep pictures.
 """
 from __future__ import annotations
 
@@ -102,7 +103,7 @@ class DrawingAhead:
                     yield
                 runs.append(last[name][1])
             if len(runs) == len(self.optimizers):
-                self._render(settings, runs)
+                self._to_page(settings, self._render(settings, runs))
                 yield
 
     def _prefetch_plan(self, moved=None) -> Iterator[Settings]:

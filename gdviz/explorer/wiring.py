@@ -10,7 +10,10 @@ Changes made from Python draw at once, so code that moves a slider reads the new
 Every picture sent is kept, with its readout, under its :class:`~.cache.Settings` (the value
 of every control; :mod:`.cache`), so a setting seen before is sent again without running or
 drawing anything; and once a student has moved a control, the kernel draws ahead while it is
-idle (:mod:`.ahead`), so that where a drag ends the picture is already there.
+idle (:mod:`.ahead`), so that where a drag ends the picture is already there. Where the
+front end can (anywidget installed; not Colab), every picture drawn is kept in the page too
+(:mod:`.browser`), which shows it the moment the controls reach its values, without waiting
+for the kernel.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from ..schedules import Schedule
 from ..surfaces import Surface, get_surface
 from ..trajectory import Trajectory, run, sweep
 from .ahead import NEAR_VALUES, PREFETCH_DELAY, PREFETCH_PAUSE, DrawingAhead  # noqa: F401 (names tests use)
+from .browser import BrowserCache, browser_cache_available
 from .cache import Picture, PictureCache, Settings
 from .controls import SCHEDULE_CHOICES, Controls
 from .figure import ExplorerFigure
@@ -196,6 +200,11 @@ class Explorer(DrawingAhead):
         self.readout = widgets.HTML()
         self.readout.add_class("gdviz-readout")
         self.widget = self.controls.layout(self.image, self.readout, projector)
+        # every picture drawn is kept in the page too, where the front end can keep it (never
+        # displayed: without its front end nothing shows and each move goes to the kernel)
+        self.browser = (BrowserCache(image=self.image, readout=self.readout,
+                                     controls=self.controls.picture_controls())
+                        if browser_cache_available() else None)
         self._quiet = False
         self._pending = None        # a change from the browser waits to be shown
         self._moved = None          # the control it came from
@@ -330,6 +339,8 @@ class Explorer(DrawingAhead):
             picture = self._render(settings, runs)
         self.image.value = picture.png
         self.readout.value = picture.readout
+        if not cached:
+            self._to_page(settings, picture)     # after the picture: it is the one shown now
         self._shown = settings
         received, self._received = self._received, None
         if received is not None and os.environ.get(TIMINGS_ENV):
@@ -372,6 +383,13 @@ class Explorer(DrawingAhead):
         picture = Picture(png, self._readout_html(settings, runs), self.view.palette)
         self.cache.put(settings, picture)
         return picture
+
+    def _to_page(self, settings: Settings, picture: Picture) -> None:
+        """Keep a picture just drawn in the page too, if it can keep pictures."""
+        if self.browser is not None:
+            key = self.controls.page_values(settings)
+            if key is not None:
+                self.browser.keep(key, picture)
 
     def _compose(self, settings: Settings | None = None, runs=None) -> None:
         """Draw the runs up to the step shown into the figure's canvas (by default those of
@@ -497,6 +515,8 @@ class Explorer(DrawingAhead):
             self.cache.clear()
             self._runs = (None, [])
         self.controls.close(self.widget)
+        if self.browser is not None:
+            self.browser.close()
         self.view.close()
 
     def __repr__(self) -> str:

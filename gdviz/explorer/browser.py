@@ -1,0 +1,110 @@
+"""The explorer's pictures kept in the browser, so that a picture drawn before, or drawn ahead
+while the kernel was idle, shows the moment a slider is released, without a round trip to the
+kernel.
+
+Every picture the explorer draws is also sent here once, with the value of every control it
+was drawn for, as the controls' models in the page hold them (a grid slider's or a menu's
+index, an integer slider's value). The JavaScript half (``gdviz/static/browser_cache.js``)
+keeps them by those values and, whenever a control changes in the page, shows the kept
+picture and readout of the controls' new values, if it has them, by setting the picture's
+and the readout's models in the page. The kernel then sends the same picture, which changes
+nothing, since it is the one shown. The kernel stays the source of every picture: pictures
+are not drawn here, only kept.
+
+It needs a custom widget's front end: anywidget (an optional dependency, the ``lab`` extra),
+installed where the Jupyter server runs (JupyterLab, Notebook 7, the classic Notebook). The
+widget is never displayed: its model alone does the work, so where its front end is missing
+nothing shows and the explorer works as before, a round trip per move. Colab loads custom
+widgets only through a widget manager of its own, which would change how every widget of the
+notebook renders; there the explorer goes without it.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+
+import ipywidgets as widgets
+import traitlets
+
+from .cache import Picture
+
+__all__ = ["BrowserCache", "BROWSER_BYTES", "browser_cache_available"]
+
+#: Bytes of pictures one explorer keeps in the browser, least recently shown let go first.
+BROWSER_BYTES = 48 * 2 ** 20
+#: Pictures sent and not yet acknowledged by the page, at most: on a slow connection (Binder, a
+#: JupyterHub far away) pictures drawn ahead wait in the kernel instead of in the websocket,
+#: ahead of the picture the student asks for next; with no front end to acknowledge them
+#: (nbval, a front end without anywidget) no more than these few are ever sent.
+IN_FLIGHT = 4
+#: Pictures waiting to be sent, at most (beyond it the oldest are dropped).
+WAITING = 1024
+
+try:
+    import anywidget
+except ImportError:             # the `lab` extra is not installed: a round trip per move
+    anywidget = None
+
+
+def browser_cache_available() -> bool:
+    """Is there a browser cache to use here (anywidget installed, and not in Colab)?"""
+    return anywidget is not None and "google.colab" not in sys.modules
+
+
+if anywidget is not None:
+    class BrowserCache(anywidget.AnyWidget):
+        """Keeps the explorer's pictures in the page by the values of its ``controls``.
+
+        ``controls`` are the widgets a picture depends on and ``control_traits`` the trait of each
+        that its model in the page moves (``index`` or ``value``); ``image`` and ``readout``
+        are the widgets it sets when the controls reach values whose picture it keeps.
+        """
+
+        _esm = Path(__file__).resolve().parent.parent / "static" / "browser_cache.js"
+        image = traitlets.Instance(widgets.Widget).tag(sync=True, **widgets.widget_serialization)
+        readout = traitlets.Instance(widgets.Widget).tag(sync=True, **widgets.widget_serialization)
+        controls = traitlets.List(traitlets.Instance(widgets.Widget)).tag(
+            sync=True, **widgets.widget_serialization)
+        control_traits = traitlets.List(traitlets.Unicode()).tag(sync=True)
+        max_bytes = traitlets.Int(BROWSER_BYTES).tag(sync=True)
+
+        def __init__(self, *, image, readout, controls: list[tuple[widgets.Widget, str]]):
+            super().__init__(image=image, readout=readout,
+                             controls=[widget for widget, _ in controls],
+                             control_traits=[trait for _, trait in controls])
+            self.n_sent = 0             # pictures sent to the page
+            self.n_acknowledged = 0     # of them, kept by the page (it says so)
+            self._waiting: deque = deque(maxlen=WAITING)
+            self._lock = threading.Lock()   # acknowledgements come on the kernel's shell thread
+            self.on_msg(self._on_page_message)
+
+        def keep(self, key: list[int], picture: Picture) -> None:
+            """Send one picture to the page, to be kept under ``key``: the value of each
+            control (in the order of ``controls``) it was drawn for. At most IN_FLIGHT go
+            unacknowledged; the others wait here, in the order drawn (nearest first)."""
+            with self._lock:
+                self._waiting.append((list(key), picture))
+                self._send_waiting()
+
+        def _send_waiting(self) -> None:
+            while self._waiting and self.n_sent - self.n_acknowledged < IN_FLIGHT:
+                key, picture = self._waiting.popleft()
+                self.send({"key": key, "readout": picture.readout}, buffers=[picture.png])
+                self.n_sent += 1
+
+        def _on_page_message(self, _widget, content, _buffers) -> None:
+            if isinstance(content, dict) and content.get("kept") is True:
+                with self._lock:
+                    self.n_acknowledged += 1
+                    self._send_waiting()
+
+        def close(self) -> None:
+            """Close it and its Layout widget (a registered widget too); let the pictures go."""
+            with self._lock:
+                self._waiting.clear()
+            self.layout.close()
+            super().close()
+else:
+    BrowserCache = None

@@ -1,0 +1,99 @@
+"""The explorer's pictures kept in the page (gdviz/explorer/browser.py), in JupyterLab in
+headless Chromium: a value seen before shows its picture without the kernel.
+
+The notebook's explorer is moved with the keyboard over a few η values, as a student would;
+each picture is recorded (its bytes, its readout). Then the kernel's updates are switched off
+with a button in the notebook, and the same values are visited again: the pictures that come
+now can only come from the page, and they must be byte for byte the kernel's pictures of those
+values, readout included. A value never drawn gets nothing from the page (the picture stays).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import jlab_harness as h  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK = "_gdviz_harness_/browser_cache.ipynb"
+
+SETUP = """
+from gdviz.explorer import explore
+explorer = explore("SGD", steps=40, lr=0.95)
+explorer.prefetch = lambda moved=None: None    # no drawing ahead: the page keeps what is visited
+explorer
+"""
+
+# a button that switches the kernel's pictures off: from then on only the page can change them
+FREEZE = """
+import ipywidgets as widgets
+freeze = widgets.Button(description="kernel: stop drawing")
+freeze.add_class("gdviz-test-freeze")
+def stop(_):
+    explorer.update = lambda: None
+    freeze.description = "kernel stopped"
+freeze.on_click(stop)
+freeze
+"""
+
+
+@pytest.fixture
+def session(jupyterlab, notebook_session):
+    nb = {"cells": [h._code(SETUP), h._code(FREEZE)], "metadata": {}, "nbformat": 4,
+          "nbformat_minor": 5}
+    jupyterlab.add_notebook_json(nb, NOTEBOOK)
+    session = notebook_session(NOTEBOOK)
+    session.run_all()
+    return session
+
+
+def shown(session, explorer) -> dict:
+    img = session.explorer_image(explorer)
+    return {"digest": img.evaluate(h.JS_IMAGE_DIGEST),
+            "readout": session.explorer_state(explorer)["readout"]}
+
+
+def press(session, slider, key: str, *, expect_change: bool, timeout_ms: float = 8000) -> None:
+    """Press a key on the slider's handle; wait for the picture to change (or for a moment)."""
+    img = session.explorer_image(session.explorer(0))
+    before = img.get_attribute("src")
+    session.slider_handle(slider).focus()
+    session.page.keyboard.press(key)
+    if expect_change:
+        session.page.wait_for_function("([el, src]) => el.src !== src && el.complete",
+                                       arg=[img.element_handle(), before], timeout=timeout_ms)
+    session.page.wait_for_timeout(400)      # and let anything later arrive
+
+
+def test_values_seen_before_show_their_pictures_from_the_page(session):
+    explorer = session.explorer(0)
+    slider, label = session.eta_slider(explorer)
+    assert slider is not None, "no η slider"
+    session.explorer_image(explorer).scroll_into_view_if_needed()
+    seen = {session.slider_value(slider): shown(session, explorer)}
+    for _ in range(2):                               # two values to the right, drawn by the kernel
+        press(session, slider, "ArrowRight", expect_change=True)
+        seen[session.slider_value(slider)] = shown(session, explorer)
+    assert len({s["digest"] for s in seen.values()}) == 3, "each η value should have its own picture"
+
+    session.page.locator(".gdviz-test-freeze").first.click()
+    session.page.wait_for_function(
+        "() => [...document.querySelectorAll('.gdviz-test-freeze')].some(b => b.textContent.includes('stopped'))",
+        timeout=10_000)
+
+    for _ in range(2):                               # back over the values seen: from the page
+        press(session, slider, "ArrowLeft", expect_change=True)
+        value = session.slider_value(slider)
+        assert value in seen, f"slider at {value}, not a value visited before"
+        assert shown(session, explorer) == seen[value], \
+            f"η {value.split('|')[-1]}: the page showed another picture or readout than the kernel drew"
+
+    before = shown(session, explorer)                # a value never drawn: nothing to show
+    press(session, slider, "ArrowLeft", expect_change=False)
+    assert shown(session, explorer) == before
+    errors = session.inspect()
+    assert not errors["pageErrors"] and not errors["consoleErrors"], errors

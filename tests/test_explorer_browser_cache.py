@@ -1,0 +1,129 @@
+"""The kernel's half of the explorer's pictures kept in the page (gdviz/explorer/browser.py).
+
+The page keys a picture by what the controls' models hold in the page; those models are kept
+in step with the widgets' own synced traits (a selection's ``index``, a slider's ``value``), so
+the expected keys here are read from those traits after moving the real widgets, never from
+the code under test. The JavaScript half is tested in JupyterLab (tests/browser).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+
+pytest.importorskip("anywidget")
+
+import test_explorer  # noqa: E402
+from gdviz.explorer import browser as browser_module  # noqa: E402
+
+
+explorers = test_explorer.explorers     # the fixture: each test closes the explorers it made
+
+
+def synced_values(explorer) -> list[int]:
+    """What the page's models hold: each control's synced trait, by ipywidgets."""
+    return [int(getattr(widget, trait))
+            for widget, trait in zip(explorer.browser.controls, explorer.browser.control_traits)]
+
+
+class Recorder:
+    """Stands in for the comm: what BrowserCache.send would put on the wire."""
+
+    def __init__(self, browser):
+        self.messages = []
+        browser.send = lambda content, buffers=None: self.messages.append((content, buffers))
+
+
+def test_the_page_keys_a_picture_by_the_values_the_page_models_hold(explorers):
+    explorer = explorers(["Adam", "AdamW"], "himmelblau", steps=20, lr=0.1)
+    sliders = explorer.hyperparameter_sliders
+    moves = [(sliders["Adam"]["lr"], 0.03), (sliders["AdamW"]["beta1"], 0.5),
+             (explorer.start_sliders[0], 1.5), (explorer.noise_slider, 0.2),
+             (explorer.schedule_dropdown, "cosine"), (explorer.steps_slider, 30),
+             (explorer.step_slider, 12), (explorer.surface_dropdown, "rosenbrock")]
+    for widget, value in moves:
+        widget.value = value
+        assert explorer.controls.page_values(explorer.settings()) == synced_values(explorer)
+    # a setting drawn ahead (one η moved, nothing else): the key the page will hold there
+    lr = sliders["AdamW"]["lr"]
+    target = lr.grid[lr.index + 7]
+    ahead = explorer.controls.page_values(explorer.settings().with_value("AdamW", "lr", target))
+    lr.value = target
+    assert ahead == synced_values(explorer)
+
+
+def test_every_picture_drawn_goes_to_the_page_with_its_key_bytes_and_readout(explorers, monkeypatch):
+    monkeypatch.setattr(browser_module, "IN_FLIGHT", 10_000)
+    explorer = explorers("SGD", steps=30, lr=0.1)
+    wire = Recorder(explorer.browser)
+    slider = explorer.hyperparameter_sliders["SGD"]["lr"]
+    first = slider.index                     # its picture went when the explorer was made
+    for value in (0.2, 0.5):
+        slider.value = value
+    assert len(wire.messages) == 2
+    content, buffers = wire.messages[-1]
+    assert content["key"] == synced_values(explorer)
+    assert buffers == [explorer.image.value] and content["readout"] == explorer.readout.value
+    slider.value = 0.2                       # kept in the kernel, and sent before: not again
+    assert len(wire.messages) == 2
+    # drawing ahead: each picture drawn ahead goes too, with the key of its own settings
+    explorer.prefetch(slider)
+    while explorer.prefetch_step():
+        pass
+    keys = [tuple(c["key"]) for c, _ in wire.messages]
+    assert len(keys) == len(set(keys)), "a picture sent twice"
+    index = next(i for i, w in enumerate(explorer.browser.controls) if w is slider)
+    assert {k[index] for k in keys} | {first} == set(range(len(slider.grid))), "η's whole range"
+
+
+def test_no_more_than_a_few_pictures_go_unacknowledged(explorers):
+    explorer = explorers("SGD", steps=30, lr=0.1)
+    browser = explorer.browser
+    wire = Recorder(browser)
+    slider = explorer.hyperparameter_sliders["SGD"]["lr"]
+    explorer.prefetch(slider)
+    for _ in range(30):
+        explorer.prefetch_step()
+    in_flight = browser_module.IN_FLIGHT - 1          # the first picture went at the start
+    assert len(wire.messages) == in_flight and browser.n_sent - browser.n_acknowledged == browser_module.IN_FLIGHT
+    first_waiting = browser._waiting[0][0]
+    browser._on_page_message(browser, {"kept": True}, [])
+    assert len(wire.messages) == in_flight + 1
+    assert wire.messages[-1][0]["key"] == first_waiting, "pictures wait in the order drawn"
+    browser._on_page_message(browser, {"something": "else"}, [])
+    assert len(wire.messages) == in_flight + 1
+
+
+def test_colab_and_an_install_without_anywidget_go_without_it(explorers, monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", object())
+    assert explorers("SGD", steps=5).browser is None
+    monkeypatch.delitem(sys.modules, "google.colab")
+    monkeypatch.setattr(browser_module, "anywidget", None)
+    assert explorers("SGD", steps=5).browser is None
+
+
+def test_it_is_never_displayed_and_closes_with_the_explorer(explorers):
+    explorer = explorers("SGD", steps=5)
+    found, todo = [], [explorer.widget]
+    while todo:
+        widget = todo.pop()
+        found.append(widget)
+        todo += list(getattr(widget, "children", ()))
+    assert not any(w is explorer.browser for w in found), \
+        "without its front end a displayed widget would show an error; its model alone works"
+    browser = explorer.browser
+    explorer.close()
+    assert browser.comm is None and browser.layout.comm is None
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to parse the JavaScript")
+def test_the_front_end_module_parses_as_an_es_module(tmp_path):
+    source = (resources.files("gdviz") / "static" / "browser_cache.js").read_text()
+    assert browser_module.BrowserCache._esm == source or str(browser_module.BrowserCache._esm) == source
+    path = tmp_path / "browser_cache.mjs"
+    path.write_text(source)
+    result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
