@@ -12,7 +12,9 @@ in headless Chromium, driven by tests/browser/jlab_harness.py): each notebook is
 "total_ms"; "cached" says how many of the pictures came from the cache), first at once
 ("drag", the first touch starts the drawing ahead), then after --settle seconds of idle kernel
 ("drag_after_idle", other targets: the pictures drawn ahead), and moved with the arrow keys
-("key_ms"). Each drag's time is
+("key_ms"). "from_page" counts the drags whose picture the page showed from the pictures it
+keeps (gdviz/explorer/browser.py: the <img> changed before a picture-sized message came from
+the kernel). Each drag's time is
 split, by wall clock (one machine), into "to_kernel_ms" (mouseup → the kernel has the value:
 the widget's JavaScript, the websocket, the server, ZeroMQ), "in_kernel_ms" (run, redraw,
 encode; "kernel_cpu_ms" of it on the CPU, the rest waiting for it), "to_page_ms" (picture sent
@@ -123,7 +125,7 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
     explorer.evaluate(h.JS_INSTRUMENT_EXPLORER)
     parts = {k: [] for k in ("total", "to_kernel", "in_kernel", "kernel_cpu", "to_page",
                              "to_websocket", "websocket_to_load", "paint")}
-    pictures, cached = [], []
+    pictures, cached, from_page = [], [], []
     for target in targets:
         before = session.slider_value(slider)
         n = session.page.evaluate("() => window.__gdvizLat.ups.length")
@@ -146,6 +148,11 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
         last = records[-1]
         cached.append(bool(last.get("cached")))
         up_s, load_s = (origin + up) / 1000, (origin + loads[-1]) / 1000
+        # the picture came from the page (gdviz/explorer/browser.py): its <img> changed
+        # before any picture-sized message had come from the kernel
+        changed = next((t for t, _ in st["srcs"] if t >= up), None)
+        first_big = next((t for t, size in lat["ws"] if t >= up and size > 10_000), None)
+        from_page.append(changed is not None and (first_big is None or changed < first_big))
         parts["total"].append(paint - up)
         parts["to_kernel"].append((records[0]["received"] - up_s) * 1000)
         parts["in_kernel"].append((last["sent"] - records[0]["received"]) * 1000)
@@ -158,7 +165,8 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
         parts["paint"].append(paint - loads[-1])
     summary = {f"{k}_ms": round(statistics.median(v), 1) for k, v in parts.items() if v}
     return {**summary, "drags": len(parts["total"]), "pictures_per_release": pictures,
-            "cached": sum(cached), "total_samples_ms": [round(x, 1) for x in parts["total"]]}
+            "cached": sum(cached), "from_page": sum(from_page),
+            "total_samples_ms": [round(x, 1) for x in parts["total"]]}
 
 
 def browser_side(notebooks, port: int, drags: int, settle: float) -> dict:
