@@ -83,18 +83,27 @@ def test_no_more_than_a_few_pictures_go_unacknowledged(explorers):
     explorer = explorers("SGD", steps=30, lr=0.1)
     browser = explorer.browser
     wire = Recorder(browser)
+    in_flight = browser_module.IN_FLIGHT
     slider = explorer.hyperparameter_sliders["SGD"]["lr"]
     explorer.prefetch(slider)
-    for _ in range(30):
+    for _ in range(60):
         explorer.prefetch_step()
-    in_flight = browser_module.IN_FLIGHT - 1          # the first picture went at the start
-    assert len(wire.messages) == in_flight and browser.n_sent - browser.n_acknowledged == browser_module.IN_FLIGHT
-    first_waiting = browser._waiting[0][0]
-    browser._on_page_message(browser, {"kept": True}, [])
-    assert len(wire.messages) == in_flight + 1
-    assert wire.messages[-1][0]["key"] == first_waiting, "pictures wait in the order drawn"
-    browser._on_page_message(browser, {"something": "else"}, [])
-    assert len(wire.messages) == in_flight + 1
+    assert len(wire.messages) == in_flight - 1          # the first went when it was made
+    assert browser.n_sent - browser.n_acknowledged == in_flight
+    waiting = [key for key, _ in browser._waiting]
+    # the page starts (its module loaded): what went before is the old page's
+    browser._on_page_message(browser, {"started": True}, [])
+    assert len(wire.messages) == 2 * in_flight - 1
+    assert [c["key"] for c, _ in wire.messages[in_flight - 1:]] == waiting[:in_flight], \
+        "pictures wait in the order drawn"
+    # it has kept ACK_EVERY since it started: that many more go
+    every = browser_module.ACK_EVERY
+    browser._on_page_message(browser, {"kept": every}, [])
+    assert len(wire.messages) == 2 * in_flight - 1 + every
+    for stale in ({"kept": every}, {"kept": 1}, {"kept": True}, {"other": 1}, "kept"):
+        browser._on_page_message(browser, stale, [])     # nothing new acknowledged: nothing sent
+    assert len(wire.messages) == 2 * in_flight - 1 + every
+    assert browser.n_acknowledged <= browser.n_sent
 
 
 def test_colab_and_an_install_without_anywidget_go_without_it(explorers, monkeypatch):

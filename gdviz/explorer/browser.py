@@ -38,7 +38,11 @@ BROWSER_BYTES = 48 * 2 ** 20
 #: JupyterHub far away) pictures drawn ahead wait in the kernel instead of in the websocket,
 #: ahead of the picture the student asks for next; with no front end to acknowledge them
 #: (nbval, a front end without anywidget) no more than these few are ever sent.
-IN_FLIGHT = 4
+IN_FLIGHT = 8
+#: The page acknowledges every ACK_EVERY pictures (in browser_cache.js), by how many it has
+#: kept since it started: each message to the kernel costs a busy/idle round of status
+#: messages that the front end redraws its toolbar for, so not one per picture.
+ACK_EVERY = 4
 #: Pictures waiting to be sent, at most (beyond it the oldest are dropped).
 WAITING = 1024
 
@@ -69,6 +73,7 @@ if anywidget is not None:
             sync=True, **widgets.widget_serialization)
         control_traits = traitlets.List(traitlets.Unicode()).tag(sync=True)
         max_bytes = traitlets.Int(BROWSER_BYTES).tag(sync=True)
+        ack_every = traitlets.Int(ACK_EVERY).tag(sync=True)
 
         def __init__(self, *, image, readout, controls: list[tuple[widgets.Widget, str]]):
             super().__init__(image=image, readout=readout,
@@ -76,6 +81,7 @@ if anywidget is not None:
                              control_traits=[trait for _, trait in controls])
             self.n_sent = 0             # pictures sent to the page
             self.n_acknowledged = 0     # of them, kept by the page (it says so)
+            self._page_start = 0        # pictures sent before the page (re)started
             self._waiting: deque = deque(maxlen=WAITING)
             self._lock = threading.Lock()   # acknowledgements come on the kernel's shell thread
             self.on_msg(self._on_page_message)
@@ -95,10 +101,19 @@ if anywidget is not None:
                 self.n_sent += 1
 
         def _on_page_message(self, _widget, content, _buffers) -> None:
-            if isinstance(content, dict) and content.get("kept") is True:
-                with self._lock:
-                    self.n_acknowledged += 1
-                    self._send_waiting()
+            """``{"started": true}`` when the page's module starts (a new page: what was in
+            flight to the old one is gone), then ``{"kept": n}``, the pictures it has kept."""
+            if not isinstance(content, dict):
+                return
+            with self._lock:
+                if content.get("started") is True:
+                    self._page_start = self.n_acknowledged = self.n_sent
+                elif isinstance(content.get("kept"), int) and not isinstance(content["kept"], bool):
+                    self.n_acknowledged = min(self.n_sent, max(self.n_acknowledged,
+                                                               self._page_start + content["kept"]))
+                else:
+                    return
+                self._send_waiting()
 
         def close(self) -> None:
             """Close it and its Layout widget (a registered widget too); let the pictures go."""

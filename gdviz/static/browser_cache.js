@@ -23,6 +23,7 @@ export default {
     const traits = model.get("control_traits");
     const kept = new Map();          // key -> {png, readout}, the least recently shown first
     let keptBytes = 0;
+    let received = 0;                // pictures received since this page started
 
     const keyNow = () => controls.map((control, i) => control.get(traits[i])).join(" ");
 
@@ -47,7 +48,8 @@ export default {
       const png = asDataView(buffers[0]);
       kept.set(key, {png: png, readout: String(message.readout)});
       keptBytes += png.byteLength;
-      model.send({kept: true});      // the kernel sends the next one (flow control)
+      received += 1;                 // flow control: the kernel sends more when told
+      if (received % model.get("ack_every") === 0) model.send({kept: received});
       const limit = model.get("max_bytes");
       for (const [oldKey, oldPicture] of kept) {     // oldest first
         if (keptBytes <= limit || kept.size <= 1) break;
@@ -57,6 +59,7 @@ export default {
     }
 
     model.on("msg:custom", keep);
+    model.send({started: true});     // what the kernel sent to a page before this one is gone
     for (const control of controls) control.on("change", show);
     return () => {
       for (const control of controls) control.off("change", show);

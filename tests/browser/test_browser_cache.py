@@ -97,3 +97,41 @@ def test_values_seen_before_show_their_pictures_from_the_page(session):
     assert shown(session, explorer) == before
     errors = session.inspect()
     assert not errors["pageErrors"] and not errors["consoleErrors"], errors
+
+
+@pytest.fixture(scope="module")
+def jupyterlab_without_anywidget(tmp_path_factory, browser):
+    """A JupyterLab whose server lacks anywidget's front end (as when the kernel's environment
+    has gdviz[lab] but the server's has not): its extension disabled in the page config."""
+    server = h.JupyterLabServer(tmp_path_factory.mktemp("jupyterlab-no-anywidget"))
+    page_config = Path(server.env()["JUPYTER_CONFIG_DIR"]) / "labconfig" / "page_config.json"
+    page_config.parent.mkdir(parents=True, exist_ok=True)
+    page_config.write_text('{"disabledExtensions": {"anywidget": true}}')
+    nb = {"cells": [h._code(SETUP)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    server.add_notebook_json(nb, NOTEBOOK)
+    try:
+        server.start()
+    except RuntimeError as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+def test_without_its_front_end_nothing_shows_and_the_kernel_draws_every_move(
+        jupyterlab_without_anywidget, browser_context):
+    session = h.NotebookSession(jupyterlab_without_anywidget, browser_context, NOTEBOOK)
+    try:
+        session.open()
+        session.run_all()
+        explorer = session.explorer(0)
+        slider, _ = session.eta_slider(explorer)
+        session.explorer_image(explorer).scroll_into_view_if_needed()
+        before = shown(session, explorer)
+        press(session, slider, "ArrowRight", expect_change=True)     # drawn by the kernel
+        assert shown(session, explorer) != before
+        visible = session.page.locator(".jp-OutputArea").first.inner_text()
+        assert "Error" not in visible and "anywidget" not in visible, visible
+        assert not session.inspect()["pageErrors"]
+    finally:
+        session.close()
