@@ -63,10 +63,8 @@ STAMP_NAME = ".gdviz-stamp"
 NBVAL_ARGS = ["--nbval-lax", "--nbval-current-env"]
 # Markers (registered in pyproject.toml) that need more than the Colab-pinned set has.
 # The Colab stage: what Colab's versions can change; the tests of the project's own tooling
-# (a pytest or an nbval inside a pytest) and of the notebooks' words against the exercises'
-# answers (they execute every notebook, which the Colab stage's nbval does anyway) run in the
-# main stage
-COLAB_STAGE_MARKERS = "not browser and not colab and not tooling and not content"
+# (a pytest or an nbval inside a pytest) run in the main stage
+COLAB_STAGE_MARKERS = "not browser and not colab and not tooling"
 UNIT_MARKERS = "not browser and not colab and not slow"
 
 # Quiet a harmless warning the debugger in ipykernel prints at every kernel start.

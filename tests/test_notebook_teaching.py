@@ -297,7 +297,6 @@ def test_a_players_scene_data_is_not_read_as_words():
 
 
 @pytest.mark.slow
-@pytest.mark.content
 @pytest.mark.parametrize("path", _params())
 def test_no_numeric_answer_appears_in_outputs_or_markdown(path):
     notebook = _executed(path)
@@ -328,7 +327,6 @@ def _step_lines(cls) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.content
 @pytest.mark.parametrize("path", _params())
 def test_a_rule_asked_for_is_not_shown_before_its_exercise(path):
     notebook = _executed(path)
