@@ -34,15 +34,16 @@ __all__ = ["BrowserCache", "BROWSER_BYTES", "browser_cache_available"]
 
 #: Bytes of pictures one explorer keeps in the browser, least recently shown let go first.
 BROWSER_BYTES = 48 * 2 ** 20
-#: Pictures sent and not yet acknowledged by the page, at most: on a slow connection (Binder, a
-#: JupyterHub far away) pictures drawn ahead wait in the kernel instead of in the websocket,
-#: ahead of the picture the student asks for next; with no front end to acknowledge them
-#: (nbval, a front end without anywidget) no more than these few are ever sent.
-IN_FLIGHT = 8
+#: Pictures sent and not yet acknowledged by the page, at most (about 1 MB): on a slow
+#: connection (Binder, a JupyterHub far away) pictures drawn ahead wait in the kernel instead of
+#: in the websocket, ahead of the picture the student asks for next; with no front end to
+#: acknowledge them (nbval, a front end without anywidget) no more than these are ever sent.
+IN_FLIGHT = 32
 #: The page acknowledges every ACK_EVERY pictures (in browser_cache.js), by how many it has
-#: kept since it started: each message to the kernel costs a busy/idle round of status
-#: messages that the front end redraws its toolbar for, so not one per picture.
-ACK_EVERY = 4
+#: kept since it started. Not one by one: each message to the kernel costs a busy/idle round
+#: of status messages, which the front end shows (its kernel indicator blinks) and redraws its
+#: toolbar for (~5 ms each in a profile of JupyterLab): about 18 per η grid drawn ahead.
+ACK_EVERY = 16
 #: Pictures waiting to be sent, at most (beyond it the oldest are dropped).
 WAITING = 1024
 
