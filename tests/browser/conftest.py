@@ -73,13 +73,7 @@ def jupyterlab(tmp_path_factory, browser):  # the browser first: skip/fail befor
         server.copy_tree(NOTEBOOKS_DIR)
     server.add_notebook_json(h.fixture_notebook(), f"{FIXTURE_DIR}/fixture.ipynb")
     server.add_notebook_json(h.broken_notebook(), f"{FIXTURE_DIR}/broken.ipynb")
-    try:
-        server.start()
-    except RuntimeError as exc:
-        server.stop()
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
+    yield from h.serving(server)
 
 
 @pytest.fixture

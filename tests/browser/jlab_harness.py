@@ -107,6 +107,21 @@ def free_port() -> int:
 # --------------------------------------------------------------------------------------
 # JupyterLab server
 # --------------------------------------------------------------------------------------
+def serving(server: "JupyterLabServer"):
+    """A pytest fixture's body: start the server (a failure to start fails the test, with the
+    server's log), yield it, stop it."""
+    import pytest
+    try:
+        server.start()
+    except RuntimeError as exc:
+        server.stop()
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 class JupyterLabServer:
     """`jupyter lab` on 127.0.0.1 with a random token, serving `root_dir`, fully sandboxed."""
 

@@ -109,13 +109,7 @@ def jupyterlab_without_anywidget(tmp_path_factory, browser):
     page_config.write_text('{"disabledExtensions": {"anywidget": true}}')
     nb = {"cells": [h._code(SETUP)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     server.add_notebook_json(nb, NOTEBOOK)
-    try:
-        server.start()
-    except RuntimeError as exc:
-        server.stop()
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
+    yield from h.serving(server)
 
 
 def test_without_its_front_end_nothing_shows_and_the_kernel_draws_every_move(
