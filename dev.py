@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -71,14 +72,54 @@ UNIT_MARKERS = "not browser and not colab and not slow"
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
+# Where say() and run() write: a thread building an environment ahead (Ahead) writes to a
+# file of its own, printed when the build is joined, so that its lines do not cut into a
+# stage's output.
+_output = threading.local()
+
+
 def say(message):
-    print(f"[dev.py] {message}", flush=True)
+    print(f"[dev.py] {message}", file=getattr(_output, "stream", None) or sys.stdout, flush=True)
 
 
 def run(cmd, **kwargs):
     """Run a command from the repository root; return its exit code."""
     say("$ " + shlex.join(str(part) for part in cmd))
+    stream = getattr(_output, "stream", None)
+    if stream is not None:
+        kwargs.setdefault("stdout", stream)
+        kwargs.setdefault("stderr", subprocess.STDOUT)
     return subprocess.run([str(part) for part in cmd], cwd=ROOT, **kwargs).returncode
+
+
+class Ahead:
+    """Environments built in a background thread, one after the other, while earlier stages
+    run (pip mostly waits on the disk and the network, and a stage on one core leaves the
+    other free); ``join()`` waits, prints their output and returns what each build returned
+    (or raises what it raised)."""
+
+    def __init__(self, *builds):
+        self.log = tempfile.TemporaryFile("w+")
+        self.results, self.error = [], None
+        self.thread = threading.Thread(target=self._build, args=(builds,), daemon=True)
+        self.thread.start()
+
+    def _build(self, builds):
+        _output.stream = self.log
+        try:
+            for build in builds:
+                self.results.append(build())
+        except BaseException as exc:        # SystemExit too: raised again in join()
+            self.error = exc
+
+    def join(self):
+        self.thread.join()
+        self.log.seek(0)
+        sys.stdout.write(self.log.read())
+        sys.stdout.flush()
+        if self.error is not None:
+            raise self.error
+        return self.results
 
 
 def check(cmd):
@@ -336,8 +377,10 @@ def colab_stages(stages):
            ["tests", "-m", COLAB_STAGE_MARKERS], "colab unit tests")
 
 
-def minimum_stages(stages):
-    python = stages("minimum: set up .venv-minimum", minimum_venv)
+def minimum_stages(stages, built=None):
+    """``built``: the environment's python if built ahead (cmd_test), else it is built here."""
+    python = (stages("minimum: set up .venv-minimum", minimum_venv) if built is None
+              else built)
     if python is None:
         return
     # The slow tests re-execute the notebooks to read their text (nbval runs them here
@@ -349,22 +392,27 @@ def minimum_stages(stages):
     stages("minimum: notebooks (nbval)", run_notebooks, python, "minimum-versions notebooks")
 
 
-def torch_stages(stages):
-    python = stages("torch: set up .venv-torch", torch_venv)
+def torch_stages(stages, built=None):
+    python = stages("torch: set up .venv-torch", torch_venv) if built is None else built
     stages("torch: real torch.optim", pytest_each_runs, python, TORCH_TESTS, "real-torch tests")
 
 
 def cmd_test(_args):
     def body(stages):
         python = stages("set up .venv", dev_venv)
+        # the minimum-versions and torch environments are built meanwhile (Ahead); their
+        # set-up stage below is the wait for them, if any
+        ahead = Ahead(minimum_venv, torch_venv)
         # nbval first, here and in the Colab stage: the slow tests that read the notebooks'
         # outputs (the answer-leak test) then read what it kept (tests/notebook_outputs.py)
         # instead of executing every notebook again.
         stages("notebooks (nbval)", run_notebooks, python, "notebooks")
         stages("tests", pytest, python, ["tests", "--durations=10"], "tests")
         colab_stages(stages)
-        minimum_stages(stages)
-        torch_stages(stages)
+        minimum, torch = stages("minimum and torch: set up (built meanwhile)", ahead.join)
+        if minimum is not None:
+            minimum_stages(stages, built=minimum)
+        torch_stages(stages, built=torch)
     staged(body)
 
 
