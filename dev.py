@@ -72,9 +72,8 @@ UNIT_MARKERS = "not browser and not colab and not slow"
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-# Where say() and run() write: a thread building an environment ahead (Ahead) writes to a
-# file of its own, printed when the build is joined, so that its lines do not cut into a
-# stage's output.
+# Where say() and run() write: work in a background thread (Background) writes to a file
+# of its own, printed when it is joined, so that its lines do not cut into a stage's output.
 _output = threading.local()
 
 
@@ -92,11 +91,11 @@ def run(cmd, **kwargs):
     return subprocess.run([str(part) for part in cmd], cwd=ROOT, **kwargs).returncode
 
 
-class Ahead:
-    """Environments built in a background thread, one after the other, while earlier stages
-    run (pip mostly waits on the disk and the network, and a stage on one core leaves the
-    other free); ``join()`` waits, prints their output and returns what each build returned
-    (or raises what it raised)."""
+class Background:
+    """Work done in a background thread, one piece after the other, while other stages run:
+    environments built while the notebooks and tests run (pip mostly waits on the disk and the
+    network), a stage beside another that uses one core. ``join()`` waits, prints the work's
+    output and returns what each piece returned (or raises what it raised)."""
 
     def __init__(self, *builds):
         self.log = tempfile.TemporaryFile("w+")
@@ -384,12 +383,16 @@ def minimum_stages(stages, built=None):
     if python is None:
         return
     # The slow tests re-execute the notebooks to read their text (nbval runs them here
-    # below); test_lint reads pyproject.toml with tomllib (Python 3.11+) and lints source,
-    # which no dependency version changes: the main stage runs both.
-    stages("minimum: unit tests", pytest, python,
-           ["tests", "-m", UNIT_MARKERS, "--ignore=tests/test_lint.py"],
-           "minimum-versions unit tests")
-    stages("minimum: notebooks (nbval)", run_notebooks, python, "minimum-versions notebooks")
+    # beside); test_lint reads pyproject.toml with tomllib (Python 3.11+) and lints source,
+    # which no dependency version changes: the main stage runs both. Without the slow tests,
+    # the unit tests and the notebooks share nothing: they run side by side, one a core.
+    notebooks = Background(lambda: run_notebooks(python, "minimum-versions notebooks"))
+    try:
+        stages("minimum: unit tests (beside the notebooks)", pytest, python,
+               ["tests", "-m", UNIT_MARKERS, "--ignore=tests/test_lint.py"],
+               "minimum-versions unit tests")
+    finally:
+        stages("minimum: notebooks (nbval), the rest", notebooks.join)
 
 
 def torch_stages(stages, built=None):
@@ -400,9 +403,9 @@ def torch_stages(stages, built=None):
 def cmd_test(_args):
     def body(stages):
         python = stages("set up .venv", dev_venv)
-        # the minimum-versions and torch environments are built meanwhile (Ahead); their
+        # the minimum-versions and torch environments are built meanwhile (Background); their
         # set-up stage below is the wait for them, if any
-        ahead = Ahead(minimum_venv, torch_venv)
+        ahead = Background(minimum_venv, torch_venv)
         # nbval first, here and in the Colab stage: the slow tests that read the notebooks'
         # outputs (the answer-leak test) then read what it kept (tests/notebook_outputs.py)
         # instead of executing every notebook again.
