@@ -20,15 +20,15 @@ notebook renders; there the explorer goes without it.
 """
 from __future__ import annotations
 
-import sys
 import threading
 from collections import deque
-from pathlib import Path
 
 import ipywidgets as widgets
 import traitlets
 
+from ..animation import _static
 from .cache import Picture
+from .offline import in_colab
 
 __all__ = ["BrowserCache", "BROWSER_BYTES", "browser_cache_available"]
 
@@ -55,7 +55,7 @@ except ImportError:             # the `lab` extra is not installed: a round trip
 
 def browser_cache_available() -> bool:
     """Is there a browser cache to use here (anywidget installed, and not in Colab)?"""
-    return anywidget is not None and "google.colab" not in sys.modules
+    return anywidget is not None and not in_colab()
 
 
 if anywidget is not None:
@@ -67,7 +67,7 @@ if anywidget is not None:
         are the widgets it sets when the controls reach values whose picture it keeps.
         """
 
-        _esm = Path(__file__).resolve().parent.parent / "static" / "browser_cache.js"
+        _esm = _static("browser_cache.js")
         image = traitlets.Instance(widgets.Widget).tag(sync=True, **widgets.widget_serialization)
         readout = traitlets.Instance(widgets.Widget).tag(sync=True, **widgets.widget_serialization)
         controls = traitlets.List(traitlets.Instance(widgets.Widget)).tag(

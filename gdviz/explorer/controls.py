@@ -278,34 +278,37 @@ class Controls:
                 for name, slider in self.hyperparameter_sliders[optimizer].items()}
 
     def picture_controls(self) -> list[tuple[widgets.Widget, str]]:
-        """Every control a picture depends on, with the trait its model in the page moves: a
-        grid slider's or a menu's ``index``, an integer slider's ``value``; in the order of
+        """Every control a picture depends on, with the trait its model in the page moves (a
+        grid slider's or a menu's ``index``, an integer slider's ``value``), in the order of
         :meth:`page_values`."""
-        sliders = [slider for name in self.optimizers
-                   for slider in self.hyperparameter_sliders[name].values()]
-        return [(self.surface_dropdown, "index"), *((s, "index") for s in self.start_sliders),
-                (self.steps_slider, "value"), (self.noise_slider, "index"),
-                (self.schedule_dropdown, "index"), *((s, "index") for s in sliders),
-                (self.step_slider, "value")]
+        return [(widget, trait) for widget, trait, _ in self._in_the_page()]
 
     def page_values(self, settings) -> list[int] | None:
         """What the models of :meth:`picture_controls` hold in the page when the controls show
         ``settings`` (a :class:`~gdviz.explorer.cache.Settings`); None if a value is not on
         its control (a start off the grid of the surface shown now)."""
-        def index(options, value):
-            return [v for _, v in options].index(value)
         try:
-            values = [index(self.surface_dropdown.options, settings.surface),
-                      *(slider.grid.index(v) for slider, v in zip(self.start_sliders, settings.start)),
-                      settings.steps, self.noise_slider.grid.index(settings.noise),
-                      index(self.schedule_dropdown.options, settings.schedule)]
-            for name in self.optimizers:
-                chosen = settings.values(name)
-                values += [slider.grid.index(chosen[hp])
-                           for hp, slider in self.hyperparameter_sliders[name].items()]
+            return [int(value_of(settings)) for _, _, value_of in self._in_the_page()]
         except ValueError:
             return None
-        return [int(v) for v in values] + [int(settings.shown_step)]
+
+    def _in_the_page(self) -> list:
+        """(control, the trait its model in the page moves, that trait's value for Settings)."""
+        def menu(dropdown, field):
+            return dropdown, "index", lambda s: [v for _, v in dropdown.options].index(getattr(s, field))
+
+        def grid(slider, value_of):
+            return slider, "index", lambda s: slider.grid.index(value_of(s))
+        x0, y0 = self.start_sliders
+        return [menu(self.surface_dropdown, "surface"),
+                grid(x0, lambda s: s.start[0]), grid(y0, lambda s: s.start[1]),
+                (self.steps_slider, "value", lambda s: s.steps),
+                grid(self.noise_slider, lambda s: s.noise),
+                menu(self.schedule_dropdown, "schedule"),
+                *(grid(slider, lambda s, name=name, hp=hp: s.values(name)[hp])
+                  for name in self.optimizers
+                  for hp, slider in self.hyperparameter_sliders[name].items()),
+                (self.step_slider, "value", lambda s: s.shown_step)]
 
     def observed(self, on_run, on_surface, on_steps, on_step) -> list:
         """(control, handler) pairs: what each control's change should do."""
