@@ -4,13 +4,13 @@
                                                 [--settle 20]
 
 Kernel side ("kernel_cpu_ms", in this process, CPU time so that a loaded machine reads the
-same): one slider change of each notebook's explorer, split into the runs, the blitted
-redraw and the PNG encoding, with the PNG's size, and a setting seen before ("cached": sent
-from the explorer's picture cache). Browser side ("browser", JupyterLab 4 with ipywidgets 8
-in headless Chromium, driven by tests/browser/jlab_harness.py): each notebook is run, then its
-η slider is dragged with the mouse ("drag": mouseup → the new picture painted, median
-"total_ms"; "cached" says how many of the pictures came from the cache), first at once
-("drag", the first touch starts the drawing ahead), then after --settle seconds of idle kernel
+same): one slider change of each notebook's explorer, split into the runs, the redraw (a
+scene over the kept background) and the PNG encoding, with the PNG's size, and a setting seen
+before ("cached": sent from the explorer's picture cache). Browser side ("browser",
+JupyterLab 4 with ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py):
+each notebook is run, then its η slider is dragged with the mouse ("drag": mouseup → the new
+picture painted, median "total_ms"; "cached" says how many of the pictures came from the
+cache), first at once ("drag", the first touch starts the drawing ahead), then after --settle seconds of idle kernel
 ("drag_after_idle", other targets: the pictures drawn ahead), and moved with the arrow keys
 ("key_ms"). "from_page" counts the drags whose picture the page showed from the pictures it
 keeps (gdviz/explorer/browser.py: the <img> changed before a picture-sized message came from

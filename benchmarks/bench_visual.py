@@ -4,14 +4,15 @@ animation numbers of ``benchmarks/bench_animation.py``. Prints ONE JSON object.
     python benchmarks/bench_visual.py [--changes 40] [--notebooks-only]
 
 "update" = one learning-rate slider change in :mod:`gdviz.explorer` (SGD, 100 steps): the
-run, the blitted redraw and the image bytes the widget receives. "naive" = what a simple
+run, the redraw and the image bytes the widget receives. "naive" = what a simple
 implementation does per change: a new (pyplot-free) figure with the contours, the path and
 the loss curve, saved as PNG with ``bbox_inches="tight"``. Both are timed alternately in the
 same process, on the same settings.
 
 "notebooks" = the explorers of notebooks 01–06 as the notebooks build them: per η-slider
 change of the first optimizer, the kernel's CPU milliseconds (median), split into the runs,
-the blitted redraw (``ExplorerFigure.draw``) and the PNG encoding.
+the redraw (``ExplorerFigure.draw``: the scene described and drawn over the kept
+background) and the PNG encoding.
 """
 from __future__ import annotations
 
@@ -127,6 +128,7 @@ def measure_notebook_explorers(changes: int = 20) -> dict:
         grid, start = list(slider.options), slider.index
         total = []
         for i in range(changes + 2):          # back and forth around the notebook's η
+            explorer.cache.clear()            # each change drawn (not a picture kept before)
             cpu = time.process_time()
             slider.index = (start + (1 if i % 2 == 0 else -1) * (1 + i % 3)) % len(grid)
             total.append((time.process_time() - cpu) * 1e3)      # the observer re-ran and redrew

@@ -13,9 +13,10 @@ axes, labels, legend, the start squares and minima, an empty loss panel) **once*
 PNG. The moving parts (the paths, the current-position markers, the loss curves, the ✕ of a
 diverged run) are kept as pixel coordinates, computed from each artist's own ``transData``,
 and drawn per frame: by a few lines of JavaScript on a ``<canvas>`` over the PNG in the
-player, and by Pillow on copies of the PNG in the GIF. 60 frames take ~0.1 MB and ~0.3 s instead
-of the ~6 MB and ~10 s of matplotlib's ``FuncAnimation.to_jshtml()`` for the same picture
-(``benchmarks/bench_animation.py``).
+player, and by Pillow on copies of the PNG in the GIF (that description and its Pillow
+drawing are :mod:`gdviz.scene`; the live explorer draws its pictures with them too). 60
+frames take ~0.1 MB and ~0.3 s instead of the ~6 MB and ~10 s of matplotlib's
+``FuncAnimation.to_jshtml()`` for the same picture (``benchmarks/bench_animation.py``).
 
 Player contract (for the browser tests and anyone scripting the page):
 
@@ -49,8 +50,8 @@ from pathlib import Path
 import numpy as np
 
 from . import plotting
-from .plotting import artist_ids as ids
 from .plotting._common import _as_trajectories
+from .scene import MOVING_GIDS, Compositor, _clip, _color, _font_file, describe
 from .trajectory import Trajectory
 
 __all__ = ["animate", "save_gif", "Player", "MAX_DEFAULT_FRAMES"]
@@ -59,7 +60,6 @@ __all__ = ["animate", "save_gif", "Player", "MAX_DEFAULT_FRAMES"]
 #: subsampled, unless ``frames`` is given.
 MAX_DEFAULT_FRAMES = 120
 MAX_FPS = 50                      # browsers slow GIF frames shorter than 20 ms down to 100 ms
-_SUPERSAMPLE = 3                  # the GIF's moving parts are drawn 3× larger, then reduced
 _CANVAS_SCALE = 2                 # the player's canvas has 2×2 pixels per image pixel (crisp on HiDPI)
 _ids = itertools.count(1)
 
@@ -113,64 +113,6 @@ def _check_flag(name, value) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
-
-
-# --- the scene: one background PNG and the pixel coordinates of everything that moves -------
-def _color(value) -> str | None:
-    from matplotlib import colors as mcolors
-    rgba = mcolors.to_rgba(value)
-    if rgba[3] == 0:
-        return None
-    return mcolors.to_hex(rgba, keep_alpha=rgba[3] < 1)
-
-
-def _shape(marker, size_pt, face, edge, edge_pt, px_per_pt) -> dict:
-    """A marker as polygons in pixels around (0, 0), y down, with its fill and edge."""
-    from matplotlib.markers import MarkerStyle
-    from matplotlib.transforms import Affine2D
-    style = MarkerStyle(marker)
-    fine = 16        # polygonize curves (the circle) at 16× so they stay round
-    transform = style.get_transform() + Affine2D().scale(size_pt * px_per_pt * fine, -size_pt * px_per_pt * fine)
-    polys = style.get_path().transformed(transform).to_polygons(closed_only=style.is_filled())
-    return {"polys": [np.round(np.asarray(p)[:-1].ravel() / fine, 2).tolist() for p in polys],
-            "fill": _color(face) if style.is_filled() else None,
-            "edge": _color(edge), "lw": round(edge_pt * px_per_pt, 2)}
-
-
-def _line_shape(line, px_per_pt, edge=None, edge_pt=None) -> dict:
-    """The marker of a Line2D as :func:`_shape` (optionally with another edge)."""
-    return _shape(line.get_marker(), line.get_markersize(), line.get_markerfacecolor(),
-                  line.get_markeredgecolor() if edge is None else edge,
-                  line.get_markeredgewidth() if edge_pt is None else edge_pt, px_per_pt)
-
-
-def _pixels(line, height) -> list:
-    """The line's data points in image pixels (x right, y down); None where not finite."""
-    xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
-    xy[:, 1] = height - xy[:, 1]
-    xy = np.round(xy, 2)
-    return [float(v) if math.isfinite(v) else None for v in xy.ravel()]
-
-
-def _outline(line, px_per_pt):
-    """The dark outline ``plotting`` draws under a line of a light colour, in pixels, if any."""
-    if not line.get_path_effects():
-        return None
-    outline = plotting.outline_style(line.get_color(), line.get_linewidth())
-    if outline is None:
-        return None
-    return {"color": _color(outline["color"]), "lw": round(outline["linewidth"] * px_per_pt, 2)}
-
-
-def _clip(ax, height) -> list:
-    x0, y0, x1, y1 = ax.bbox.extents
-    return [round(x0, 2), round(height - y1, 2), round(x1, 2), round(height - y0, 2)]
-
-
-#: How the animation treats what ``gdviz.plotting`` draws, by the artists' gids. Anything that
-#: changes with the step must be listed in MOVING, or it would show in every frame.
-STILL_GIDS = frozenset({ids.CONTOUR, ids.MINIMUM, ids.SADDLE, ids.START})
-MOVING_GIDS = frozenset({ids.PATH, ids.LOSS, ids.DIVERGED, ids.AT_MINIMUM, ids.DIVERGED_NOTE})
 
 
 def _draw_still(trajs, last, *, loss_panel, figsize, dpi, title, labels=None, loss_points=None):
@@ -228,52 +170,6 @@ def _moving(panel) -> list:
     return [a for a in (*panel.lines, *panel.texts) if a.get_gid() in MOVING_GIDS]
 
 
-def _sprite_png(artist, width: int, height: int, dpi: float) -> tuple[str, float, float]:
-    """Render one artist alone on a transparent canvas: (base64 PNG, left, top) in pixels."""
-    from matplotlib.backends.backend_agg import RendererAgg
-    renderer = RendererAgg(width, height, dpi)
-    artist.set_visible(True)
-    artist.draw(renderer)
-    artist.set_visible(False)
-    png, left, top = _drawn_part(renderer)
-    return png, float(left), float(top)
-
-
-def _drawn_part(renderer) -> tuple[str, int, int]:
-    """What was drawn on a transparent Agg canvas, cropped: (base64 PNG, left, top)."""
-    from PIL import Image
-    rgba = np.asarray(renderer.buffer_rgba())
-    rows, cols = np.nonzero(rgba[..., 3])
-    if not len(rows):
-        return "", 0, 0
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgba[top:bottom, left:right])).save(buffer, format="PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii"), int(left), int(top)
-
-
-def _path_style(line, cross, px_per_pt: float, add) -> dict:
-    """How a path is drawn: its line, outline and markers as matplotlib has them, a larger
-    marker at the current point, and the ✕ it ends with if it diverged. ``add`` stores a
-    marker shape and returns its index."""
-    import matplotlib as mpl
-    lw = line.get_linewidth()
-    has_markers = line.get_marker() not in (None, "None", "none", "", " ")
-    head_pt = line.get_markersize() * 2.4 if has_markers else mpl.rcParams["lines.markersize"] * 1.3
-    outline = _outline(line, px_per_pt)
-    return {
-        "color": _color(line.get_color()), "lw": round(lw * px_per_pt, 2), "outline": outline,
-        "marker": add(_line_shape(line, px_per_pt)) if has_markers else None,
-        "marker_outline": (add(_line_shape(line, px_per_pt, edge=outline["color"],
-                                           edge_pt=outline["lw"] / px_per_pt))
-                           if has_markers and outline else None),
-        "head": add(_shape("o", head_pt, line.get_color(), outline["color"] if outline else "white",
-                           lw * 0.6, px_per_pt)),
-        "cross": add(_line_shape(cross, px_per_pt)) if cross is not None else None,
-        "cross_clip": bool(cross.get_clip_on()) if cross is not None else True,
-    }
-
-
 def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title, labels=None,
             loss_points=None, extend=None):
     """Draw the still parts with matplotlib; return (background PNG bytes, scene dict).
@@ -292,49 +188,19 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title, labels=
         rgba = np.asarray(fig.canvas.buffer_rgba())
         height, width = rgba.shape[:2]
         px_per_pt = fig.dpi / 72
-        shapes, paths_out, stamps, marks, sprites = [], [], [], [], []
+        shapes = []
 
         def add(shape):
             shapes.append(shape)
             return len(shapes) - 1
 
-        noted: set[int] = set()                  # the runs whose divergence note is placed
-        for index, (panel, panel_lines) in enumerate(zip(panels, lines)):
-            crosses = iter(a for a in panel.lines if a.get_gid() == ids.DIVERGED)
-            for traj, line in zip(trajs, panel_lines):
-                cross = next(crosses) if traj.diverged else None
-                paths_out.append({"panel": index, "xy": _pixels(line, height),
-                                  "diverged_at": traj.diverged_at,
-                                  "note": (plotting.diverged_label(traj.name, traj.diverged_at)
-                                           if traj.diverged else None),
-                                  **_path_style(line, cross, px_per_pt, add)})
-            lowest = min((line.get_zorder() for line in panel_lines), default=0)
-            for artist in panel.lines:
-                gid = artist.get_gid()
-                if gid == ids.AT_MINIMUM:          # ▼ marks, each shown from its own step on
-                    marks.append({"panel": index, "shape": add(_line_shape(artist, px_per_pt)),
-                                  "xy": _pixels(artist, height), "clip": bool(artist.get_clip_on()),
-                                  "steps": [int(round(k)) for k in artist.get_xdata()]})
-                elif (gid in STILL_GIDS and artist.get_visible()
-                        and artist.get_zorder() > lowest):   # still markers above the paths stay above
-                    shape = add(_line_shape(artist, px_per_pt))
-                    xy = _pixels(artist, height)
-                    stamps.extend({"panel": index, "x": x, "y": y, "shape": shape}
-                                  for x, y in zip(xy[::2], xy[1::2]) if x is not None and y is not None)
-            for artist in panel.texts:           # "SGD diverged at step 7 →" at the view's edge
-                step = (_note_step(artist, panel, trajs, noted)
-                        if artist.get_gid() == ids.DIVERGED_NOTE else None)
-                if step is not None:
-                    png, left, top = _sprite_png(artist, width, height, fig.dpi)
-                    if png:
-                        sprites.append({"png": png, "x": left, "y": top, "from": step})
+        moving = describe(panels, lines, trajs, height=height, width=width, dpi=fig.dpi, add=add)
         x, y = counter.get_transform().transform(counter.get_position())
         rc = matplotlib.rcParams
         scene = {
             "width": width, "height": height, "steps": [int(s) for s in steps], "last_step": last,
             "panels": [{"clip": _clip(p, height)} for p in panels],
-            "paths": paths_out, "stamps": stamps, "marks": marks, "sprites": sprites,
-            "shapes": shapes,
+            **moving, "shapes": shapes,
             "counter": {"x": round(float(x), 2), "y": round(height - float(y), 2),
                         "size": round(counter.get_fontsize() * px_per_pt, 2),
                         "color": _color(rc["axes.titlecolor"] if rc["axes.titlecolor"] != "auto"
@@ -347,159 +213,6 @@ def _render(trajs, steps, *, loss_panel, projector, figsize, dpi, title, labels=
     buffer = io.BytesIO()
     Image.fromarray(rgba[..., :3]).save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue(), scene
-
-
-def _note_step(note, panel, trajs, noted: set[int]) -> int | None:
-    """The step at which the run a divergence note speaks of diverged: the run whose last
-    point, brought to the view's edge, is the point the note is anchored at (read from the
-    data, never from the note's words)."""
-    (x0, x1), (y0, y1) = sorted(panel.get_xlim()), sorted(panel.get_ylim())
-    for i, traj in enumerate(trajs):
-        if traj.diverged and i not in noted:
-            x, y = traj.points[-1]
-            if np.allclose(note.xy, (np.clip(x, x0, x1), np.clip(y, y0, y1)), rtol=1e-9, atol=0):
-                noted.add(i)            # two runs may leave by the same corner: one note each
-                return traj.diverged_at
-    return None
-
-
-def _font_file(text) -> str:
-    from matplotlib import font_manager
-    return font_manager.findfont(text.get_fontproperties())
-
-
-# --- the GIF: the same pixels drawn by Pillow ---------------------------------------------------
-class _Compositor:
-    """Draws frame i of a scene onto copies of the background, as the player's JavaScript does."""
-
-    def __init__(self, scene: dict, background_png: bytes, supersample: int = _SUPERSAMPLE):
-        from PIL import Image, ImageFont
-        self.scene, self.s = scene, supersample
-        self.background = Image.open(io.BytesIO(background_png)).convert("RGB")
-        # each panel's background, enlarged s× (nearest): drawing on it and box-reducing by s
-        # gives back the background pixels exactly wherever nothing was drawn
-        self.panels = []
-        for panel in scene["panels"]:
-            x0, y0, x1, y1 = panel["clip"]
-            box = (int(math.floor(x0)), int(math.floor(y0)), int(math.ceil(x1)), int(math.ceil(y1)))
-            crop = self.background.crop(box)
-            self.panels.append((box, crop.resize((crop.width * supersample, crop.height * supersample),
-                                                 _resampling().NEAREST)))
-        self.sprites = {}
-        self.notes = [(Image.open(io.BytesIO(base64.b64decode(n["png"]))).convert("RGBA"),
-                       (n["x"], n["y"], n["from"])) for n in scene["sprites"]]
-        counter = scene["counter"]
-        try:
-            self.font = ImageFont.truetype(scene["font_file"], max(1, round(counter["size"])))
-        except OSError:             # font moved since the scene was made
-            self.font = ImageFont.load_default()
-
-    def frame(self, i: int):
-        from PIL import ImageDraw
-        scene, s = self.scene, self.s
-        step = scene["steps"][i]
-        image = self.background.copy()
-        loose = []                       # what matplotlib draws with clip_on=False
-        for index, (box, large) in enumerate(self.panels):
-            layer = large.copy()
-            left, top = box[:2]
-            loose += self._draw_panel(layer, index, step, lambda x, y: ((x - left) * s, (y - top) * s))
-            image.paste(layer.reduce(s), box[:2])
-        for shape, x, y in loose:
-            small, offset = self._sprite(shape, small=True)
-            image.paste(small, (int(round(x - offset)), int(round(y - offset))), small)
-        for sprite, (x, y, start) in self.notes:
-            if step >= start:
-                image.paste(sprite, (int(round(x)), int(round(y))), sprite)
-        counter = scene["counter"]
-        ImageDraw.Draw(image).text((counter["x"], counter["y"]), _counter_text(step, scene["last_step"]),
-                                   font=self.font, fill=counter["color"], anchor="rs")
-        return image
-
-    def _draw_panel(self, layer, index, step, to_layer) -> list:
-        """Draw what panel ``index`` clips, in the player's order: outlines, lines, markers; ▼
-        marks; stamps; heads and ✕. Return the unclipped (shape, x, y) to draw afterwards."""
-        from PIL import ImageDraw
-        draw, s = ImageDraw.Draw(layer), self.s
-        ends, loose = [], []
-        for path in (p for p in self.scene["paths"] if p["panel"] == index):
-            xy = path["xy"]
-            runs, run = [], []           # the visible points, split where one is not finite
-            for j in range(min(step, len(xy) // 2 - 1) + 1):
-                if xy[2 * j] is None or xy[2 * j + 1] is None:
-                    runs, run = runs + [run], []
-                else:
-                    run.append((xy[2 * j], xy[2 * j + 1]))
-            runs = [r for r in runs + [run] if r]
-            last = runs[-1][-1] if runs else None
-            runs = [[to_layer(*p) for p in r] for r in runs]
-            layers = [(path["outline"], path["marker_outline"])] if path["outline"] else []
-            for stroke, marker in layers + [(path, path["marker"])]:
-                width = max(1, round(stroke["lw"] * s))
-                for run in runs:
-                    if len(run) > 1:
-                        draw.line(run, fill=stroke["color"], width=width, joint="curve")
-                if marker is not None:
-                    for point in itertools.chain(*runs):
-                        self._stamp(layer, marker, point)
-            if runs:
-                if path["diverged_at"] is not None and step >= path["diverged_at"]:
-                    if path["cross_clip"]:
-                        ends.append((path["cross"], runs[-1][-1]))
-                    else:
-                        loose.append((path["cross"], *last))
-                else:
-                    ends.append((path["head"], runs[-1][-1]))
-        for mark in self.scene["marks"]:
-            if mark["panel"] == index:
-                for k, x, y in zip(mark["steps"], mark["xy"][::2], mark["xy"][1::2]):
-                    if k <= step and x is not None and y is not None:
-                        if mark["clip"]:
-                            self._stamp(layer, mark["shape"], to_layer(x, y))
-                        else:
-                            loose.append((mark["shape"], x, y))
-        for stamp in self.scene["stamps"]:
-            if stamp["panel"] == index:
-                self._stamp(layer, stamp["shape"], to_layer(stamp["x"], stamp["y"]))
-        for shape, point in ends:
-            self._stamp(layer, shape, point)
-        return loose
-
-    def _stamp(self, layer, index, point):
-        """Paste marker ``index`` centred on ``point`` of the s× layer."""
-        sprite, offset = self._sprite(index)
-        layer.paste(sprite, (int(round(point[0] - offset)), int(round(point[1] - offset))), sprite)
-
-    def _sprite(self, index, small=False):
-        """Marker ``index`` drawn once at s× (or that reduced to 1×) and its centre's offset."""
-        from PIL import Image, ImageDraw
-        key = (index, small)
-        if key not in self.sprites:
-            shape, s = self.scene["shapes"][index], self.s
-            width = max(1, round(shape["lw"] * s)) if shape["edge"] and shape["lw"] > 0 else 0
-            coords = np.concatenate([np.asarray(p, dtype=float) for p in shape["polys"]] or [np.zeros(2)])
-            reach = int(math.ceil((np.abs(coords).max() * s + width) / s)) + 1   # in 1× pixels
-            sprite = Image.new("RGBA", (s * (2 * reach + 1),) * 2, (0, 0, 0, 0))
-            centre = s * reach + s / 2
-            draw = ImageDraw.Draw(sprite)
-            for poly in shape["polys"]:
-                corners = [(centre + poly[k] * s, centre + poly[k + 1] * s) for k in range(0, len(poly), 2)]
-                if shape["fill"]:
-                    draw.polygon(corners, fill=shape["fill"])
-                if width:
-                    draw.line(corners + corners[:1], fill=shape["edge"], width=width, joint="curve")
-            self.sprites[(index, False)] = sprite, centre
-            self.sprites[(index, True)] = sprite.reduce(s), reach + 0.5
-        return self.sprites[key]
-
-
-def _resampling():
-    from PIL import Image
-    return getattr(Image, "Resampling", Image)
-
-
-def _counter_text(step: int, last: int) -> str:
-    return f"step {step} / {last}"
 
 
 # --- the player ---------------------------------------------------------------------------------
@@ -549,7 +262,7 @@ class Player:
         (before the GIF's 255-colour palette)."""
         i = _number(f"i (a frame index, this player has {self.n_frames})", i, 0, self.n_frames - 1,
                     integer=True)
-        return _Compositor(self._scene, self._png).frame(i)
+        return Compositor(self._scene, self._png).frame(i)
 
     def save_gif(self, path, fps: float | None = None) -> Path:
         """Write the animation as a looping GIF (for slides); return its path.
@@ -558,7 +271,7 @@ class Player:
         """
         fps = self.fps if fps is None else _check_fps(fps)
         path = _check_gif_path(path)
-        _write_gif(_Compositor(self._scene, self._png), self.n_frames, fps, path)
+        _write_gif(Compositor(self._scene, self._png), self.n_frames, fps, path)
         return path
 
 
@@ -573,7 +286,7 @@ def _check_gif_path(path) -> Path:
     return path
 
 
-def _write_gif(compositor: _Compositor, n_frames: int, fps: float, path: Path) -> None:
+def _write_gif(compositor: Compositor, n_frames: int, fps: float, path: Path) -> None:
     """Map every frame to one palette (from the last frame, which holds every colour) and
     store only what changed: unchanged pixels become the transparent index, which compresses
     to almost nothing (~6× smaller than whole frames).
@@ -703,12 +416,12 @@ def _player_html(player: Player, extra: str = "") -> str:
     frame controls."""
     scene = dict(player._scene, fps=player.fps, scale=_CANVAS_SCALE)
     for private in ("font_file", "css_width"):
-        scene.pop(private)
+        scene.pop(private, None)
     data = json.dumps(scene, separators=(",", ":"), ensure_ascii=True).replace("<", "\\u003c")
     width, height = scene["width"], scene["height"]
     n = player.n_frames
     sizes = (f"--gdviz-font-size:{17 if player.projector else 13}px;"
-             f"--gdviz-max-width:{player._scene['css_width'] + 8}px")
+             f"--gdviz-max-width:{player._scene.get('css_width', width) + 8}px")
     png = base64.b64encode(player._png).decode("ascii")
     note = f'<div class="gdviz-dim">{html.escape(player.note)}</div>' if player.note else ""
     speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>{v}×</option>'

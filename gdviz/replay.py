@@ -31,11 +31,11 @@ import numpy as np
 
 from . import plotting
 from .animation import (Player, _check_figsize, _check_flag, _check_fps, _check_gif_path,
-                        _drawn_part, _write_gif, _frame_steps, _is_wide, _line_shape, _number, _player_html,
-                        _render)
+                        _write_gif, _frame_steps, _is_wide, _number, _player_html, _render)
 from .hyperparams import grid_text, log_grid
 from .optimizers import optimizer_class
 from .plotting import artist_ids as ids
+from .scene import Compositor, _drawn_part, _line_shape
 from .schedules import Schedule
 from .trajectory import Trajectory, stacked_runs
 
@@ -68,7 +68,6 @@ class Replay(Player):
         return self._html
 
     def _compositor(self, chosen):
-        from .animation import _Compositor
         picked = {**self.chosen, **(chosen or {})}
         unknown = sorted(set(picked) - set(self.optimizers))
         if unknown:
@@ -77,7 +76,7 @@ class Replay(Player):
         picks = [_number(f"chosen[{name!r}] (an η index, 0 … {len(self.variants[name]) - 1})",
                          picked[name], 0, len(self.variants[name]) - 1, integer=True)
                  for name in self.optimizers]
-        return _Compositor(_chosen_scene(self._scene, picks), self._png)
+        return Compositor(_chosen_scene(self._scene, picks), self._png)
 
     def frame_image(self, i: int, chosen: dict[str, int] | None = None):
         """Frame ``i`` with the variants ``chosen`` (optimizer → η index; by default the ones

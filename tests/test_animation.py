@@ -18,7 +18,8 @@ from PIL import Image
 
 import gdviz
 from gdviz import plotting
-from gdviz.animation import (MAX_DEFAULT_FRAMES, MOVING_GIDS, STILL_GIDS, Player, _draw_still,
+from gdviz.scene import MOVING_GIDS, STILL_GIDS
+from gdviz.animation import (MAX_DEFAULT_FRAMES, Player, _draw_still,
                              animate, save_gif)
 
 PNG_PREFIX = "data:image/png;base64,"

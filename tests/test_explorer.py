@@ -690,23 +690,22 @@ def test_the_sent_picture_is_the_drawn_picture_in_256_colours(explorers):
                 explorer.render_png(), optimizer_color(name))
 
 
-def test_a_light_path_is_outlined_by_one_artist_not_a_path_effect_per_marker(explorers):
-    """AdamW's yellow path keeps plotting's dark outline (outline_style), drawn as one line
-    under it: a path effect would stroke each of its markers separately, in Python."""
+def test_a_light_path_is_outlined_as_plotting_describes_it(explorers):
+    """AdamW's yellow path keeps plotting's dark outline (outline_style): in the scene the
+    explorer draws (the same description the player and the GIF draw), and in its pixels."""
     from gdviz import plotting
-    from gdviz.explorer.figure import GID_OUTLINE
     explorer = explorers("AdamW", "himmelblau", steps=60, lr=0.1)
     path = explorer.path_lines["AdamW"]
-    assert not path.get_path_effects()
-    (outline,) = [a for a in explorer.view.path_axes.lines if a.get_gid() == GID_OUTLINE]
     expected = plotting.outline_style(plotting.optimizer_color("AdamW"), path.get_linewidth())
-    assert outline.get_color() == expected["color"] == plotting.OUTLINE_COLOR
-    assert outline.get_linewidth() == pytest.approx(path.get_linewidth() + plotting.OUTLINE_EXTRA_WIDTH)
-    assert outline.get_markeredgewidth() == outline.get_linewidth()
-    assert outline.get_marker() == path.get_marker()
-    np.testing.assert_array_equal(outline.get_xydata(), path.get_xydata())
-    assert outline.get_zorder() < path.get_zorder()
-    # and it shows: the pixels just around the yellow are mostly the outline's dark grey
+    px_per_pt = explorer.figure.dpi / 72
+    (drawn, _) = [p for p in explorer.view.scene["paths"]]       # the path panel, the loss panel
+    assert drawn["outline"]["color"] == matplotlib.colors.to_hex(plotting.OUTLINE_COLOR)
+    assert drawn["outline"]["lw"] == pytest.approx(expected["linewidth"] * px_per_pt, abs=0.01)
+    assert drawn["outline"]["lw"] == pytest.approx(
+        (path.get_linewidth() + plotting.OUTLINE_EXTRA_WIDTH) * px_per_pt, abs=0.01)
+    assert drawn["marker_outline"] is not None
+    # and it shows: the pixels just around the yellow are mostly dark (the outline's grey,
+    # anti-aliased against the white: a 1-pixel edge of the path is a blend of the two)
     rgb = np.asarray(image_of(explorer.render_png()).convert("RGB"), dtype=int)
     yellow = (np.abs(rgb - [0xF0, 0xE4, 0x42]).sum(-1) < 40)
     yellow[:, rgb.shape[1] // 2:] = False                  # the path panel, not the loss panel
@@ -715,5 +714,67 @@ def test_a_light_path_is_outlined_by_one_artist_not_a_path_effect_per_marker(exp
         for dx in (-2, -1, 0, 1, 2):
             near |= np.roll(np.roll(yellow, dy, 0), dx, 1)
     ring = near & ~yellow
-    dark = (np.abs(rgb - [0x33, 0x33, 0x33]).sum(-1) < 60) & ring
-    assert yellow.sum() > 200 and dark.sum() > 0.3 * ring.sum()
+    dark = (rgb.mean(-1) < 120) & ring
+    assert yellow.sum() > 200 and dark.sum() > 0.4 * ring.sum()
+
+
+def axes_pixel(axes, x, y, height):
+    """Where the data point (x, y) of ``axes`` is in the picture (column, row from the top),
+    from matplotlib's own transform of the axes the background was drawn with."""
+    px, py = axes.transData.transform((x, y))
+    return int(round(px)), int(round(height - py))
+
+
+def test_the_picture_is_a_scene_drawn_over_the_background_as_a_gif_frame_is(explorers, monkeypatch):
+    """One renderer: no matplotlib drawing per move (the background is drawn once), each
+    picture is gdviz.scene's Compositor drawing the explorer's scene, and that scene puts the
+    run where matplotlib's axes put its data."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from gdviz import plotting, scene
+    explorer = explorers("SGD", steps=20, lr=0.05)
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.1     # the background is drawn
+    draws = explorer.n_background_draws
+
+    def refused(*args, **kwargs):
+        raise AssertionError("matplotlib drew over the background")
+    monkeypatch.setattr(Figure, "draw_artist", refused)
+    monkeypatch.setattr(FigureCanvasAgg, "restore_region", refused)
+    monkeypatch.setattr(FigureCanvasAgg, "draw", refused)
+    frames = []
+    real_frame = scene.Compositor.frame
+    monkeypatch.setattr(scene.Compositor, "frame",
+                        lambda self, i: frames.append(self.scene) or real_frame(self, i))
+    explorer.hyperparameter_sliders["SGD"]["lr"].value = 0.3
+    assert explorer.n_background_draws == draws and len(frames) == 1
+    assert frames[0] is explorer.view.scene
+    # the scene's path is the closed form, through the axes' own transform
+    view, height = explorer.view, explorer.view.background.height
+    expected = sgd_on_elongated_bowl(0.3, (-7.0, 2.0), 20)
+    path = frames[0]["paths"][0]
+    assert path["panel"] == 0 and len(path["xy"]) == 2 * 21
+    for k in (0, 1, 5, 20):
+        column, row = axes_pixel(view.path_axes, *expected[k], height)
+        assert path["xy"][2 * k] == pytest.approx(column, abs=0.51)
+        assert path["xy"][2 * k + 1] == pytest.approx(row, abs=0.51)
+    # and the picture shows it: the head (the run's last point) in SGD's colour, where the
+    # axes put (x_20, y_20); the background is the same image as matplotlib's still figure
+    rgb = np.asarray(image_of(explorer.image.value).convert("RGB"), dtype=int)
+    column, row = axes_pixel(view.path_axes, *expected[20], height)
+    colour = np.array(matplotlib.colors.to_rgb(plotting.optimizer_color("SGD"))) * 255
+    assert np.abs(rgb[row - 1:row + 2, column - 1:column + 2] - colour).sum(-1).min() < 40
+    background = np.asarray(view.background, dtype=int)
+    assert (np.abs(rgb - background).sum(-1) > 30).mean() < 0.1     # most pixels untouched
+
+
+def test_an_explorer_scene_is_drawn_by_the_same_compositor_as_a_gif(explorers):
+    """The explorer's scene over its background, drawn by a fresh Compositor (the GIF's),
+    gives the explorer's picture exactly: nothing else is drawn on it."""
+    from gdviz import scene
+    explorer = explorers(["SGD", "Momentum"], steps=30, lr=1.2, momentum=0.9)   # SGD diverges
+    view = explorer.view
+    assert any(p["diverged_at"] == 19 for p in view.scene["paths"])
+    assert len(view.scene["sprites"]) >= 2             # the loss panel's line and words
+    fresh = scene.Compositor(view.scene, view.background).frame(0)
+    np.testing.assert_array_equal(np.asarray(fresh), np.asarray(view.image()))

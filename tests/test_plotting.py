@@ -722,6 +722,6 @@ def test_artist_ids_are_named_in_one_place():
     assert offenders == []
     scene = [artist_ids.CONTOUR, artist_ids.MINIMUM, artist_ids.SADDLE, artist_ids.START,
              artist_ids.PATH, artist_ids.LOSS, artist_ids.DIVERGED, artist_ids.AT_MINIMUM,
-             artist_ids.DIVERGED_NOTE, artist_ids.CURRENT, artist_ids.DIVERGED_STEP,
-             artist_ids.DIVERGED_STEP_NOTE, artist_ids.OUTLINE]
+             artist_ids.DIVERGED_NOTE, artist_ids.DIVERGED_STEP, artist_ids.DIVERGED_STEP_NOTE,
+             artist_ids.CURRENT_SETTING]
     assert len(set(scene)) == len(scene)

@@ -172,14 +172,14 @@ def test_bad_arguments_are_refused_first():
 def test_a_note_drawn_alone_has_the_pixels_it_has_in_the_figure():
     """Each distinct "diverged at step k" note is drawn once on a small canvas and placed by
     its anchor: the same PNG at the same place as drawing it on the whole figure
-    (gdviz.animation._sprite_png, the plain player's way)."""
+    (gdviz.scene._sprite_png, the plain player's way)."""
     import math
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from gdviz import plotting
-    from gdviz.animation import _sprite_png
+    from gdviz.scene import _sprite_png
     from gdviz.replay import _note_png
     runs = stacked_runs("SGD", "saddle", None, 60, lrs=np.geomspace(0.05, 3, 60))
     with plotting.style("notebook"):

@@ -14,7 +14,8 @@ matplotlib backend: the explorer owns one figure and pushes its pixels as image 
 
 * :mod:`.controls` — the sliders (over exact grids of numbers, so the number shown is the
   number used), the surface and schedule menus, Play, the layout;
-* :mod:`.figure` — the blitting figure: a cached background, only the moving artists redrawn;
+* :mod:`.figure` — the picture: a background matplotlib draws once, and what moves drawn over
+  it from a scene (:mod:`gdviz.scene`), as the animation's GIF frames are;
 * :mod:`.wiring` — :func:`explore` and :class:`Explorer`: a change re-runs and redraws;
   with :mod:`.cache` (pictures kept by settings), :mod:`.ahead` (drawn ahead while idle),
   :mod:`.browser` (kept in the page too, with the optional anywidget) and :mod:`.offline`

@@ -1,11 +1,14 @@
-"""The explorer's figure: one matplotlib figure, redrawn by blitting.
+"""The explorer's figure: matplotlib draws what stays, Pillow draws the runs from a scene.
 
 Made with :class:`matplotlib.figure.Figure` and the Agg canvas directly (never pyplot, so the
 inline backend never shows or keeps it). Everything that does not move (contours, axes,
-legend, the stability map) is drawn once into a cached background; a change redraws only the
-moving artists (paths, loss lines, markers, divergence notes) over it, which takes a few
-milliseconds. The background is redrawn only when its key (surface, steps, loss-axis range,
-the map's inputs) changes.
+legend, the stability map) is drawn by matplotlib once per background and kept as a
+picture. A change describes what moves (paths, loss curves, the marker where each run is,
+the ✕ and notes of a divergence, the sliders' point on the map) as a scene
+(:func:`gdviz.scene.describe`, from the artists ``gdviz.plotting`` makes) and draws it over
+that picture with :class:`gdviz.scene.Compositor`: the same description, and the same
+drawing, as the animation player's and the GIF's. The background is redrawn only when its
+key (surface, steps, loss-axis range, the map's inputs) changes.
 
 A picture is sent in 256 colours, with one palette per background for the figure's life: the
 same runs on the same background always encode to the same bytes, so the explorer can keep
@@ -25,25 +28,26 @@ from PIL import Image
 
 from .. import plotting
 from ..plotting import artist_ids
+from ..scene import Compositor, _clip, describe, sprite
 from ..surfaces import Surface
 from ..trajectory import Trajectory
 
-__all__ = ["ExplorerFigure", "LOSS_FLOOR", "GID_CURRENT", "GID_DIVERGED_STEP",
-           "GID_DIVERGED_NOTE", "GID_CURRENT_SETTING", "GID_OUTLINE"]
+__all__ = ["ExplorerFigure", "LOSS_FLOOR", "GID_DIVERGED_STEP", "GID_DIVERGED_NOTE",
+           "GID_CURRENT_SETTING"]
 
 #: The bottom of the loss panel's log axis: gaps f − f_min below it run off the bottom.
 LOSS_FLOOR = 1e-8
 # The explorer's own artists, named in gdviz.plotting.artist_ids with plotting's
-GID_CURRENT = artist_ids.CURRENT
 GID_DIVERGED_STEP = artist_ids.DIVERGED_STEP
 GID_DIVERGED_NOTE = artist_ids.DIVERGED_STEP_NOTE
 GID_CURRENT_SETTING = artist_ids.CURRENT_SETTING
-GID_OUTLINE = artist_ids.OUTLINE
 
 _FIGSIZE = {False: (9.6, 4.0), True: (13.0, 5.4)}
 _FIGSIZE_WITH_MAP = {False: (12.0, 4.2), True: (16.0, 5.6)}
 #: Palettes kept (one per background drawn, about 1 kB each); the oldest is let go beyond it.
 MAX_PALETTES = 64
+#: Notes and marks kept as pictures on one background (a few kB each) before starting afresh.
+MAX_SPRITES = 256
 
 
 class ExplorerFigure:
@@ -57,8 +61,12 @@ class ExplorerFigure:
         self.path_lines: dict[str, Line2D] = {}
         self.loss_lines: dict[str, Line2D] = {}
         self._colorbar = None
-        self._background = None
         self._background_key = None
+        self._compositor: Compositor | None = None     # the background, ready to draw over
+        self._panels: list = []         # the path and loss panels' clip boxes, in pixels
+        self._picture: Image.Image | None = None
+        self.scene: dict | None = None  # what the picture shows, as data (gdviz.scene)
+        self._sprites: dict = {}        # notes drawn on this background (scene.sprite's kept)
         self._moving: list = []
         self._on_top: list = []
         self._palette = None        # the encoded pictures' 256 colours (see encode)
@@ -87,50 +95,69 @@ class ExplorerFigure:
         self._ensure_background(shown, surface, steps, map_key, sweep)
         for artist in self._moving:
             artist.remove()
-        self._moving = []
+        self._moving, self._picture, self.scene = [], None, None
         ax, lax = self.path_axes, self.loss_axes
         colors = [plotting.optimizer_color(name) for name in self.optimizers]
         with plotting.style(self.style_name):
             before = set(ax.get_children()) | set(lax.get_children())
             for i, (name, traj, color) in enumerate(zip(self.optimizers, shown, colors)):
-                self.path_lines[name] = _outlined_once(plotting.plot_trajectory(
-                    traj, ax, color=color, contour=False, legend=False, zorder=3 + 0.01 * i))
-                if not traj.diverged:
-                    ax.plot(traj.points[-1:, 0], traj.points[-1:, 1], linestyle="none",
-                            marker="o", markersize=mpl.rcParams["lines.markersize"] * 2.2,
-                            markerfacecolor=color, markeredgecolor="white", zorder=4,
-                            gid=GID_CURRENT)
+                self.path_lines[name] = plotting.plot_trajectory(
+                    traj, ax, color=color, contour=False, legend=False, zorder=3 + 0.01 * i)
             lines = plotting.plot_loss(shown, lax, colors=colors, legend=False)
+            self.loss_lines = dict(zip(self.optimizers, lines))
+            extras = []         # drawn as they are, over the runs
             if self.map_axes is not None:
                 before |= set(self.map_axes.get_children())
-                self._mark_setting(setting)
-            self.loss_lines = dict(zip(self.optimizers, lines))
+                extras.append(self._mark_setting(setting))
             # plot_trajectory marks where a run diverged on the path; the loss panel says when
             # (the loss has left the axis by then): plotting's divergence style, and words
             # that name the optimizer, in dark text
             diverged = [t for t in shown if t.diverged]
             for row, traj in enumerate(sorted(diverged, key=lambda t: t.diverged_at)):
-                lax.axvline(traj.diverged_at, **plotting.DIVERGED_LINE, gid=GID_DIVERGED_STEP,
-                            linewidth=mpl.rcParams["lines.linewidth"] * 0.6)
+                extras.append(lax.axvline(traj.diverged_at, **plotting.DIVERGED_LINE,
+                                          gid=GID_DIVERGED_STEP,
+                                          linewidth=mpl.rcParams["lines.linewidth"] * 0.6))
                 late = traj.diverged_at > 0.5 * lax.get_xlim()[1]    # words left of the line
-                lax.text(traj.diverged_at, 0.97 - 0.08 * row,
-                         f" {plotting.diverged_label(traj.name, traj.diverged_at)} ",
-                         transform=lax.get_xaxis_transform(), ha="right" if late else "left",
-                         va="top",
-                         color=plotting.TEXT_COLOR, fontsize="small", gid=GID_DIVERGED_NOTE)
-        self._moving = [a for a in (*ax.get_children(), *lax.get_children(),
-                                    *self._map_children()) if a not in before]
-        self.canvas.restore_region(self._background)
-        for artist in sorted(self._moving, key=lambda a: a.get_zorder()):
-            artist.set_animated(True)
-            self.figure.draw_artist(artist)
-        for box in self._on_top:    # paste the legend (and the like) back over the paths
-            self.canvas.restore_region(self._background, bbox=box, xy=(0, 0))
+                extras.append(lax.text(
+                    traj.diverged_at, 0.97 - 0.08 * row,
+                    f" {plotting.diverged_label(traj.name, traj.diverged_at)} ",
+                    transform=lax.get_xaxis_transform(), ha="right" if late else "left",
+                    va="top", color=plotting.TEXT_COLOR, fontsize="small", gid=GID_DIVERGED_NOTE))
+            self._moving = [a for a in (*ax.get_children(), *lax.get_children(),
+                                        *self._map_children()) if a not in before]
+            scene = self._scene(shown, [[self.path_lines[n] for n in self.optimizers], lines],
+                                extras, steps)
+        self.scene = scene
+        self._picture = self._compositor.use(scene).frame(0)
+
+    def _scene(self, shown, lines, extras, steps: int) -> dict:
+        """What moves, as a scene (gdviz.scene) over this background: the runs as plotting
+        drew them, then the ``extras`` as they are."""
+        width, height = self.canvas.get_width_height()
+        dpi, shapes = self.figure.dpi, []
+
+        def add(shape):
+            shapes.append(shape)
+            return len(shapes) - 1
+
+        moving = describe([self.path_axes, self.loss_axes], lines, shown, height=height,
+                          width=width, dpi=dpi, add=add, kept=self._sprites)
+        moving["sprites"] += [drawn for drawn in (sprite(a, width, height, dpi, kept=self._sprites)
+                                                  for a in extras) if drawn is not None]
+        if len(self._sprites) > MAX_SPRITES:
+            self._sprites.clear()
+        return {"width": width, "height": height, "steps": [steps], "last_step": steps,
+                "panels": self._panels, **moving, "shapes": shapes, "counter": None,
+                "on_top": self._on_top}
 
     def image(self) -> Image.Image:
-        """The canvas' pixels as an RGB Pillow image (the alpha dropped in C, not numpy)."""
-        return Image.frombytes("RGB", self.canvas.get_width_height(),
-                               self.canvas.buffer_rgba(), "raw", "RGBX")
+        """The picture drawn last, as an RGB Pillow image."""
+        return self._picture
+
+    @property
+    def background(self) -> Image.Image | None:
+        """What matplotlib drew and the scene is drawn over, as an RGB Pillow image."""
+        return None if self._compositor is None else self._compositor.background
 
     def encode(self) -> bytes:
         """The canvas as a 256-colour PNG: a third of the bytes of full colour and as sharp
@@ -207,12 +234,17 @@ class ExplorerFigure:
             if self.map_axes is not None:
                 self._draw_map(sweep())
             self.canvas.draw()
-        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         # static artists drawn above the paths (the legend, saddle points): where they are
         renderer = self.canvas.get_renderer()
-        self._on_top = [_agg_box(a.get_window_extent(renderer), renderer.height)
+        self._on_top = [_box(a.get_window_extent(renderer), renderer.height)
                         for a in (*ax.get_children(), *lax.get_children(), *self._map_children())
                         if a.get_zorder() > 3 and a.get_visible() and a not in self._moving]
+        background = Image.frombytes("RGB", self.canvas.get_width_height(),
+                                     self.canvas.buffer_rgba(), "raw", "RGBX")
+        height = self.canvas.get_width_height()[1]
+        self._panels = [{"clip": _clip(axes, height)} for axes in (ax, lax)]
+        self._compositor = Compositor({"panels": self._panels, "sprites": []}, background)
+        self._sprites.clear()
         self._background_key = key
         # this background's palette, or (first time) the next picture chooses it
         self._palette = self._palettes.get(key)
@@ -243,18 +275,19 @@ class ExplorerFigure:
         drawn = plotting.plot_stability_map(result, self.map_axes, colorbar=True)
         self._colorbar = getattr(drawn, "colorbar", None)      # 2-D maps have one
 
-    def _mark_setting(self, point) -> None:
+    def _mark_setting(self, point):
         style = {"color": plotting.OKABE_ITO["orange"], "gid": GID_CURRENT_SETTING, "zorder": 6}
         if len(point) == 2:
-            self.map_axes.plot(*point, linestyle="none", marker="o",
-                               markersize=mpl.rcParams["lines.markersize"] * 2.2,
-                               markeredgecolor="black", **style)
-        else:
-            self.map_axes.axvline(point[0], linestyle=":", **style)
+            (mark,) = self.map_axes.plot(*point, linestyle="none", marker="o",
+                                         markersize=mpl.rcParams["lines.markersize"] * 2.2,
+                                         markeredgecolor="black", **style)
+            return mark
+        return self.map_axes.axvline(point[0], linestyle=":", **style)
 
     def close(self) -> None:
         """Let go of the figure and everything drawn (a closed explorer keeps no pixels)."""
-        self.figure = self.canvas = self._background = self._palette = None
+        self.figure = self.canvas = self._compositor = self._picture = self._palette = None
+        self.scene, self._sprites = None, {}
         self._palettes = OrderedDict()
         self._moving, self._on_top = [], []
         self.path_lines, self.loss_lines = {}, {}
@@ -262,29 +295,9 @@ class ExplorerFigure:
         self.path_axes = self.loss_axes = self.map_axes = None
 
 
-def _outlined_once(line: Line2D) -> Line2D:
-    """Draw a light path's outline (:func:`gdviz.plotting.outline_style`) as one artist of its
-    own just under it, instead of as a path effect: a path effect on a line with markers
-    strokes every marker as a path of its own in Python (13 ms of each redraw of notebook
-    05's 200-step AdamW path); one Line2D draws them in one call. The outline of the line and
-    of every marker is there as before, drawn as the animation player draws it: all of the
-    outline, then the line and its markers (whose edges Agg places on whole pixels, as for
-    every other optimizer's path). Returns ``line``."""
-    outline = plotting.outline_style(line.get_color(), line.get_linewidth())
-    if outline is None or not line.get_path_effects():
-        return line
-    line.set_path_effects([])
-    color, width = outline["color"], outline["linewidth"]
-    line.axes.plot(*line.get_data(), color=color, linewidth=width, marker=line.get_marker(),
-                   markersize=line.get_markersize(), markerfacecolor=color, markeredgecolor=color,
-                   markeredgewidth=width, transform=line.get_transform(), clip_on=line.get_clip_on(),
-                   zorder=line.get_zorder() - 0.005, gid=GID_OUTLINE)
-    return line
-
-
-def _agg_box(extent, height: float) -> tuple[int, int, int, int]:
-    """A display bbox as the pixel rectangle Agg's ``restore_region`` takes: rows counted from
-    the top, widened to whole pixels."""
+def _box(extent, height: float) -> list[int]:
+    """A display bbox as a scene's pixel box (left, top, right, bottom; rows counted from the
+    top), widened to whole pixels."""
     x0, y0, x1, y1 = extent.extents
-    return (max(int(x0) - 1, 0), max(int(height - y1) - 1, 0),
-            int(math.ceil(x1)) + 1, int(math.ceil(height - y0)) + 1)
+    return [max(int(x0) - 1, 0), max(int(height - y1) - 1, 0),
+            int(math.ceil(x1)) + 1, int(math.ceil(height - y0)) + 1]

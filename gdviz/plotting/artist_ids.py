@@ -16,11 +16,9 @@ DIVERGED_NOTE = "diverged_note"  # "SGD diverged at step 7 →" at the view's ed
 DIVERGED_HATCH = "diverged_hatch"  # the hatching over diverged cells of a map
 
 # drawn by the explorer on top of those
-CURRENT = "current"                   # the ball: where the optimizer is at step k
 DIVERGED_STEP = "diverged-step"       # the loss panel's dashed line at the divergence
 DIVERGED_STEP_NOTE = "diverged-note"  # … and its words
 CURRENT_SETTING = "current-setting"   # the sliders' setting on the stability map
-OUTLINE = "outline"                   # the dark outline under a light path
 
 # the other figures of gdviz.plotting (the tests find their parts by these)
 TERM = "term"                    # step anatomy: one term of the step

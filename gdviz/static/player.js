@@ -83,15 +83,24 @@
         ctx.restore();
       }
       for (i = 0; i < loose.length; i++) shape(loose[i][0], loose[i][1], loose[i][2]);
+      // boxes of the background drawn over the paths (a legend inside a panel): cleared, so
+      // the picture under the canvas shows there
+      var onTop = scene.on_top || [];
+      for (i = 0; i < onTop.length; i++) {
+        c = onTop[i];
+        ctx.clearRect(c[0], c[1], c[2] - c[0], c[3] - c[1]);
+      }
       for (i = 0; i < scene.sprites.length; i++) {
         var image = imageOf(scene.sprites[i].png);
         if (step >= scene.sprites[i].from && image.complete)
           ctx.drawImage(image, scene.sprites[i].x, scene.sprites[i].y);
       }
       var co = scene.counter;
-      ctx.font = co.size + "px 'DejaVu Sans', Verdana, Arial, sans-serif";
-      ctx.fillStyle = co.color; ctx.textAlign = "right"; ctx.textBaseline = "alphabetic";
-      ctx.fillText("step " + step + " / " + scene.last_step, co.x, co.y);
+      if (co) {
+        ctx.font = co.size + "px 'DejaVu Sans', Verdana, Arial, sans-serif";
+        ctx.fillStyle = co.color; ctx.textAlign = "right"; ctx.textBaseline = "alphabetic";
+        ctx.fillText("step " + step + " / " + scene.last_step, co.x, co.y);
+      }
       slider.value = frame;
       frameText.textContent = frame;
       stepText.textContent = step;
