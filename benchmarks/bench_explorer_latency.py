@@ -10,11 +10,12 @@ before ("cached": sent from the explorer's picture cache). Browser side ("browse
 JupyterLab 4 with ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py):
 each notebook is run, then its η slider is dragged with the mouse ("drag": mouseup → the new
 picture painted, median "total_ms"; "cached" says how many of the pictures came from the
-cache), first at once ("drag", the first touch starts the drawing ahead), then after --settle seconds of idle kernel
+cache), first at once ("drag": drawing ahead starts a second after "Run all", where the page
+keeps pictures, else at the first touch), then after --settle seconds of idle kernel
 ("drag_after_idle", other targets: the pictures drawn ahead), and moved with the arrow keys
 ("key_ms"). "from_page" counts the drags whose picture the page showed from the pictures it
 keeps (gdviz/explorer/browser.py: the <img> changed before a picture-sized message came from
-the kernel). Each drag's time is
+the kernel, or while the handle moved, when "total_ms" is 0: nothing new after the release). Each drag's time is
 split, by wall clock (one machine), into "to_kernel_ms" (mouseup → the kernel has the value:
 the widget's JavaScript, the websocket, the server, ZeroMQ), "in_kernel_ms" (run, redraw,
 encode; "kernel_cpu_ms" of it on the CPU, the rest waiting for it), "to_page_ms" (picture sent
@@ -133,18 +134,20 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
         session._drag(slider, target)
         if session.slider_value(slider) == before:
             continue
-        session.page.wait_for_function(
-            "([n]) => { const s = window.__gdvizLat; return s.ups.length > n &&"
-            " s.paints.some(t => t >= s.ups[n]); }", arg=[n], timeout=30_000, polling=10)
         session._wait_settled("ups", n, 300, 30)
         lat = session.page.evaluate("() => ({origin: performance.timeOrigin, s: window.__gdvizLat,"
                                     " ws: window.__gdvizWs || []})")
         origin, st = lat["origin"], lat["s"]
         up = st["ups"][n]
         loads = [t for t in st["loads"] if t >= up]
+        pictures.append(len(loads))
+        if not loads:           # the page showed it while the handle moved: painted at the release
+            held = [t for t in st["loads"] if t < up]
+            parts["total"].append(0.0)
+            from_page.append(bool(held))
+            continue
         paint = next(t for t in st["paints"] if t >= loads[-1])
         records = [json.loads(line) for line in timings.read_text().splitlines()[done:]]
-        pictures.append(len(loads))
         last = records[-1]
         cached.append(bool(last.get("cached")))
         up_s, load_s = (origin + up) / 1000, (origin + loads[-1]) / 1000

@@ -136,3 +136,105 @@ def test_the_front_end_module_parses_as_an_es_module(tmp_path):
     path.write_text(source)
     result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_page_that_starts_gets_pictures_drawn_ahead_once_no_cell_runs(explorers, monkeypatch):
+    """The page's module says it started: the kernel draws η's range ahead for it, but only
+    once no cell has run for IDLE_BEFORE seconds ("Run all" first), never while one runs."""
+    from test_explorer_cache import FakeLoop
+
+    from gdviz.explorer import ahead, wiring
+    loop = FakeLoop()
+    monkeypatch.setattr(wiring, "_running_loop", lambda: loop)
+    cells = ahead._Cells()
+    cells.watched = cells.running = True                     # a cell runs: "Run all"
+    monkeypatch.setattr(ahead, "_CELLS", cells)
+    explorer = explorers("SGD", steps=30, lr=0.1)
+    wire = Recorder(explorer.browser)
+    kept = len(explorer.cache)
+    explorer.browser._on_page_message(explorer.browser, {"started": True}, [])
+    assert loop.run(limit=50) == 50                           # it keeps looking ...
+    assert len(explorer.cache) == kept and wire.messages == []     # ... and draws nothing
+    cells._ended()                                            # the last cell ended just now
+    loop.run(limit=50)
+    assert len(explorer.cache) == kept and wire.messages == []
+    cells.last_end -= ahead.IDLE_BEFORE                       # and nothing ran since
+    loop.run(limit=400)
+    slider = explorer.hyperparameter_sliders["SGD"]["lr"]
+    at = explorer.browser.controls.index(slider)
+    drawn = {content["key"][at] for content, _ in wire.messages}    # the η index of each
+    assert len(drawn) >= 20 and slider.index + 1 in drawn and slider.index - 1 in drawn
+
+
+def test_without_watched_cells_a_page_start_draws_nothing_ahead(explorers, monkeypatch):
+    from test_explorer_cache import FakeLoop
+
+    from gdviz.explorer import ahead, wiring
+    loop = FakeLoop()
+    monkeypatch.setattr(wiring, "_running_loop", lambda: loop)
+    monkeypatch.setattr(ahead, "_CELLS", ahead._Cells())      # outside IPython: not watched
+    explorer = explorers("SGD", steps=30, lr=0.1)
+    kept = len(explorer.cache)
+    explorer.browser._on_page_message(explorer.browser, {"started": True}, [])
+    assert loop.run() == 0 and len(explorer.cache) == kept
+
+
+def test_cells_are_watched_through_ipythons_events(monkeypatch):
+    """pre_run_cell / post_run_cell of a real IPython shell move the watch (not a shell made
+    the process's own: get_ipython is pointed at it for the test)."""
+    import IPython
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from gdviz.explorer import ahead
+    shell = InteractiveShell()
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    cells = ahead._Cells()
+    monkeypatch.setattr(ahead, "_CELLS", cells)
+    cells.watch()                                  # from a cell making an explorer
+    assert ahead.cells_idle_for() == 0.0
+    shell.user_ns["cells"] = cells
+    shell.run_cell("running_inside = cells.running")
+    assert shell.user_ns["running_inside"] is True
+    idle = ahead.cells_idle_for()
+    assert idle is not None and 0.0 <= idle < 5.0 and not cells.running
+    cells.last_end -= 10
+    assert ahead.cells_idle_for() >= 10
+
+
+def test_while_a_handle_is_held_pictures_drawn_ahead_wait_and_drawing_ahead_pauses(explorers, monkeypatch):
+    """The page says a slider's handle is pressed: nothing drawn ahead is sent (it would queue
+    ahead of the release's picture) and nothing more is drawn; on release all goes on. A hold
+    the page never ends (it closed mid-drag) lapses after HOLD_AT_MOST seconds."""
+    from test_explorer_cache import FakeLoop
+
+    from gdviz.explorer import wiring
+    loop = FakeLoop()
+    monkeypatch.setattr(wiring, "_running_loop", lambda: loop)
+    explorer = explorers("SGD", steps=30, lr=0.1)
+    browser = explorer.browser
+    wire = Recorder(browser)
+    browser._on_page_message(browser, {"kept": 1}, [])         # the first picture, kept
+    explorer.prefetch(explorer.hyperparameter_sliders["SGD"]["lr"])
+    loop.run(limit=6)                                            # a few pieces drawn and sent
+    sent, kept = len(wire.messages), len(explorer.cache)
+    assert sent >= 1 and kept >= 2
+    browser._on_page_message(browser, {"hold": True}, [])
+    assert browser.holding
+    assert loop.run(limit=30) == 30                              # it keeps looking ...
+    assert len(explorer.cache) == kept and len(wire.messages) == sent    # ... and does nothing
+    explorer._render(explorer.settings().with_value("SGD", "lr", 0.2), explorer.trajectories)
+    explorer._to_page(explorer.settings().with_value("SGD", "lr", 0.2),
+                      explorer.cache.get(explorer.settings().with_value("SGD", "lr", 0.2)))
+    assert len(wire.messages) == sent and len(browser._waiting) == 1    # a picture waits
+    browser._on_page_message(browser, {"hold": False}, [])      # released: not yet, the
+    assert not browser.holding and len(wire.messages) == sent   # release's picture goes first
+    loop.run(limit=20)
+    assert len(explorer.cache) > kept + 1                        # drawing ahead goes on ...
+    assert len(wire.messages) > sent + 1                         # ... and what waited went
+    browser._on_page_message(browser, {"hold": True}, [])
+    browser._held_since -= browser_module.HOLD_AT_MOST          # a page that went mid-drag
+    assert not browser.holding
+    for bad in ({"hold": 1}, {"hold": "yes"}, {"hold": None}):   # only a true/false holds
+        browser._on_page_message(browser, {"hold": False}, [])
+        browser._on_page_message(browser, bad, [])
+        assert not browser.holding

@@ -1,24 +1,29 @@
-"""The explorer's drawing ahead: once a student has moved a control (never before: a notebook
-run pays nothing), the kernel draws, while it is idle, the pictures the next move can ask for,
+"""The explorer's drawing ahead: once a student has moved a control, or once the page that
+shows the explorer is ready to keep pictures (:mod:`.browser`) and no cell has run for
+IDLE_BEFORE seconds (never during "Run all", never in a notebook run without a page), the
+kernel draws, while it is idle, the pictures the next move can ask for,
 a piece at a time (one optimizer's run, or the drawing and encoding) per turn of its event
 loop: the values next to the one just moved, then every value of the η sliders, nearest first
 (:meth:`DrawingAhead._prefetch_plan`), so that where a drag ends the picture is already kept.
 
 A part of :class:`gdviz.explorer.wiring.Explorer`, kept apart because it is a topic of its own:
 it reads the explorer's settings, runs and drawing only through the methods named there
-(``settings``, ``_kept``, ``_run_one``, ``_render``, ``_to_page``, ``_loop``) and its lock.
+(``settings``, ``_kept``, ``_run_one``, ``_render``, ``_to_page``, ``_loop``, ``browser``)
+and its lock.
 What it draws goes to the page too (:mod:`.browser`), where the page can keep pictures.
 """
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterator
 
 import numpy as np
 
 from .cache import Settings
 
-__all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "PREFETCH_DELAY"]
+__all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "PREFETCH_DELAY", "IDLE_BEFORE",
+           "watch_cells", "cells_idle_for"]
 
 #: Around the value just moved, how many values each way are drawn ahead before the η sliders.
 NEAR_VALUES = 10
@@ -28,6 +33,52 @@ PREFETCH_PAUSE = 0.003
 #: Seconds from a picture sent to the first piece drawn ahead: the picture's message goes out
 #: from the kernel's IOPub thread, which a drawing holding the GIL (and a core) would delay.
 PREFETCH_DELAY = 0.1
+#: Seconds between two looks at a handle held in the page (nothing is drawn meanwhile).
+HELD_PAUSE = 0.05
+#: Seconds without a cell running before a page's explorer draws ahead untouched: "Run all"
+#: runs its cells first.
+IDLE_BEFORE = 1.0
+
+
+class _Cells:
+    """Whether IPython is running a cell, and since when none has run: its pre_run_cell and
+    post_run_cell events, watched from the first explorer made in a cell on."""
+
+    def __init__(self):
+        self.running, self.last_end, self.watched = False, time.monotonic(), False
+
+    def watch(self) -> None:
+        """Watch from now on; called while a cell runs (the one making an explorer)."""
+        if self.watched:
+            return
+        try:
+            from IPython import get_ipython
+        except ImportError:             # pragma: no cover - ipywidgets brings IPython
+            return
+        shell = get_ipython()
+        if shell is None:
+            return
+        shell.events.register("pre_run_cell", self._started)
+        shell.events.register("post_run_cell", self._ended)
+        self.watched, self.running = True, True     # this cell's post_run_cell ends it
+
+    def _started(self, *_):
+        self.running = True
+
+    def _ended(self, *_):
+        self.running, self.last_end = False, time.monotonic()
+
+
+_CELLS = _Cells()
+watch_cells = _CELLS.watch
+
+
+def cells_idle_for() -> float | None:
+    """Seconds since the last cell ended (0 while one runs); None if not watched (outside
+    IPython)."""
+    if not _CELLS.watched:
+        return None
+    return 0.0 if _CELLS.running else time.monotonic() - _CELLS.last_end
 
 
 class DrawingAhead:
@@ -52,16 +103,37 @@ class DrawingAhead:
                 self._prefetching = (loop, loop.call_later(PREFETCH_DELAY, self._prefetch_tick,
                                                            chain), chain)
 
+    def prefetch_when_idle(self) -> None:
+        """Draw ahead as :meth:`prefetch` does, once no cell has run for IDLE_BEFORE seconds
+        (the page showing the explorer is ready: its first drag finds the pictures there
+        too). Nothing if a move started drawing ahead meanwhile, or outside a kernel's loop."""
+        loop = self._loop()
+        if loop is None or cells_idle_for() is None:
+            return
+
+        def check():
+            if self.closed or self._plan is not None or self._prefetching is not None:
+                return
+            idle = cells_idle_for()
+            if idle < IDLE_BEFORE:
+                loop.call_later(IDLE_BEFORE - idle, check)
+            else:
+                self.prefetch(None)
+        loop.call_later(IDLE_BEFORE, check)
+
     def _prefetch_tick(self, chain) -> None:
         with self._lock:
             if self._prefetching is None or self._prefetching[2] is not chain:
                 return
-            if self._pending is not None or not self.prefetch_step():
+            held = self.browser is not None and self.browser.holding
+            if self._pending is not None or not (held or self.prefetch_step()):
                 self._prefetching = None    # a change from the browser first (it starts over)
                 return
-            loop = self._prefetching[0]     # a pause: a message that came meanwhile goes first
-            self._prefetching = (loop, loop.call_later(PREFETCH_PAUSE, self._prefetch_tick, chain),
-                                 chain)
+            # a pause: a message that came meanwhile goes first (and while a handle is held in
+            # the page, nothing is drawn: the release's picture gets the kernel to itself)
+            loop = self._prefetching[0]
+            pause = HELD_PAUSE if held else PREFETCH_PAUSE
+            self._prefetching = (loop, loop.call_later(pause, self._prefetch_tick, chain), chain)
 
     def prefetch_step(self) -> bool:
         """Do the next piece of drawing ahead; False when all is done (or there is no room).

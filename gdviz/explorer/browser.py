@@ -1,6 +1,7 @@
 """The explorer's pictures kept in the browser, so that a picture drawn before, or drawn ahead
-while the kernel was idle, shows the moment a slider is released, without a round trip to the
-kernel.
+while the kernel was idle, shows the moment a slider is released (and while its handle is
+dragged over it), without a round trip to the kernel. A page that starts keeping pictures
+says so, and the explorer then draws ahead for it once no cell runs (:mod:`.ahead`).
 
 Every picture the explorer draws is also sent here once, with the value of every control it
 was drawn for, as the controls' models in the page hold them (a grid slider's or a menu's
@@ -21,6 +22,7 @@ notebook renders; there the explorer goes without it.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 
 import ipywidgets as widgets
@@ -46,6 +48,8 @@ IN_FLIGHT = 32
 ACK_EVERY = 16
 #: Pictures waiting to be sent, at most (beyond it the oldest are dropped).
 WAITING = 1024
+#: Seconds a hold from the page lasts at most (a page gone mid-drag does not hold for ever).
+HOLD_AT_MOST = 10.0
 
 try:
     import anywidget
@@ -76,14 +80,17 @@ if anywidget is not None:
         max_bytes = traitlets.Int(BROWSER_BYTES).tag(sync=True)
         ack_every = traitlets.Int(ACK_EVERY).tag(sync=True)
 
-        def __init__(self, *, image, readout, controls: list[tuple[widgets.Widget, str]]):
+        def __init__(self, *, image, readout, controls: list[tuple[widgets.Widget, str]],
+                     on_started=None):
             super().__init__(image=image, readout=readout,
                              controls=[widget for widget, _ in controls],
                              control_traits=[trait for _, trait in controls])
+            self.on_started = on_started    # called when a page starts keeping pictures
             self.n_sent = 0             # pictures sent to the page
             self.n_acknowledged = 0     # of them, kept by the page (it says so)
             self._page_start = 0        # pictures sent before the page (re)started
             self._waiting: deque = deque(maxlen=WAITING)
+            self._held_since: float | None = None   # a handle held in the page, since when
             self._lock = threading.Lock()   # acknowledgements come on the kernel's shell thread
             self.on_msg(self._on_page_message)
 
@@ -95,7 +102,16 @@ if anywidget is not None:
                 self._waiting.append((list(key), picture))
                 self._send_waiting()
 
+        @property
+        def holding(self) -> bool:
+            """Is a slider's handle held in the page (for at most HOLD_AT_MOST seconds)?
+            Pictures drawn ahead then wait here, and drawing ahead pauses (:mod:`.ahead`)."""
+            since = self._held_since
+            return since is not None and time.monotonic() - since < HOLD_AT_MOST
+
         def _send_waiting(self) -> None:
+            if self.holding:
+                return
             while self._waiting and self.n_sent - self.n_acknowledged < IN_FLIGHT:
                 key, picture = self._waiting.popleft()
                 self.send({"key": key, "readout": picture.readout}, buffers=[picture.png])
@@ -103,18 +119,29 @@ if anywidget is not None:
 
         def _on_page_message(self, _widget, content, _buffers) -> None:
             """``{"started": true}`` when the page's module starts (a new page: what was in
-            flight to the old one is gone), then ``{"kept": n}``, the pictures it has kept."""
+            flight to the old one is gone), then ``{"kept": n}``, the pictures it has kept,
+            and ``{"hold": true}`` / ``{"hold": false}`` when a slider's handle is pressed and
+            released."""
             if not isinstance(content, dict):
                 return
+            started = content.get("started") is True
             with self._lock:
-                if content.get("started") is True:
+                if started:
                     self._page_start = self.n_acknowledged = self.n_sent
+                    self._held_since = None
+                elif isinstance(content.get("hold"), bool):
+                    # released: what waits goes with the next picture kept, after the picture
+                    # of the release (whose change came just before and is drawn next)
+                    self._held_since = time.monotonic() if content["hold"] else None
+                    return
                 elif isinstance(content.get("kept"), int) and not isinstance(content["kept"], bool):
                     self.n_acknowledged = min(self.n_sent, max(self.n_acknowledged,
                                                                self._page_start + content["kept"]))
                 else:
                     return
                 self._send_waiting()
+            if started and self.on_started is not None:
+                self.on_started()
 
         def close(self) -> None:
             """Close it and its Layout widget (a registered widget too); let the pictures go."""

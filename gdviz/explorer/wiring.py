@@ -9,11 +9,12 @@ Changes made from Python draw at once, so code that moves a slider reads the new
 
 Every picture sent is kept, with its readout, under its :class:`~.cache.Settings` (the value
 of every control; :mod:`.cache`), so a setting seen before is sent again without running or
-drawing anything; and once a student has moved a control, the kernel draws ahead while it is
-idle (:mod:`.ahead`), so that where a drag ends the picture is already there. Where the
-front end can (anywidget installed; not Colab), every picture drawn is kept in the page too
-(:mod:`.browser`), which shows it the moment the controls reach its values, without waiting
-for the kernel.
+drawing anything; and once a student has moved a control (or the page showing the explorer
+can keep pictures, and "Run all" is done), the kernel draws ahead while it is idle
+(:mod:`.ahead`), so that where a drag ends the picture is already there. Where the front end
+can (anywidget installed; not Colab), every picture drawn is kept in the page too
+(:mod:`.browser`), which shows it the moment the controls reach its values, and while a
+handle is dragged, without waiting for the kernel.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ from ..plotting import optimizer_color
 from ..schedules import Schedule
 from ..surfaces import Surface, get_surface
 from ..trajectory import Trajectory, run, sweep
-from .ahead import NEAR_VALUES, PREFETCH_DELAY, PREFETCH_PAUSE, DrawingAhead  # noqa: F401 (names tests use)
+from .ahead import NEAR_VALUES, PREFETCH_DELAY, PREFETCH_PAUSE, DrawingAhead, watch_cells  # noqa: F401 (names tests use)
 from .browser import BrowserCache, browser_cache_available
 from .cache import Picture, PictureCache, Settings
 from .controls import SCHEDULE_CHOICES, Controls
@@ -202,8 +203,10 @@ class Explorer(DrawingAhead):
         self.widget = self.controls.layout(self.image, self.readout, projector)
         # every picture drawn is kept in the page too, where the front end can keep it (never
         # displayed: without its front end nothing shows and each move goes to the kernel)
+        watch_cells()       # made in a cell: drawing ahead for a page waits for "Run all"
         self.browser = (BrowserCache(image=self.image, readout=self.readout,
-                                     controls=self.controls.picture_controls())
+                                     controls=self.controls.picture_controls(),
+                                     on_started=self.prefetch_when_idle)
                         if browser_cache_available() else None)
         self._quiet = False
         self._pending = None        # a change from the browser waits to be shown
@@ -228,8 +231,9 @@ class Explorer(DrawingAhead):
     start = property(lambda self: self.controls.start)
     shown_step = property(lambda self: self.controls.shown_step,
                           doc="The step k the path is drawn up to (the step slider's value).")
-    # the figure as it shows the current picture (drawn again first if it holds another:
-    # a picture sent from the cache, or drawn ahead, leaves the figure as it was)
+    # the figure with the artists of the current picture, which its scene was described from
+    # (drawn again first if it holds another: a picture sent from the cache, or drawn ahead,
+    # leaves the figure as it was); the picture itself is render_png()
     figure = property(lambda self: self._synced().figure)
     path_axes = property(lambda self: self._synced().path_axes)
     loss_axes = property(lambda self: self._synced().loss_axes)

@@ -3,8 +3,14 @@
 // in the page hold them. When those models reach values whose picture is kept (a slider
 // released, a key pressed, Play), the picture and its readout are shown at once, by setting
 // the picture's and the readout's models in the page; the kernel's own picture for those
-// values comes a moment later with the same bytes, which changes nothing. A module for
-// anywidget: its model alone does the work (initialize); it is never displayed.
+// values comes a moment later with the same bytes, which changes nothing.
+// While a slider's handle is dragged, its model keeps its value until the release, but the
+// slider's own readout shows each value the handle passes (ipywidgets 7 and 8 alike): a kept
+// picture of that value is shown at once, so the picture follows the hand; at the release it
+// is the picture of the models' values again (or, if that one is not kept, the one shown
+// before the drag, until the kernel's comes). While the handle is held, the kernel holds back
+// the pictures it draws ahead, so that the release's own picture does not queue behind them.
+// A module for anywidget: its model alone does the work (initialize); it is never displayed.
 
 const MODEL_PREFIX = "IPY_MODEL_";
 
@@ -48,6 +54,7 @@ export default {
       const png = asDataView(buffers[0]);
       kept.set(key, {png: png, readout: String(message.readout)});
       keptBytes += png.byteLength;
+      if (received % 16 === 0) watchReadouts();   // from the first picture on (counted below)
       received += 1;                 // flow control: the kernel sends more when told
       if (received % model.get("ack_every") === 0) model.send({kept: received});
       const limit = model.get("max_bytes");
@@ -58,11 +65,91 @@ export default {
       }
     }
 
+    // --- a drag in progress: the slider views' readouts say where the handle is --------------
+    const observers = [];
+    const watched = new WeakSet();   // the readout elements observed
+    const sliders = new Set();       // the slider views' elements (where a drag starts)
+    let dragging = false;
+    let beforeDrag = null;           // what was shown when a drag first showed another picture
+
+    function passing(i, label) {
+      if (!dragging) return;
+      const index = controls[i].get("_options_labels").indexOf(String(label).trim());
+      if (index < 0) return;
+      const key = controls.map((control, j) => (j === i ? index : control.get(traits[j]))).join(" ");
+      const picture = kept.get(key);
+      if (!picture) return;
+      if (beforeDrag === null) beforeDrag = {png: image.get("value"), readout: readout.get("value")};
+      image.set("value", picture.png);
+      readout.set("value", picture.readout);
+    }
+
+    function watchReadouts() {       // views made since the last look (a cell shown again)
+      controls.forEach((control, i) => {
+        if (traits[i] !== "index" || !control.views || !Array.isArray(control.get("_options_labels"))) return;
+        for (const promise of Object.values(control.views)) {
+          Promise.resolve(promise).then((view) => {
+            const element = view && view.el && view.el.querySelector(".widget-readout");
+            if (!element || watched.has(element)) return;
+            watched.add(element);
+            sliders.add(view.el);
+            const observer = new MutationObserver(() => passing(i, element.textContent));
+            observer.observe(element, {childList: true, characterData: true, subtree: true});
+            observers.push(observer);
+          }, () => {});
+        }
+      });
+    }
+
+    function settle() {              // after the release's own handlers (the models' change)
+      if (beforeDrag === null) return;
+      const shown = beforeDrag;
+      beforeDrag = null;
+      if (kept.has(keyNow())) {
+        show();
+      } else {                       // the kernel draws that one: show what was shown before
+        image.set("value", shown.png);
+        readout.set("value", shown.readout);
+      }
+    }
+
+    // While a handle is held, the kernel keeps the pictures it draws ahead (and stops drawing
+    // them): the picture of the release then finds the connection and the kernel free.
+    const onDown = (event) => {
+      watchReadouts();
+      for (const element of sliders) {
+        if (!element.isConnected) sliders.delete(element);
+        else if (element.contains(event.target)) {
+          dragging = true;
+          model.send({hold: true});
+          return;
+        }
+      }
+    };
+    const onUp = () => {
+      if (!dragging) return;
+      dragging = false;
+      setTimeout(() => { settle(); model.send({hold: false}); }, 0);
+    };
+    const page = typeof document === "undefined" ? null : document;
+    if (page) {
+      page.addEventListener("pointerdown", onDown, true);
+      page.addEventListener("pointerup", onUp, true);
+      page.addEventListener("pointercancel", onUp, true);
+    }
+
     model.on("msg:custom", keep);
     model.send({started: true});     // what the kernel sent to a page before this one is gone
+    watchReadouts();                 // the views shown by now (and again at each picture kept)
     for (const control of controls) control.on("change", show);
     return () => {
       for (const control of controls) control.off("change", show);
+      if (page) {
+        page.removeEventListener("pointerdown", onDown, true);
+        page.removeEventListener("pointerup", onUp, true);
+        page.removeEventListener("pointercancel", onUp, true);
+      }
+      for (const observer of observers) observer.disconnect();
       kept.clear();
     };
   },

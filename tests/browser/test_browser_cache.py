@@ -6,6 +6,9 @@ each picture is recorded (its bytes, its readout). Then the kernel's updates are
 with a button in the notebook, and the same values are visited again: the pictures that come
 now can only come from the page, and they must be byte for byte the kernel's pictures of those
 values, readout included. A value never drawn gets nothing from the page (the picture stays).
+The same holds while the handle is dragged with the mouse, before it is released: the picture
+follows the handle over the values kept, and a release where nothing is kept (the kernel
+stopped) shows again what was shown before the drag.
 """
 from __future__ import annotations
 
@@ -80,10 +83,7 @@ def test_values_seen_before_show_their_pictures_from_the_page(session):
         seen[session.slider_value(slider)] = shown(session, explorer)
     assert len({s["digest"] for s in seen.values()}) == 3, "each η value should have its own picture"
 
-    session.page.locator(".gdviz-test-freeze").first.click()
-    session.page.wait_for_function(
-        "() => [...document.querySelectorAll('.gdviz-test-freeze')].some(b => b.textContent.includes('stopped'))",
-        timeout=10_000)
+    freeze_kernel(session)
 
     for _ in range(2):                               # back over the values seen: from the page
         press(session, slider, "ArrowLeft", expect_change=True)
@@ -95,6 +95,66 @@ def test_values_seen_before_show_their_pictures_from_the_page(session):
     before = shown(session, explorer)                # a value never drawn: nothing to show
     press(session, slider, "ArrowLeft", expect_change=False)
     assert shown(session, explorer) == before
+    errors = session.inspect()
+    assert not errors["pageErrors"] and not errors["consoleErrors"], errors
+
+
+def freeze_kernel(session) -> None:
+    session.page.locator(".gdviz-test-freeze").first.click()
+    session.page.wait_for_function(
+        "() => [...document.querySelectorAll('.gdviz-test-freeze')].some(b => b.textContent.includes('stopped'))",
+        timeout=10_000)
+
+
+def index_of(value: str) -> int:
+    return int(round(float(value.split("|")[0])))
+
+
+def test_while_the_handle_is_dragged_the_picture_follows_it_from_the_page(session):
+    explorer = session.explorer(0)
+    slider, _ = session.eta_slider(explorer)
+    session.explorer_image(explorer).scroll_into_view_if_needed()
+    seen = {index_of(session.slider_value(slider)): shown(session, explorer)}
+    for _ in range(6):                               # six values to the left, drawn by the kernel
+        press(session, slider, "ArrowLeft", expect_change=True)
+        seen[index_of(session.slider_value(slider))] = shown(session, explorer)
+    start = index_of(session.slider_value(slider))
+    assert sorted(seen) == list(range(start, start + 7))
+    freeze_kernel(session)
+
+    slider.evaluate("s => s.scrollIntoView({block: 'center'})")     # not under the toolbar
+    session.page.wait_for_timeout(200)
+    box = session.slider_handle(slider).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # η's grid has more values than the track has pixels: the mouse reaches most, not all, so
+    # the handle is moved a quarter pixel at a time and each value it stops on is checked
+    session.page.mouse.move(x, y)
+    session.page.mouse.down()
+    checked = set()
+    while index_of(session.slider_value(slider)) < start + 6 and x < box["x"] + 40:
+        x += 0.25
+        session.page.mouse.move(x, y)
+        index = index_of(session.slider_value(slider))
+        if index in seen and index not in checked and index != start:
+            session.page.wait_for_timeout(150)
+            assert shown(session, explorer) == seen[index], \
+                f"while dragged over index {index}, the page did not show that value's picture"
+            checked.add(index)
+    assert len(checked) >= 3, f"the drag passed only {sorted(checked)} of {sorted(seen)}"
+    while index_of(session.slider_value(slider)) <= start + 6:   # on, to values never drawn
+        x += 1
+        session.page.mouse.move(x, y)
+    session.page.wait_for_timeout(300)
+    last = shown(session, explorer)                  # the last value passed that is kept
+    assert last in seen.values() and last != seen[start]
+    session.page.mouse.move(x + 3, y)                # further, over more values never drawn
+    session.page.wait_for_timeout(300)
+    assert index_of(session.slider_value(slider)) > start + 7
+    assert shown(session, explorer) == last, "a value never drawn changed the picture"
+    session.page.mouse.up()                          # released there: nothing kept, kernel off
+    session.page.wait_for_timeout(400)
+    assert index_of(session.slider_value(slider)) > start + 7
+    assert shown(session, explorer) == seen[start], "the picture from before the drag should be back"
     errors = session.inspect()
     assert not errors["pageErrors"] and not errors["consoleErrors"], errors
 
