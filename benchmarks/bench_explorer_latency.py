@@ -13,9 +13,12 @@ picture painted, median "total_ms"; "cached" says how many of the pictures came 
 cache), first at once ("drag": drawing ahead starts a second after "Run all", where the page
 keeps pictures, else at the first touch), then after --settle seconds of idle kernel
 ("drag_after_idle", other targets: the pictures drawn ahead), and moved with the arrow keys
-("key_ms"). "from_page" counts the drags whose picture the page showed from the pictures it
-keeps (gdviz/explorer/browser.py: the <img> changed before a picture-sized message came from
-the kernel, or while the handle moved, when "total_ms" is 0: nothing new after the release). Each drag's time is
+("key_ms"). With --paced the first drags are made as a hand makes them: 300 ms of movement
+and a rest before the release, in which the page asks the kernel for the picture under the
+hand ("drag_paced": true). "from_page" counts the drags whose picture the page showed from
+the pictures it keeps (gdviz/explorer/browser.py: the <img> changed before a picture-sized
+message came from the kernel, or while the handle moved, when "total_ms" is 0: nothing new
+after the release). Each drag's time is
 split, by wall clock (one machine), into "to_kernel_ms" (mouseup → the kernel has the value:
 the widget's JavaScript, the websocket, the server, ZeroMQ), "in_kernel_ms" (run, redraw,
 encode; "kernel_cpu_ms" of it on the CPU, the rest waiting for it), "to_page_ms" (picture sent
@@ -46,6 +49,9 @@ from gdviz import run  # noqa: E402
 from gdviz.explorer import explore  # noqa: E402
 
 #: Each notebook's explorer call (as in notebooks/0N_*.ipynb).
+#: --paced: how long a hand rests on the target before it lets go (ms).
+PACED_REST_MS = 150
+
 EXPLORERS = {
     "01": (("SGD", "elongated_bowl"), {"steps": 40, "lr": 0.95}),
     "02": ((["Momentum", "Nesterov"], "elongated_bowl"), {"steps": 60, "lr": 0.1, "momentum": 0.9}),
@@ -117,7 +123,8 @@ def kernel_side(notebook: str) -> dict:
     return result
 
 
-def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> dict:
+def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
+                   paced: bool = False) -> dict:
     """Drag to each target; split each release → picture painted into its parts (wall clock,
     one machine): to the kernel, in the kernel, back to the page (server, websocket, the
     widget's JavaScript, the image's decode), and the paint."""
@@ -131,7 +138,10 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
         before = session.slider_value(slider)
         n = session.page.evaluate("() => window.__gdvizLat.ups.length")
         done = len(timings.read_text().splitlines()) if timings.exists() else 0
-        session._drag(slider, target)
+        if paced:               # as a hand drags: 15 moves over 300 ms, a rest, the release
+            session._drag(slider, target, moves=15, step_ms=20, rest_ms=PACED_REST_MS)
+        else:
+            session._drag(slider, target)
         if session.slider_value(slider) == before:
             continue
         session._wait_settled("ups", n, 300, 30)
@@ -172,7 +182,7 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path) -> 
             "total_samples_ms": [round(x, 1) for x in parts["total"]]}
 
 
-def browser_side(notebooks, port: int, drags: int, settle: float) -> dict:
+def browser_side(notebooks, port: int, drags: int, settle: float, paced: bool = False) -> dict:
     import jlab_harness as h
     from playwright.sync_api import sync_playwright
     out = {}
@@ -197,13 +207,14 @@ def browser_side(notebooks, port: int, drags: int, settle: float) -> dict:
                 slider, label = session.eta_slider(explorer)
                 load = [round(x, 2) for x in os.getloadavg()]
                 targets = [0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65][:drags]
-                dragged = drag_breakdown(session, explorer, slider, label, targets, timings)
+                dragged = drag_breakdown(session, explorer, slider, label, targets, timings,
+                                         paced=paced)
                 time.sleep(settle)          # the kernel draws ahead meanwhile
                 others = [t - 0.025 for t in targets]
                 idle = drag_breakdown(session, explorer, slider, label, others, timings)
                 keyed = session.move_slider(explorer, slider, label, moves=8)
                 decode = session.explorer_image(explorer).evaluate(JS_DECODE)
-                out[notebook] = {"drag": dragged, "drag_after_idle": idle,
+                out[notebook] = {"drag": dragged, "drag_paced": paced, "drag_after_idle": idle,
                                  "key_ms": keyed.summary()["median_ms"],
                                  "decode_ms": round(decode["ms"], 2), "png_bytes": decode["bytes"],
                                  "load_average": load}
@@ -223,11 +234,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--settle", type=float, default=20.0,
                         help="seconds of idle kernel between the first drags and the next")
     parser.add_argument("--kernel-only", action="store_true")
+    parser.add_argument("--paced", action="store_true",
+                        help="the first drags as a hand makes them: 15 moves over 300 ms, a "
+                             f"{PACED_REST_MS} ms rest on the target, the release")
     args = parser.parse_args(argv)
     result = {"load_average_start": [round(x, 2) for x in os.getloadavg()],
               "kernel_cpu_ms": {n: kernel_side(n) for n in args.notebooks}}
     if not args.kernel_only:
-        result["browser"] = browser_side(args.notebooks, args.port, args.drags, args.settle)
+        result["browser"] = browser_side(args.notebooks, args.port, args.drags, args.settle,
+                                         args.paced)
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result))
     return result

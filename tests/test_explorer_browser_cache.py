@@ -238,3 +238,47 @@ def test_while_a_handle_is_held_pictures_drawn_ahead_wait_and_drawing_ahead_paus
         browser._on_page_message(browser, {"hold": False}, [])
         browser._on_page_message(browser, bad, [])
         assert not browser.holding
+
+
+def test_a_picture_the_held_handle_is_over_is_drawn_at_once_and_sent_past_the_hold(explorers, monkeypatch):
+    """The page asks for the values under a held handle: the kernel draws that picture on its
+    next turn (the latest asked for wins) and sends it at once, hold or not; it is the picture
+    a release there gives. Anything else asked for is ignored."""
+    from test_explorer_cache import FakeLoop
+
+    from gdviz.explorer import wiring
+    loop = FakeLoop()
+    monkeypatch.setattr(wiring, "_running_loop", lambda: loop)
+    explorer = explorers(["SGD", "Momentum"], steps=30, lr=0.1)
+    browser = explorer.browser
+    wire = Recorder(browser)
+    slider = explorer.hyperparameter_sliders["Momentum"]["lr"]
+    at = browser.controls.index(slider)
+    here = synced_values(explorer)
+    browser._on_page_message(browser, {"hold": True}, [])
+    for step in (3, 5):                          # two asks before the kernel's next turn
+        want = list(here)
+        want[at] += step
+        browser._on_page_message(browser, {"want": want}, [])
+    assert wire.messages == []                   # not yet: on the kernel's loop
+    assert loop.run() == 1                       # one drawing, of the latest
+    ((content, buffers),) = wire.messages
+    assert content["key"] == want
+    # the picture a release there gives: moved for real, drawn by the kernel as a move is
+    explorer.cache.clear()
+    slider.index = slider.index + 5
+    assert synced_values(explorer) == want
+    assert bytes(buffers[0]) == explorer.image.value and content["readout"] == explorer.readout.value
+    # ignored: two controls away, a control that is not a hyperparameter's, off the grid,
+    # and what is not a list of whole numbers one per control
+    here = synced_values(explorer)
+    steps_at = browser.controls.index(explorer.steps_slider)
+    two, steps, off = list(here), list(here), list(here)
+    two[at] += 1
+    two[browser.controls.index(explorer.hyperparameter_sliders["SGD"]["lr"])] += 1
+    steps[steps_at] -= 1
+    off[at] = len(slider.grid)
+    for ask in (two, steps, off, here[:-1], [True] * len(here), [float(v) for v in here], "x", None):
+        browser._on_page_message(browser, {"want": ask}, [])
+        loop.run()
+    assert len(wire.messages) == 1

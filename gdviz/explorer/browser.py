@@ -81,11 +81,12 @@ if anywidget is not None:
         ack_every = traitlets.Int(ACK_EVERY).tag(sync=True)
 
         def __init__(self, *, image, readout, controls: list[tuple[widgets.Widget, str]],
-                     on_started=None):
+                     on_started=None, on_want=None):
             super().__init__(image=image, readout=readout,
                              controls=[widget for widget, _ in controls],
                              control_traits=[trait for _, trait in controls])
             self.on_started = on_started    # called when a page starts keeping pictures
+            self.on_want = on_want          # called with the values a held handle is over
             self.n_sent = 0             # pictures sent to the page
             self.n_acknowledged = 0     # of them, kept by the page (it says so)
             self._page_start = 0        # pictures sent before the page (re)started
@@ -94,13 +95,21 @@ if anywidget is not None:
             self._lock = threading.Lock()   # acknowledgements come on the kernel's shell thread
             self.on_msg(self._on_page_message)
 
-        def keep(self, key: list[int], picture: Picture) -> None:
+        def keep(self, key: list[int], picture: Picture, *, now: bool = False) -> None:
             """Send one picture to the page, to be kept under ``key``: the value of each
             control (in the order of ``controls``) it was drawn for. At most IN_FLIGHT go
-            unacknowledged; the others wait here, in the order drawn (nearest first)."""
+            unacknowledged; the others wait here, in the order drawn (nearest first).
+            ``now``: the page asked for it (a handle held over its values): it goes at once."""
             with self._lock:
+                if now:
+                    self._send_picture(list(key), picture)
+                    return
                 self._waiting.append((list(key), picture))
                 self._send_waiting()
+
+        def _send_picture(self, key: list[int], picture: Picture) -> None:
+            self.send({"key": key, "readout": picture.readout}, buffers=[picture.png])
+            self.n_sent += 1
 
         @property
         def holding(self) -> bool:
@@ -113,18 +122,23 @@ if anywidget is not None:
             if self.holding:
                 return
             while self._waiting and self.n_sent - self.n_acknowledged < IN_FLIGHT:
-                key, picture = self._waiting.popleft()
-                self.send({"key": key, "readout": picture.readout}, buffers=[picture.png])
-                self.n_sent += 1
+                self._send_picture(*self._waiting.popleft())
 
         def _on_page_message(self, _widget, content, _buffers) -> None:
             """``{"started": true}`` when the page's module starts (a new page: what was in
             flight to the old one is gone), then ``{"kept": n}``, the pictures it has kept,
-            and ``{"hold": true}`` / ``{"hold": false}`` when a slider's handle is pressed and
-            released."""
+            ``{"hold": true}`` / ``{"hold": false}`` when a slider's handle is pressed and
+            released, and ``{"want": key}`` while it is held over values not kept (the
+            explorer draws that picture at once: ``on_want(key)``)."""
             if not isinstance(content, dict):
                 return
             started = content.get("started") is True
+            want = content.get("want")
+            if isinstance(want, list) and len(want) == len(self.controls) and all(
+                    isinstance(v, int) and not isinstance(v, bool) for v in want):
+                if self.on_want is not None:
+                    self.on_want(want)
+                return
             with self._lock:
                 if started:
                     self._page_start = self.n_acknowledged = self.n_sent

@@ -191,6 +191,7 @@ class Explorer(DrawingAhead):
         self._drawn: Settings | None = None     # what the figure's canvas holds
         self._runs: tuple[Settings | None, list[Trajectory]] = (None, [])   # the last runs
         self._plan: Iterator[None] | None = None    # drawing ahead, a piece per next()
+        self._wanted: list[int] | None = None   # the page's values a held handle is over
         self._prefetching = None                # (event loop, handle, chain) of the next
         self._lock = threading.RLock()          # one picture drawn at a time (see prefetch)
         self.controls = Controls(self.optimizers, surface, steps=steps, start=start, noise=noise,
@@ -206,7 +207,8 @@ class Explorer(DrawingAhead):
         watch_cells()       # made in a cell: drawing ahead for a page waits for "Run all"
         self.browser = (BrowserCache(image=self.image, readout=self.readout,
                                      controls=self.controls.picture_controls(),
-                                     on_started=self.prefetch_when_idle)
+                                     on_started=self.prefetch_when_idle,
+                                     on_want=self.draw_for_page)
                         if browser_cache_available() else None)
         self._quiet = False
         self._pending = None        # a change from the browser waits to be shown
@@ -387,6 +389,47 @@ class Explorer(DrawingAhead):
         picture = Picture(png, self._readout_html(settings, runs), self.view.palette)
         self.cache.put(settings, picture)
         return picture
+
+    def draw_for_page(self, key: list[int]) -> None:
+        """The page's handle is held over the values ``key`` (the page's values of every
+        control; its models have not changed yet): draw that picture and send it to the page
+        at once, which shows it under the hand. Only one hyperparameter slider away from the
+        picture shown; on the kernel's loop after the messages already in (the latest asked
+        for wins), or at once without a loop."""
+        first = self._wanted is None
+        self._wanted = list(key)
+        loop = self._loop()
+        if loop is None:
+            self._draw_wanted()
+        elif first:
+            loop.call_soon(self._draw_wanted)
+
+    def _draw_wanted(self) -> None:
+        key, self._wanted = self._wanted, None
+        with self._lock:
+            if key is None or self.closed or self.browser is None:
+                return
+            settings = self.settings()
+            now = self.controls.page_values(settings)
+            moved = [i for i, (a, b) in enumerate(zip(key, now or ())) if a != b]
+            if now is None or len(key) != len(now) or len(moved) != 1:
+                return
+            slider = self.controls.picture_controls()[moved[0]][0]
+            found = [(name, hp) for name, sliders in self.hyperparameter_sliders.items()
+                     for hp, other in sliders.items() if other is slider]
+            if not found or not 0 <= key[moved[0]] < len(slider.grid):
+                return
+            (name, hp), value = found[0], slider.grid[key[moved[0]]]
+            wanted = settings.with_value(name, hp, value)
+            picture = self._kept(wanted)
+            if picture is None:
+                try:
+                    runs = [self._run_one(wanted, optimizer) for optimizer in self.optimizers]
+                except (ValueError, TypeError):     # refused by the core: so would a move be
+                    return
+                with np.errstate(all="ignore"):     # warns no one: the release says it again
+                    picture = self._render(wanted, runs)
+            self.browser.keep(key, picture, now=True)
 
     def _to_page(self, settings: Settings, picture: Picture) -> None:
         """Keep a picture just drawn in the page too, if it can keep pictures."""

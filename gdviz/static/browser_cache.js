@@ -8,11 +8,15 @@
 // slider's own readout shows each value the handle passes (ipywidgets 7 and 8 alike): a kept
 // picture of that value is shown at once, so the picture follows the hand; at the release it
 // is the picture of the models' values again (or, if that one is not kept, the one shown
-// before the drag, until the kernel's comes). While the handle is held, the kernel holds back
-// the pictures it draws ahead, so that the release's own picture does not queue behind them.
+// before the drag, until the kernel's comes). Over values not kept, the page asks the kernel
+// for that picture (at most every ASK_MS), which it draws at once: where the hand rests before
+// the release, its picture comes while the handle is still held. While the handle is held, the
+// kernel holds back the pictures it draws ahead, so that those pictures, and the release's own,
+// do not queue behind them.
 // A module for anywidget: its model alone does the work (initialize); it is never displayed.
 
 const MODEL_PREFIX = "IPY_MODEL_";
+const ASK_MS = 40;                 // while a handle is held over values not kept, ask this often
 
 function asDataView(buffer) {
   // a custom message's buffer, as the DataView an Image widget's model holds
@@ -54,6 +58,7 @@ export default {
       const png = asDataView(buffers[0]);
       kept.set(key, {png: png, readout: String(message.readout)});
       keptBytes += png.byteLength;
+      if (dragging && key === underHand) showUnderHand(kept.get(key));   // asked for, it came
       if (received % 16 === 0) watchReadouts();   // from the first picture on (counted below)
       received += 1;                 // flow control: the kernel sends more when told
       if (received % model.get("ack_every") === 0) model.send({kept: received});
@@ -72,23 +77,39 @@ export default {
     let dragging = false;
     let beforeDrag = null;           // what was shown when a drag first showed another picture
 
-    function passing(i, label) {
-      if (!dragging) return;
-      const index = controls[i].get("_options_labels").indexOf(String(label).trim());
-      if (index < 0) return;
-      const key = controls.map((control, j) => (j === i ? index : control.get(traits[j]))).join(" ");
-      const picture = kept.get(key);
-      if (!picture) return;
+    let underHand = null;            // the key of the values the held handle is over
+    let asking = null;               // a request for that picture, about to go
+
+    function showUnderHand(picture) {
       if (beforeDrag === null) beforeDrag = {png: image.get("value"), readout: readout.get("value")};
       image.set("value", picture.png);
       readout.set("value", picture.readout);
     }
 
+    function passing(i, label) {
+      if (!dragging) return;
+      const index = controls[i].get("_options_labels").indexOf(String(label).trim());
+      if (index < 0) return;
+      const values = controls.map((control, j) => (j === i ? index : control.get(traits[j])));
+      underHand = values.join(" ");
+      const picture = kept.get(underHand);
+      if (picture) {
+        showUnderHand(picture);
+      } else if (asking === null) {  // the kernel draws it now: at most one request per ASK_MS
+        asking = setTimeout(() => {
+          asking = null;
+          if (dragging && underHand !== null && !kept.has(underHand))
+            model.send({want: underHand.split(" ").map(Number)});
+        }, ASK_MS);
+      }
+    }
+
     function watchReadouts() {       // views made since the last look (a cell shown again)
+      const looks = [];
       controls.forEach((control, i) => {
         if (traits[i] !== "index" || !control.views || !Array.isArray(control.get("_options_labels"))) return;
         for (const promise of Object.values(control.views)) {
-          Promise.resolve(promise).then((view) => {
+          looks.push(Promise.resolve(promise).then((view) => {
             const element = view && view.el && view.el.querySelector(".widget-readout");
             if (!element || watched.has(element)) return;
             watched.add(element);
@@ -96,9 +117,10 @@ export default {
             const observer = new MutationObserver(() => passing(i, element.textContent));
             observer.observe(element, {childList: true, characterData: true, subtree: true});
             observers.push(observer);
-          }, () => {});
+          }, () => {}));
         }
       });
+      return Promise.all(looks);
     }
 
     function settle() {              // after the release's own handlers (the models' change)
@@ -115,20 +137,28 @@ export default {
 
     // While a handle is held, the kernel keeps the pictures it draws ahead (and stops drawing
     // them): the picture of the release then finds the connection and the kernel free.
+    let pressed = null;              // what the pointer pressed, until it is released
     const onDown = (event) => {
-      watchReadouts();
-      for (const element of sliders) {
-        if (!element.isConnected) sliders.delete(element);
-        else if (element.contains(event.target)) {
-          dragging = true;
-          model.send({hold: true});
-          return;
+      pressed = event.target;
+      const onSlider = () => {
+        for (const element of sliders) {
+          if (!element.isConnected) sliders.delete(element);
+          else if (element.contains(pressed)) return true;
         }
-      }
+        return false;
+      };
+      const start = () => {
+        dragging = true;
+        model.send({hold: true});
+      };
+      if (onSlider()) start();
+      else watchReadouts().then(() => { if (pressed !== null && !dragging && onSlider()) start(); });
     };
     const onUp = () => {
+      pressed = null;
       if (!dragging) return;
       dragging = false;
+      underHand = null;
       setTimeout(() => { settle(); model.send({hold: false}); }, 0);
     };
     const page = typeof document === "undefined" ? null : document;

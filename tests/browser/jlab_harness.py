@@ -682,8 +682,11 @@ class NotebookSession:
                       anyLoadSinceLastMove: s.loads.some(t => lastMove !== undefined && t >= lastMove)};
             }""", arg=[since_key, n, settle_ms], timeout=timeout_s * 1000, polling=20).json_value()
 
-    def _drag(self, slider, to_fraction: float, moves: int = 6) -> None:
-        """Mouse down on the handle, move to `to_fraction` of the track in `moves` steps, up."""
+    def _drag(self, slider, to_fraction: float, moves: int = 6, step_ms: float = 0,
+              rest_ms: float = 0) -> None:
+        """Mouse down on the handle, move to `to_fraction` of the track in `moves` steps, up.
+        ``step_ms`` between the steps and ``rest_ms`` before the release pace it as a hand
+        does (by default it is as fast as the browser takes it)."""
         slider.scroll_into_view_if_needed()
         handle, track = self.slider_handle(slider).bounding_box(), self._track(slider).bounding_box()
         x0, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
@@ -694,7 +697,14 @@ class NotebookSession:
             x1 -= 20
         self.page.mouse.move(x0, y)
         self.page.mouse.down()
-        self.page.mouse.move(x1, y, steps=moves)
+        if step_ms:
+            for k in range(1, moves + 1):
+                self.page.mouse.move(x0 + (x1 - x0) * k / moves, y)
+                self.page.wait_for_timeout(step_ms)
+        else:
+            self.page.mouse.move(x1, y, steps=moves)
+        if rest_ms:
+            self.page.wait_for_timeout(rest_ms)
         self.page.mouse.up()
 
     def drag_slider(self, explorer, slider, label: str,

@@ -38,6 +38,7 @@ freeze = widgets.Button(description="kernel: stop drawing")
 freeze.add_class("gdviz-test-freeze")
 def stop(_):
     explorer.update = lambda: None
+    explorer.browser.on_want = None     # nor the pictures a held handle asks for
     freeze.description = "kernel stopped"
 freeze.on_click(stop)
 freeze
@@ -155,6 +156,31 @@ def test_while_the_handle_is_dragged_the_picture_follows_it_from_the_page(sessio
     session.page.wait_for_timeout(400)
     assert index_of(session.slider_value(slider)) > start + 7
     assert shown(session, explorer) == seen[start], "the picture from before the drag should be back"
+    errors = session.inspect()
+    assert not errors["pageErrors"] and not errors["consoleErrors"], errors
+
+
+def test_where_the_held_handle_rests_the_kernel_draws_its_picture_before_the_release(session):
+    """Over values never drawn, the page asks the kernel for the picture under the hand: when
+    the hand rests, it comes while the handle is still held, and the release changes nothing."""
+    explorer = session.explorer(0)
+    slider, _ = session.eta_slider(explorer)
+    slider.evaluate("s => s.scrollIntoView({block: 'center'})")
+    session.page.wait_for_timeout(200)
+    before = shown(session, explorer)
+    box = session.slider_handle(slider).bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    session.page.mouse.move(x, y)
+    session.page.mouse.down()
+    session.page.mouse.move(x - 30, y, steps=10)     # to values never drawn (no drawing ahead)
+    label = session.slider_value(slider).split("|")[-1]
+    session.page.wait_for_timeout(800)               # the hand rests
+    held = shown(session, explorer)
+    assert held != before, "no picture came while the handle was held"
+    assert f"η = {label}" in held["readout"], (label, held["readout"])
+    session.page.mouse.up()
+    session.page.wait_for_timeout(600)
+    assert shown(session, explorer) == held, "the release changed the picture the hand rested on"
     errors = session.inspect()
     assert not errors["pageErrors"] and not errors["consoleErrors"], errors
 
