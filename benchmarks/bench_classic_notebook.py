@@ -11,7 +11,8 @@ chromium), runs all cells, and then measures the first explorer exactly as the J
 harness does (``tests/browser/jlab_harness.py``): 12 arrow-key moves of the η slider (key
 press → new figure loaded) and 8 mouse drags of its handle (mouseup → new figure painted);
 then, after ``--settle`` seconds of idle kernel (it draws ahead: gdviz/explorer/ahead.py),
-8 drags to other points ("drags_after_idle_ms").
+8 drags to other points ("drags_after_idle_ms"). ``--paced``: the first 8 drags as a hand
+makes them (300 ms of movement, a 150 ms rest before the release).
 Also records page errors, error and stderr outputs, and that the first animation player plays.
 
 Not part of ``python3 dev.py test`` (another server and browser stage would cost a minute
@@ -101,7 +102,7 @@ def start_server(python: Path, work: Path):
 DRAG_TARGETS = (0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65)
 
 
-def measure(page, name: str, base: str, token: str, settle: float) -> dict:
+def measure(page, name: str, base: str, token: str, settle: float, paced: bool = False) -> dict:
     page_errors: list[str] = []
     page.on("pageerror", lambda exc: page_errors.append(str(exc)[:300]))
     page.goto(f"{base}/notebooks/{name}?token={token}")
@@ -125,12 +126,13 @@ def measure(page, name: str, base: str, token: str, settle: float) -> dict:
         explorer = session.explorer(0)
         slider, label = session.eta_slider(explorer)
         keys = session.move_slider(explorer, slider, label, moves=12).summary()
-        drags = session.drag_slider(explorer, slider, label).summary()
+        drags = session.drag_slider(explorer, slider, label, paced=paced).summary()
         time.sleep(settle)                      # the kernel draws ahead meanwhile
         again = session.drag_slider(explorer, slider, label,
                                     targets=[t - 0.025 for t in DRAG_TARGETS]).summary()
         result["keys_ms"] = {k: keys[k] for k in ("median_ms", "samples_ms")}
         result["drags_ms"] = {k: drags[k] for k in ("median_ms", "samples_ms")}
+        result["drags_paced"] = paced
         result["drags_after_idle_ms"] = {k: again[k] for k in ("median_ms", "samples_ms")}
     if result["players"]:
         played = session.press_player(0)
@@ -144,6 +146,9 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", default=NOTEBOOKS)
     parser.add_argument("--settle", type=float, default=15.0,
                         help="seconds of idle kernel before the second round of drags")
+    parser.add_argument("--paced", action="store_true",
+                        help="the first round of drags as a hand makes them (300 ms of "
+                             "movement, a 150 ms rest, the release)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
     python = build_venv()
@@ -157,7 +162,7 @@ def main(argv=None) -> int:
             context = browser.new_context(viewport=h.VIEWPORT, device_scale_factor=1)
             for name in args.notebooks:
                 page = context.new_page()
-                per_notebook[name] = measure(page, name, base, token, args.settle)
+                per_notebook[name] = measure(page, name, base, token, args.settle, args.paced)
                 print(name, json.dumps(per_notebook[name]), file=sys.stderr, flush=True)
                 page.close()
             browser.close()
