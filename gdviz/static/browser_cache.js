@@ -11,8 +11,8 @@
 // before the drag, until the kernel's comes). Over values not kept, the page asks the kernel
 // for that picture (at most every ASK_MS), which it draws at once: where the hand rests before
 // the release, its picture comes while the handle is still held. While the handle is held, the
-// kernel holds back the pictures it draws ahead, so that those pictures, and the release's own,
-// do not queue behind them.
+// kernel holds back the pictures it draws ahead, so that neither the picture asked for nor the
+// release's own queues behind them.
 // A module for anywidget: its model alone does the work (initialize); it is never displayed.
 
 const MODEL_PREFIX = "IPY_MODEL_";
@@ -170,7 +170,8 @@ export default {
 
     model.on("msg:custom", keep);
     model.send({started: true});     // what the kernel sent to a page before this one is gone
-    watchReadouts();                 // the views shown by now (and again at each picture kept)
+    watchReadouts();                 // the views shown by now (again every 16 pictures kept,
+                                     // and at a press that finds none)
     for (const control of controls) control.on("change", show);
     return () => {
       for (const control of controls) control.off("change", show);
