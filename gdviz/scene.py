@@ -27,6 +27,7 @@ import io
 import itertools
 import json
 import math
+import threading
 
 import numpy as np
 
@@ -99,12 +100,13 @@ def _sprite_png(artist, width: int, height: int, dpi: float) -> tuple[str, float
     """Render one artist alone on a transparent canvas: (base64 PNG, left, top) in pixels."""
     from matplotlib.backends.backend_agg import RendererAgg
     key = (width, height, dpi)
-    renderer = _RENDERER.get(key)
-    if renderer is None:            # one canvas, cleared for each artist (the live explorer
-        _RENDERER.clear()           # draws a few per picture)
-        renderer = _RENDERER[key] = RendererAgg(width, height, dpi)
+    # one canvas per thread, cleared for each artist (the live explorer draws a few per
+    # picture; explorers may draw on the kernel's main thread and a widget thread at once)
+    if getattr(_RENDERER, "key", None) != key:
+        _RENDERER.key, _RENDERER.canvas = key, RendererAgg(width, height, dpi)
     else:
-        renderer.clear()
+        _RENDERER.canvas.clear()
+    renderer = _RENDERER.canvas
     artist.set_visible(True)
     artist.draw(renderer)
     artist.set_visible(False)
@@ -112,7 +114,7 @@ def _sprite_png(artist, width: int, height: int, dpi: float) -> tuple[str, float
     return png, float(left), float(top)
 
 
-_RENDERER: dict = {}
+_RENDERER = threading.local()
 
 
 def _drawn_part(renderer) -> tuple[str, int, int]:

@@ -160,7 +160,7 @@ class ExplorerFigure:
         return None if self._compositor is None else self._compositor.background
 
     def encode(self) -> bytes:
-        """The canvas as a 256-colour PNG: a third of the bytes of full colour and as sharp
+        """The picture as a 256-colour PNG: a third of the bytes of full colour and as sharp
         (flat colours and anti-aliased edges need few colours), so faster over the network.
 
         The palette is chosen once per background (from the first picture drawn on it, which
@@ -183,7 +183,7 @@ class ExplorerFigure:
         return buffer.getvalue()
 
     def png(self) -> bytes:
-        """The canvas as a full-colour PNG."""
+        """The picture as a full-colour PNG."""
         buffer = io.BytesIO()
         self.image().save(buffer, format="png")
         return buffer.getvalue()

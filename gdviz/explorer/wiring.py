@@ -423,11 +423,11 @@ class Explorer(DrawingAhead):
             wanted = settings.with_value(name, hp, value)
             picture = self._kept(wanted)
             if picture is None:
-                try:
-                    runs = [self._run_one(wanted, optimizer) for optimizer in self.optimizers]
-                except (ValueError, TypeError):     # refused by the core: so would a move be
-                    return
                 with np.errstate(all="ignore"):     # warns no one: the release says it again
+                    try:
+                        runs = self._run(wanted)
+                    except (ValueError, TypeError):     # refused by the core: so would a move be
+                        return
                     picture = self._render(wanted, runs)
             self.browser.keep(key, picture, now=True)
 
