@@ -102,7 +102,8 @@ def start_server(python: Path, work: Path):
 DRAG_TARGETS = (0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65)
 
 
-def measure(page, name: str, base: str, token: str, settle: float, paced: bool = False) -> dict:
+def measure(page, name: str, base: str, token: str, settle: float, paced: bool = False,
+            rest_ms: float = 150) -> dict:
     page_errors: list[str] = []
     page.on("pageerror", lambda exc: page_errors.append(str(exc)[:300]))
     page.goto(f"{base}/notebooks/{name}?token={token}")
@@ -126,13 +127,14 @@ def measure(page, name: str, base: str, token: str, settle: float, paced: bool =
         explorer = session.explorer(0)
         slider, label = session.eta_slider(explorer)
         keys = session.move_slider(explorer, slider, label, moves=12).summary()
-        drags = session.drag_slider(explorer, slider, label, paced=paced).summary()
+        drags = session.drag_slider(explorer, slider, label, paced=paced, rest_ms=rest_ms).summary()
         time.sleep(settle)                      # the kernel draws ahead meanwhile
         again = session.drag_slider(explorer, slider, label,
                                     targets=[t - 0.025 for t in DRAG_TARGETS]).summary()
         result["keys_ms"] = {k: keys[k] for k in ("median_ms", "samples_ms")}
         result["drags_ms"] = {k: drags[k] for k in ("median_ms", "samples_ms")}
         result["drags_paced"] = paced
+        result["paced_rest_ms"] = rest_ms if paced else None
         result["drags_after_idle_ms"] = {k: again[k] for k in ("median_ms", "samples_ms")}
     if result["players"]:
         played = session.press_player(0)
@@ -149,6 +151,9 @@ def main(argv=None) -> int:
     parser.add_argument("--paced", action="store_true",
                         help="the first round of drags as a hand makes them (300 ms of "
                              "movement, a 150 ms rest, the release)")
+    parser.add_argument("--rest-ms", type=float, default=150,
+                        help="with --paced: the rest before the release (0: a flick, let go "
+                             "while moving)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
     python = build_venv()
@@ -162,7 +167,8 @@ def main(argv=None) -> int:
             context = browser.new_context(viewport=h.VIEWPORT, device_scale_factor=1)
             for name in args.notebooks:
                 page = context.new_page()
-                per_notebook[name] = measure(page, name, base, token, args.settle, args.paced)
+                per_notebook[name] = measure(page, name, base, token, args.settle, args.paced,
+                                             args.rest_ms)
                 print(name, json.dumps(per_notebook[name]), file=sys.stderr, flush=True)
                 page.close()
             browser.close()

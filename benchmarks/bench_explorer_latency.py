@@ -10,7 +10,7 @@ before ("cached": sent from the explorer's picture cache). Browser side ("browse
 JupyterLab 4 with ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py):
 each notebook is run, then its η slider is dragged with the mouse ("drag": mouseup → the new
 picture painted, median "total_ms"; "cached" says how many of the pictures came from the
-cache), first at once ("drag": drawing ahead starts a second after "Run all", where the page
+cache), first at once ("drag": drawing ahead starts 0.3 s after "Run all", where the page
 keeps pictures, else at the first touch), then after --settle seconds of idle kernel
 ("drag_after_idle", other targets: the pictures drawn ahead), and moved with the arrow keys
 ("key_ms"). With --paced the first drags are made as a hand makes them: 300 ms of movement
@@ -46,7 +46,7 @@ for path in (ROOT, ROOT / "tests" / "browser"):
         sys.path.insert(0, str(path))
 
 from gdviz import run  # noqa: E402
-from gdviz.explorer import explore  # noqa: E402
+from gdviz.explorer import ahead, explore  # noqa: E402
 
 #: Each notebook's explorer call (as in notebooks/0N_*.ipynb).
 #: --paced: how long a hand rests on the target before it lets go (ms).
@@ -120,11 +120,37 @@ def kernel_side(notebook: str) -> dict:
     seen = [slider.grid[start + (i % 2)] for i in range(1000)]      # both kept after two moves
     result["cached"] = cpu_ms(lambda: setattr(slider, "value", seen.pop()))
     explorer.close()
+    result.update(drawing_ahead(notebook))
     return result
 
 
+def drawing_ahead(notebook: str) -> dict:
+    """How long after "Run all" the kernel has drawn every η ahead for a page that keeps
+    pictures (gdviz/explorer/ahead.py), on a quiet machine: IDLE_BEFORE, then the pieces'
+    CPU time and a PREFETCH_PAUSE after each ("ahead_first_eta_s": the first optimizer's η
+    slider, the one dragged; "ahead_all_eta_s": every η slider)."""
+    args, kwargs = EXPLORERS[notebook]
+    explorer = explore(*args, **kwargs)
+    name = explorer.optimizers[0]
+    first = {explorer.settings().with_value(name, "lr", value)
+             for value in explorer.hyperparameter_sliders[name]["lr"].grid}
+    explorer.prefetch(None)         # as a page that starts does, with no loop: piece by piece
+    pieces, first_done, began = 0, None, time.process_time()
+    while explorer.prefetch_step():
+        pieces += 1
+        if first_done is None and first <= set(explorer.cache._pictures):
+            first_done = (time.process_time() - began, pieces)
+    cpu = time.process_time() - began
+    explorer.close()
+
+    def after_run_all(cpu_s: float, n: int) -> float:
+        return round(ahead.IDLE_BEFORE + cpu_s + n * ahead.PREFETCH_PAUSE, 2)
+    return {"ahead_first_eta_s": after_run_all(*first_done), "ahead_all_eta_s": after_run_all(cpu, pieces),
+            "ahead_pieces": pieces}
+
+
 def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
-                   paced: bool = False) -> dict:
+                   paced: bool = False, rest_ms: float = PACED_REST_MS) -> dict:
     """Drag to each target; split each release → picture painted into its parts (wall clock,
     one machine): to the kernel, in the kernel, back to the page (server, websocket, the
     widget's JavaScript, the image's decode), and the paint."""
@@ -139,7 +165,7 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
         n = session.page.evaluate("() => window.__gdvizLat.ups.length")
         done = len(timings.read_text().splitlines()) if timings.exists() else 0
         if paced:               # as a hand drags: 15 moves over 300 ms, a rest, the release
-            session._drag(slider, target, moves=15, step_ms=20, rest_ms=PACED_REST_MS)
+            session._drag(slider, target, moves=15, step_ms=20, rest_ms=rest_ms)
         else:
             session._drag(slider, target)
         if session.slider_value(slider) == before:
@@ -182,7 +208,8 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
             "total_samples_ms": [round(x, 1) for x in parts["total"]]}
 
 
-def browser_side(notebooks, port: int, drags: int, settle: float, paced: bool = False) -> dict:
+def browser_side(notebooks, port: int, drags: int, settle: float, paced: bool = False,
+                 rest_ms: float = PACED_REST_MS) -> dict:
     import jlab_harness as h
     from playwright.sync_api import sync_playwright
     out = {}
@@ -208,13 +235,14 @@ def browser_side(notebooks, port: int, drags: int, settle: float, paced: bool = 
                 load = [round(x, 2) for x in os.getloadavg()]
                 targets = [0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65][:drags]
                 dragged = drag_breakdown(session, explorer, slider, label, targets, timings,
-                                         paced=paced)
+                                         paced=paced, rest_ms=rest_ms)
                 time.sleep(settle)          # the kernel draws ahead meanwhile
                 others = [t - 0.025 for t in targets]
                 idle = drag_breakdown(session, explorer, slider, label, others, timings)
                 keyed = session.move_slider(explorer, slider, label, moves=8)
                 decode = session.explorer_image(explorer).evaluate(JS_DECODE)
-                out[notebook] = {"drag": dragged, "drag_paced": paced, "drag_after_idle": idle,
+                out[notebook] = {"drag": dragged, "drag_paced": paced,
+                                 "paced_rest_ms": rest_ms if paced else None, "drag_after_idle": idle,
                                  "key_ms": keyed.summary()["median_ms"],
                                  "decode_ms": round(decode["ms"], 2), "png_bytes": decode["bytes"],
                                  "load_average": load}
@@ -237,12 +265,15 @@ def main(argv=None) -> dict:
     parser.add_argument("--paced", action="store_true",
                         help="the first drags as a hand makes them: 15 moves over 300 ms, a "
                              f"{PACED_REST_MS} ms rest on the target, the release")
+    parser.add_argument("--rest-ms", type=float, default=PACED_REST_MS,
+                        help="with --paced: the rest before the release (0: a flick, let go "
+                             "while moving)")
     args = parser.parse_args(argv)
     result = {"load_average_start": [round(x, 2) for x in os.getloadavg()],
               "kernel_cpu_ms": {n: kernel_side(n) for n in args.notebooks}}
     if not args.kernel_only:
         result["browser"] = browser_side(args.notebooks, args.port, args.drags, args.settle,
-                                         args.paced)
+                                         args.paced, args.rest_ms)
     result["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result))
     return result

@@ -317,6 +317,29 @@ def test_a_change_waiting_to_be_shown_goes_before_the_next_picture_ahead(explore
     assert shown(explorer) == fresh(explorer)
 
 
+def test_a_short_run_is_drawn_in_the_piece_of_its_picture_a_long_one_in_a_piece_of_its_own(
+        explorers, monkeypatch):
+    # each piece costs the kernel's loop a pause: a run of a few steps goes with its drawing,
+    # a long one (notebook 05's 200 steps of two optimizers) lets a message in before it
+    from gdviz.explorer import ahead as drawing_ahead
+
+    def pieces_for_12_pictures(run_piece: float) -> int:
+        monkeypatch.setattr(drawing_ahead, "RUN_PIECE", run_piece)
+        explorer = explorers(["SGD", "Momentum"], steps=20)
+        explorer.prefetch(None)             # no loop: driven piece by piece
+        kept, pieces = len(explorer.cache), 0
+        while len(explorer.cache) < kept + 12:
+            assert explorer.prefetch_step()
+            pieces += 1
+        explorer.close()
+        return pieces
+
+    assert pieces_for_12_pictures(60.0) == 12       # the runs went with the drawing
+    # the first picture: both runs, then the drawing; along SGD's η after it: SGD's run
+    # (Momentum's is the one before), then the drawing
+    assert pieces_for_12_pictures(0.0) == 3 + 11 * 2
+
+
 def test_play_does_not_draw_ahead(explorers, loop):
     explorer = explorers("SGD", steps=20)
     from_browser(explorer.step_slider, 5)

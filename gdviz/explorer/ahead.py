@@ -2,8 +2,8 @@
 shows the explorer is ready to keep pictures (:mod:`.browser`) and no cell has run for
 IDLE_BEFORE seconds (never during "Run all", never in a notebook run without a page), the
 kernel draws, while it is idle, the pictures the next move can ask for,
-a piece at a time (one optimizer's run, or the drawing and encoding) per turn of its event
-loop: the values next to the one just moved, then every value of the η sliders, nearest first
+a piece at a time (a long run, or the drawing and encoding with the short runs before it)
+per turn of its event loop: the values next to the one just moved, then every value of the η sliders, nearest first
 (:meth:`DrawingAhead._prefetch_plan`), so that where a drag ends the picture is already kept.
 
 A part of :class:`gdviz.explorer.wiring.Explorer`, kept apart because it is a topic of its own:
@@ -22,7 +22,7 @@ import numpy as np
 
 from .cache import Settings
 
-__all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "PREFETCH_DELAY", "IDLE_BEFORE",
+__all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "RUN_PIECE", "PREFETCH_DELAY", "IDLE_BEFORE",
            "watch_cells", "cells_idle_for"]
 
 #: Around the value just moved, how many values each way are drawn ahead before the η sliders.
@@ -30,6 +30,8 @@ NEAR_VALUES = 10
 #: Seconds between two pieces of drawing ahead: the kernel's loop takes a few turns to read a
 #: message from the browser, and each turn would otherwise draw one more piece first.
 PREFETCH_PAUSE = 0.003
+#: Seconds of runs that make a piece of their own (a shorter run is drawn in the same piece).
+RUN_PIECE = 0.004
 #: Seconds from a picture sent to the first piece drawn ahead: the picture's message goes out
 #: from the kernel's IOPub thread, which a drawing holding the GIL (and a core) would delay.
 PREFETCH_DELAY = 0.1
@@ -37,7 +39,7 @@ PREFETCH_DELAY = 0.1
 HELD_PAUSE = 0.05
 #: Seconds without a cell running before a page's explorer draws ahead untouched: "Run all"
 #: runs its cells first.
-IDLE_BEFORE = 1.0
+IDLE_BEFORE = 0.3
 
 
 class _Cells:
@@ -86,8 +88,8 @@ class DrawingAhead:
 
     def prefetch(self, moved=None) -> None:
         """Draw ahead, while the kernel is idle, the pictures the next move can ask for
-        (:meth:`_prefetch_plan`), a piece at a time (one optimizer's run, or the drawing and
-        encoding) per turn of the running event loop, starting PREFETCH_DELAY after the call;
+        (:meth:`_prefetch_plan`), a piece at a time (:meth:`_prefetch_work`) per turn of the
+        running event loop, starting PREFETCH_DELAY after the call;
         a later call starts over from the settings then. Without a running loop (a script, a
         test) nothing runs by itself: drive it with :meth:`prefetch_step`."""
         if self.closed or self.prefetch_error is not None:
@@ -155,15 +157,16 @@ class DrawingAhead:
 
     def _prefetch_work(self, moved=None) -> Iterator[None]:
         """Draw and keep the pictures of :meth:`_prefetch_plan` not kept yet, yielding after
-        each optimizer's run and after each drawing, so that a message from the browser waits
-        for a piece of a picture at most, never for a whole one."""
+        each drawing, and after runs that took RUN_PIECE seconds or more, so that a message
+        from the browser waits for a piece of a picture at most, never for a whole one (a
+        short run goes in one piece with its drawing: each piece costs a PREFETCH_PAUSE)."""
         last = {}       # each optimizer's last run: along another's slider, it is the same
         for settings in self._prefetch_plan(moved):
             if not self.cache.has_room():
                 return
             if self._kept(settings) is not None:
                 continue
-            runs = []
+            runs, began = [], time.perf_counter()
             for name in self.optimizers:
                 key = (dataclasses.replace(settings, hyperparameters=(), shown_step=-1),
                        settings.values(name))
@@ -172,7 +175,9 @@ class DrawingAhead:
                         last[name] = (key, self._run_one(settings, name))
                     except (ValueError, TypeError):     # refused by the core: so is a move
                         break
-                    yield
+                    if time.perf_counter() - began >= RUN_PIECE:
+                        yield
+                        began = time.perf_counter()
                 runs.append(last[name][1])
             if len(runs) == len(self.optimizers):
                 self._to_page(settings, self._render(settings, runs))

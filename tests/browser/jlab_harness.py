@@ -710,10 +710,11 @@ class NotebookSession:
     def drag_slider(self, explorer, slider, label: str,
                     targets=(0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65),
                     settle_ms: float = 250, timeout_s: float = 20,
-                    paced: bool = False) -> "SliderDrags":
+                    paced: bool = False, rest_ms: float = 150) -> "SliderDrags":
         """Drag the slider's handle with the mouse to each target (a fraction of the track);
         time each release (mouseup, in the page) to the last new picture painted. ``paced``:
-        as a hand drags (15 moves over 300 ms, a 150 ms rest, the release), else at once."""
+        as a hand drags (15 moves over 300 ms, a ``rest_ms`` rest, the release; 0: a flick,
+        let go while moving), else at once."""
         result = SliderDrags(label=label, load_average=[round(x, 2) for x in os.getloadavg()])
         self.explorer_image(explorer).scroll_into_view_if_needed()
         explorer.evaluate(JS_INSTRUMENT_EXPLORER)
@@ -721,7 +722,7 @@ class NotebookSession:
             before = self.slider_value(slider)
             n = self.page.evaluate("() => window.__gdvizLat.ups.length")
             if paced:
-                self._drag(slider, target, moves=15, step_ms=20, rest_ms=150)
+                self._drag(slider, target, moves=15, step_ms=20, rest_ms=rest_ms)
             else:
                 self._drag(slider, target)
             after = self.slider_value(slider)
