@@ -166,6 +166,39 @@ def test_a_page_that_starts_gets_pictures_drawn_ahead_once_no_cell_runs(explorer
     assert len(drawn) >= 20 and slider.index + 1 in drawn and slider.index - 1 in drawn
 
 
+def test_explorers_on_one_page_draw_ahead_one_at_a_time_in_the_order_their_pages_started(
+        explorers, monkeypatch):
+    """Notebook 02 shows two explorers: the first draws all it draws ahead before the second
+    starts (both at once would each take twice as long); a closed one does not hold the next."""
+    from test_explorer_cache import FakeLoop
+
+    from gdviz.explorer import ahead, wiring
+    loop = FakeLoop()
+    monkeypatch.setattr(wiring, "_running_loop", lambda: loop)
+    cells = ahead._Cells()
+    cells.watched = True
+    cells.last_end -= 10                                      # no cell ran for a while
+    monkeypatch.setattr(ahead, "_CELLS", cells)
+    monkeypatch.setattr(ahead, "_FOR_PAGES", [])
+    first, second, third = (explorers("SGD", steps=10) for _ in range(3))
+    order = []
+    for explorer in (first, second, third):
+        explorer.browser.send = lambda *a, who=explorer, **k: order.append(who)
+        explorer.cache.max_bytes = 30 * explorer.cache.nbytes     # ~30 pictures each
+    for explorer in (first, second, third):
+        explorer.browser._on_page_message(explorer.browser, {"started": True}, [])
+    for explorer in (first, second, third):
+        explorer.browser.n_acknowledged = 10 ** 6             # the page keeps up
+    loop.run(limit=40)
+    assert order and set(order) == {first}                    # the first alone, so far
+    first.close()                                             # closed mid-way: the next goes
+    loop.run()
+    after = order[order.index(second):]
+    assert second in order and third in order and first not in after
+    assert after.index(third) > max(i for i, who in enumerate(after) if who is second)
+    assert first._plan is None and second._plan is None and third._plan is None
+
+
 def test_without_watched_cells_a_page_start_draws_nothing_ahead(explorers, monkeypatch):
     from test_explorer_cache import FakeLoop
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import weakref
 from collections.abc import Iterator
 
 import numpy as np
@@ -37,6 +38,8 @@ RUN_PIECE = 0.004
 PREFETCH_DELAY = 0.1
 #: Seconds between two looks at a handle held in the page (nothing is drawn meanwhile).
 HELD_PAUSE = 0.05
+#: Seconds between two looks at an explorer drawing ahead for its page before this one.
+QUEUE_PAUSE = 0.1
 #: Seconds without a cell running before a page's explorer draws ahead untouched: "Run all"
 #: runs its cells first.
 IDLE_BEFORE = 0.3
@@ -74,6 +77,23 @@ class _Cells:
 _CELLS = _Cells()
 watch_cells = _CELLS.watch
 
+#: Explorers whose pages started, in that order (weak: a closed or lost explorer drops out).
+_FOR_PAGES: list = []
+
+
+def _drawing_for_a_page_before(explorer) -> bool:
+    """Is an explorer whose page started before ``explorer``'s still waiting to draw ahead,
+    or drawing ahead?"""
+    for ref in list(_FOR_PAGES):
+        other = ref()
+        if other is explorer:
+            return False
+        if other is None or other.closed:
+            _FOR_PAGES.remove(ref)
+        elif other._waiting_for_idle or other._plan is not None:
+            return True
+    return False
+
 
 def cells_idle_for() -> float | None:
     """Seconds since the last cell ended (0 while one runs); None if not watched (outside
@@ -108,18 +128,28 @@ class DrawingAhead:
     def prefetch_when_idle(self) -> None:
         """Draw ahead as :meth:`prefetch` does, once no cell has run for IDLE_BEFORE seconds
         (the page showing the explorer is ready: its first drag finds the pictures there
-        too). Nothing if a move started drawing ahead meanwhile, or outside a kernel's loop."""
+        too), and once the explorers whose pages started before have drawn theirs: one at a
+        time, in the notebook's order (two at once would each take twice as long, and a student
+        meets the first one first). Nothing if a move started drawing ahead meanwhile, or
+        outside a kernel's loop."""
         loop = self._loop()
         if loop is None or cells_idle_for() is None:
             return
+        if not any(ref() is self for ref in _FOR_PAGES):
+            _FOR_PAGES.append(weakref.ref(self))
+        self._waiting_for_idle = True
 
         def check():
             if self.closed or self._plan is not None or self._prefetching is not None:
+                self._waiting_for_idle = False
                 return
             idle = cells_idle_for()
             if idle < IDLE_BEFORE:
                 loop.call_later(IDLE_BEFORE - idle, check)
+            elif _drawing_for_a_page_before(self):
+                loop.call_later(QUEUE_PAUSE, check)
             else:
+                self._waiting_for_idle = False
                 self.prefetch(None)
         loop.call_later(IDLE_BEFORE, check)
 

@@ -193,6 +193,7 @@ class Explorer(DrawingAhead):
         self._plan: Iterator[None] | None = None    # drawing ahead, a piece per next()
         self._wanted: list[int] | None = None   # the page's values a held handle is over
         self._prefetching = None                # (event loop, handle, chain) of the next
+        self._waiting_for_idle = False          # to draw ahead for its page (ahead.py)
         self._lock = threading.RLock()          # one picture drawn at a time (see prefetch)
         self.controls = Controls(self.optimizers, surface, steps=steps, start=start, noise=noise,
                                  hyperparameters=hyperparameters, schedule=schedule)
