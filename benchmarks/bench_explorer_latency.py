@@ -6,7 +6,9 @@
 Kernel side ("kernel_cpu_ms", in this process, CPU time so that a loaded machine reads the
 same): one slider change of each notebook's explorer, split into the runs, the redraw (a
 scene over the kept background) and the PNG encoding, with the PNG's size, and a setting seen
-before ("cached": sent from the explorer's picture cache). Browser side ("browser",
+before ("cached": sent from the explorer's picture cache), and how long after "Run all" a
+page has every η drawn ahead ("ahead_first_eta_s" for the slider dragged, "ahead_all_eta_s":
+IDLE_BEFORE, then the pieces' CPU time and a PREFETCH_PAUSE each). Browser side ("browser",
 JupyterLab 4 with ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py):
 each notebook is run, then its η slider is dragged with the mouse ("drag": mouseup → the new
 picture painted, median "total_ms"; "cached" says how many of the pictures came from the

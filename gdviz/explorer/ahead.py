@@ -3,8 +3,10 @@ shows the explorer is ready to keep pictures (:mod:`.browser`) and no cell has r
 IDLE_BEFORE seconds (never during "Run all", never in a notebook run without a page), the
 kernel draws, while it is idle, the pictures the next move can ask for,
 a piece at a time (a long run, or the drawing and encoding with the short runs before it)
-per turn of its event loop: the values next to the one just moved, then every value of the η sliders, nearest first
-(:meth:`DrawingAhead._prefetch_plan`), so that where a drag ends the picture is already kept.
+per turn of its event loop: the values next to the one just moved, then every value of the η
+sliders, nearest first (:meth:`DrawingAhead._prefetch_plan`), so that where a drag ends the
+picture is already kept. Explorers drawing ahead for their pages take turns, in the order the
+pages started.
 
 A part of :class:`gdviz.explorer.wiring.Explorer`, kept apart because it is a topic of its own:
 it reads the explorer's settings, runs and drawing only through the methods named there
@@ -23,8 +25,8 @@ import numpy as np
 
 from .cache import Settings
 
-__all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "RUN_PIECE", "PREFETCH_DELAY", "IDLE_BEFORE",
-           "watch_cells", "cells_idle_for"]
+__all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "RUN_PIECE", "PREFETCH_DELAY",
+           "IDLE_BEFORE", "watch_cells", "cells_idle_for"]
 
 #: Around the value just moved, how many values each way are drawn ahead before the η sliders.
 NEAR_VALUES = 10
@@ -188,8 +190,9 @@ class DrawingAhead:
     def _prefetch_work(self, moved=None) -> Iterator[None]:
         """Draw and keep the pictures of :meth:`_prefetch_plan` not kept yet, yielding after
         each drawing, and after runs that took RUN_PIECE seconds or more, so that a message
-        from the browser waits for a piece of a picture at most, never for a whole one (a
-        short run goes in one piece with its drawing: each piece costs a PREFETCH_PAUSE)."""
+        from the browser waits for one drawing (and the short runs before it) at most, never
+        for a long run too (a short run goes in one piece with its drawing: each piece costs
+        the loop a PREFETCH_PAUSE)."""
         last = {}       # each optimizer's last run: along another's slider, it is the same
         for settings in self._prefetch_plan(moved):
             if not self.cache.has_room():
