@@ -1,7 +1,7 @@
 """Where the time goes after a mouse drag on the explorer's η slider. Prints ONE JSON object.
 
     python benchmarks/bench_explorer_latency.py [--notebooks 01 05] [--port 8872] [--drags 8]
-                                                [--settle 20]
+                                                [--settle 20] [--paced [--rest-ms 0]]
 
 Kernel side ("kernel_cpu_ms", in this process, CPU time so that a loaded machine reads the
 same): one slider change of each notebook's explorer, split into the runs, the redraw (a
