@@ -371,9 +371,18 @@ def staged(body):
 
 def colab_stages(stages):
     python = stages("colab: set up .venv-colab", colab_venv)
-    stages("colab: notebooks (nbval)", run_notebooks, python, "colab notebooks")
-    stages("colab: unit tests", pytest, python,
-           ["tests", "-m", COLAB_STAGE_MARKERS], "colab unit tests")
+    # The slow tests read what nbval kept of the notebooks' outputs (tests/notebook_outputs.py):
+    # they run after it. The other tests share nothing with the notebooks: they run beside
+    # them, one a core, as the minimum stage's do.
+    unit = Background(lambda: pytest(python, ["tests", "-m", f"({COLAB_STAGE_MARKERS}) and not slow"],
+                                     "colab unit tests"))
+    try:
+        stages("colab: notebooks (nbval), the unit tests beside", run_notebooks, python,
+               "colab notebooks")
+    finally:
+        stages("colab: unit tests, the rest", unit.join)
+    stages("colab: slow tests (the notebooks' outputs)", pytest, python,
+           ["tests", "-m", f"({COLAB_STAGE_MARKERS}) and slow"], "colab slow tests")
 
 
 def minimum_stages(stages, built=None):
@@ -408,9 +417,17 @@ def cmd_test(_args):
         ahead = Background(minimum_venv, torch_venv)
         # nbval first, here and in the Colab stage: the slow tests that read the notebooks'
         # outputs (the answer-leak test) then read what it kept (tests/notebook_outputs.py)
-        # instead of executing every notebook again.
-        stages("notebooks (nbval)", run_notebooks, python, "notebooks")
-        stages("tests", pytest, python, ["tests", "--durations=10"], "tests")
+        # instead of executing every notebook again. The unit tests share nothing with the
+        # notebooks: they run beside them, one a core; then the browser, Colab-install and
+        # slow tests, which want the machine to themselves.
+        unit = Background(lambda: pytest(python, ["tests", "-m", UNIT_MARKERS, "--durations=5"],
+                                         "unit tests"))
+        try:
+            stages("notebooks (nbval), the unit tests beside", run_notebooks, python, "notebooks")
+        finally:
+            stages("unit tests, the rest", unit.join)
+        stages("tests: browser, Colab install, slow", pytest, python,
+               ["tests", "-m", f"not ({UNIT_MARKERS})", "--durations=10"], "tests")
         colab_stages(stages)
         minimum, torch = stages("minimum and torch: set up (built meanwhile)", ahead.join)
         if minimum is not None:
