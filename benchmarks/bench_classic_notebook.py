@@ -103,7 +103,7 @@ DRAG_TARGETS = (0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65)
 
 
 def measure(page, name: str, base: str, token: str, settle: float, paced: bool = False,
-            rest_ms: float = 150) -> dict:
+            rest_ms: float = h.PACED_REST_MS) -> dict:
     page_errors: list[str] = []
     page.on("pageerror", lambda exc: page_errors.append(str(exc)[:300]))
     page.goto(f"{base}/notebooks/{name}?token={token}")
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
     parser.add_argument("--paced", action="store_true",
                         help="the first round of drags as a hand makes them (300 ms of "
                              "movement, a 150 ms rest, the release)")
-    parser.add_argument("--rest-ms", type=float, default=150,
+    parser.add_argument("--rest-ms", type=float, default=h.PACED_REST_MS,
                         help="with --paced: the rest before the release (0: a flick, let go "
                              "while moving)")
     args = parser.parse_args(argv)

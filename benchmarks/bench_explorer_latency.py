@@ -49,10 +49,9 @@ for path in (ROOT, ROOT / "tests" / "browser"):
 
 from gdviz import run  # noqa: E402
 from gdviz.explorer import ahead, explore  # noqa: E402
+from jlab_harness import PACED_REST_MS  # noqa: E402
 
 #: Each notebook's explorer call (as in notebooks/0N_*.ipynb).
-#: --paced: how long a hand rests on the target before it lets go (ms).
-PACED_REST_MS = 150
 
 EXPLORERS = {
     "01": (("SGD", "elongated_bowl"), {"steps": 40, "lr": 0.95}),
@@ -147,8 +146,8 @@ def drawing_ahead(notebook: str) -> dict:
 
     def after_run_all(cpu_s: float, n: int) -> float:
         return round(ahead.IDLE_BEFORE + cpu_s + n * ahead.PREFETCH_PAUSE, 2)
-    return {"ahead_first_eta_s": after_run_all(*first_done), "ahead_all_eta_s": after_run_all(cpu, pieces),
-            "ahead_pieces": pieces}
+    return {"ahead_first_eta_s": after_run_all(*first_done) if first_done else None,
+            "ahead_all_eta_s": after_run_all(cpu, pieces), "ahead_pieces": pieces}
 
 
 def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
@@ -166,8 +165,8 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
         before = session.slider_value(slider)
         n = session.page.evaluate("() => window.__gdvizLat.ups.length")
         done = len(timings.read_text().splitlines()) if timings.exists() else 0
-        if paced:               # as a hand drags: 15 moves over 300 ms, a rest, the release
-            session._drag(slider, target, moves=15, step_ms=20, rest_ms=rest_ms)
+        if paced:               # as a hand drags: 300 ms of moves, a rest, the release
+            session.paced_drag(slider, target, rest_ms)
         else:
             session._drag(slider, target)
         if session.slider_value(slider) == before:
@@ -244,7 +243,8 @@ def browser_side(notebooks, port: int, drags: int, settle: float, paced: bool = 
                 keyed = session.move_slider(explorer, slider, label, moves=8)
                 decode = session.explorer_image(explorer).evaluate(JS_DECODE)
                 out[notebook] = {"drag": dragged, "drag_paced": paced,
-                                 "paced_rest_ms": rest_ms if paced else None, "drag_after_idle": idle,
+                                 "paced_rest_ms": rest_ms if paced else None,
+                                 "drag_after_idle": idle,
                                  "key_ms": keyed.summary()["median_ms"],
                                  "decode_ms": round(decode["ms"], 2), "png_bytes": decode["bytes"],
                                  "load_average": load}

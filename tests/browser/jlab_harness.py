@@ -29,6 +29,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: A drag as a hand makes it (drag_slider(paced=True)): its moves, the pause between them, and
+#: the rest on the target before the release (ms).
+PACED_MOVES, PACED_STEP_MS, PACED_REST_MS = 15, 20, 150
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("GDVIZ_ARTIFACTS", ROOT / "artifacts"))
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -707,14 +711,18 @@ class NotebookSession:
             self.page.wait_for_timeout(rest_ms)
         self.page.mouse.up()
 
+    def paced_drag(self, slider, to_fraction: float, rest_ms: float = PACED_REST_MS) -> None:
+        """A drag as a hand makes it: PACED_MOVES moves PACED_STEP_MS apart, a ``rest_ms``
+        rest on the target (0: a flick, let go while moving), the release."""
+        self._drag(slider, to_fraction, moves=PACED_MOVES, step_ms=PACED_STEP_MS, rest_ms=rest_ms)
+
     def drag_slider(self, explorer, slider, label: str,
                     targets=(0.35, 0.6, 0.45, 0.7, 0.4, 0.55, 0.3, 0.65),
                     settle_ms: float = 250, timeout_s: float = 20,
-                    paced: bool = False, rest_ms: float = 150) -> "SliderDrags":
+                    paced: bool = False, rest_ms: float = PACED_REST_MS) -> "SliderDrags":
         """Drag the slider's handle with the mouse to each target (a fraction of the track);
         time each release (mouseup, in the page) to the last new picture painted. ``paced``:
-        as a hand drags (15 moves over 300 ms, a ``rest_ms`` rest, the release; 0: a flick,
-        let go while moving), else at once."""
+        as a hand drags (:meth:`paced_drag`, resting ``rest_ms``), else at once."""
         result = SliderDrags(label=label, load_average=[round(x, 2) for x in os.getloadavg()])
         self.explorer_image(explorer).scroll_into_view_if_needed()
         explorer.evaluate(JS_INSTRUMENT_EXPLORER)
@@ -722,7 +730,7 @@ class NotebookSession:
             before = self.slider_value(slider)
             n = self.page.evaluate("() => window.__gdvizLat.ups.length")
             if paced:
-                self._drag(slider, target, moves=15, step_ms=20, rest_ms=rest_ms)
+                self.paced_drag(slider, target, rest_ms)
             else:
                 self._drag(slider, target)
             after = self.slider_value(slider)
