@@ -543,6 +543,14 @@ class NotebookSession:
         self.page.wait_for_function(JS_IMAGES_LOADED, timeout=30_000, polling=100)
 
     def inspect(self) -> dict:
+        # A kernel can go busy for a moment after "Run all" for a message from the page (the
+        # explorer's page cache acknowledges pictures drawn ahead): idle again within
+        # milliseconds. One still running a cell stays busy, and the inspection says so.
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        try:
+            self.page.wait_for_function(JS_APP_READY, arg=self.nb_path, timeout=3000, polling=20)
+        except PlaywrightTimeout:
+            pass
         info = self.page.evaluate(JS_INSPECT, self.nb_path)
         info["pageErrors"] = list(self.page_errors)
         info["consoleErrors"] = list(self.console_errors)
