@@ -9,7 +9,9 @@ from this checkout; starts ``jupyter notebook`` there on 127.0.0.1 with a random
 temporary HOME; opens each notebook in headless Chromium (Playwright from ``.venv``, Debian's
 chromium), runs all cells, and then measures the first explorer exactly as the JupyterLab
 harness does (``tests/browser/jlab_harness.py``): 12 arrow-key moves of the η slider (key
-press → new figure loaded) and 8 mouse drags of its handle (mouseup → new figure painted);
+press → new figure loaded) and 8 mouse drags of its handle (mouseup → new figure painted:
+"median_ms" the last, "median_first_ms" the first picture of the value released on, which the
+page may draw itself, gdviz/explorer/page_drawing.py);
 then, after ``--settle`` seconds of idle kernel (it draws ahead: gdviz/explorer/ahead.py),
 8 drags to other points ("drags_after_idle_ms"). ``--paced``: the first 8 drags as a hand
 makes them (300 ms of movement, a 150 ms rest before the release).
@@ -132,10 +134,12 @@ def measure(page, name: str, base: str, token: str, settle: float, paced: bool =
         again = session.drag_slider(explorer, slider, label,
                                     targets=[t - 0.025 for t in DRAG_TARGETS]).summary()
         result["keys_ms"] = {k: keys[k] for k in ("median_ms", "samples_ms")}
-        result["drags_ms"] = {k: drags[k] for k in ("median_ms", "samples_ms")}
+        result["drags_ms"] = {k: drags[k] for k in ("median_ms", "samples_ms", "median_first_ms",
+                                                     "first_samples_ms")}
         result["drags_paced"] = paced
         result["paced_rest_ms"] = rest_ms if paced else None
-        result["drags_after_idle_ms"] = {k: again[k] for k in ("median_ms", "samples_ms")}
+        result["drags_after_idle_ms"] = {k: again[k] for k in ("median_ms", "samples_ms", "median_first_ms",
+                                                               "first_samples_ms")}
     if result["players"]:
         played = session.press_player(0)
         result["player_frames_seen"] = len(set(played["frames"]))

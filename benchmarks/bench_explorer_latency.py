@@ -8,12 +8,17 @@ same): one slider change of each notebook's explorer, split into the runs, the r
 scene over the kept background) and the PNG encoding, with the PNG's size, and a setting seen
 before ("cached": sent from the explorer's picture cache), and how long after "Run all" a
 page has every η drawn ahead ("ahead_first_eta_s" for the slider dragged, "ahead_all_eta_s":
-IDLE_BEFORE, then the pieces' CPU time and a PREFETCH_PAUSE each). Browser side ("browser",
+IDLE_BEFORE, then the pieces' CPU time and a PREFETCH_PAUSE each), and how long after it the
+page has the sketch it draws any η's picture from ("sketch_s": IDLE_BEFORE and the sketch's
+CPU time; "sketch_bytes": its message). Browser side ("browser",
 JupyterLab 4 with ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py):
 each notebook is run, then its η slider is dragged with the mouse ("drag": mouseup → the new
-picture painted, median "total_ms"; "cached" says how many of the pictures came from the
-cache), first at once ("drag": drawing ahead starts 0.3 s after "Run all", where the page
-keeps pictures, else at the first touch), then after --settle seconds of idle kernel
+picture painted, median "total_ms" to the last picture and "first_ms" to the first picture of
+the value released on, which the page may draw itself from the sketch ("page_drew": the drags
+in which it drew, around the release; "sketch_after_run_all_s": when the sketch came, from the
+end of "Run all" as the harness sees it); "cached" says how
+many of the pictures came from the cache), first at once ("drag": drawing ahead starts 0.3 s
+after "Run all", where the page keeps pictures, else at the first touch), then after --settle seconds of idle kernel
 ("drag_after_idle", other targets: the pictures drawn ahead), and moved with the arrow keys
 ("key_ms"). With --paced the first drags are made as a hand makes them: 300 ms of movement
 and a rest before the release, in which the page asks the kernel for the picture under the
@@ -76,6 +81,9 @@ JS_WEBSOCKET = """(() => {
   Wrapped.prototype = Original.prototype;
   Object.assign(Wrapped, Original);
   window.WebSocket = Wrapped;
+  // when a page got the sketch it draws η's pictures from (gdviz/static/browser_cache.js)
+  window.__gdvizSketches = [];
+  document.addEventListener('gdviz-sketch', () => window.__gdvizSketches.push(performance.now()));
 })();"""
 
 JS_DECODE = """async (img) => {
@@ -130,8 +138,13 @@ def drawing_ahead(notebook: str) -> dict:
     pictures (gdviz/explorer/ahead.py), on a quiet machine: IDLE_BEFORE, then the pieces'
     CPU time and a PREFETCH_PAUSE after each ("ahead_first_eta_s": the first optimizer's η
     slider, the one dragged; "ahead_all_eta_s": every η slider)."""
+    from gdviz.explorer.page_drawing import sketch
     args, kwargs = EXPLORERS[notebook]
     explorer = explore(*args, **kwargs)
+    began = time.process_time()
+    made, background = sketch(explorer)
+    sketched = {"sketch_s": round(ahead.IDLE_BEFORE + time.process_time() - began, 3),
+                "sketch_bytes": len(json.dumps(made)) + len(background)}
     name = explorer.optimizers[0]
     first = {explorer.settings().with_value(name, "lr", value)
              for value in explorer.hyperparameter_sliders[name]["lr"].grid}
@@ -146,7 +159,7 @@ def drawing_ahead(notebook: str) -> dict:
 
     def after_run_all(cpu_s: float, n: int) -> float:
         return round(ahead.IDLE_BEFORE + cpu_s + n * ahead.PREFETCH_PAUSE, 2)
-    return {"ahead_first_eta_s": after_run_all(*first_done) if first_done else None,
+    return {**sketched, "ahead_first_eta_s": after_run_all(*first_done) if first_done else None,
             "ahead_all_eta_s": after_run_all(cpu, pieces), "ahead_pieces": pieces}
 
 
@@ -160,7 +173,8 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
     explorer.evaluate(h.JS_INSTRUMENT_EXPLORER)
     parts = {k: [] for k in ("total", "to_kernel", "in_kernel", "kernel_cpu", "to_page",
                              "to_websocket", "websocket_to_load", "paint")}
-    pictures, cached, from_page = [], [], []
+    pictures, cached, from_page, first, drew = [], [], [], [], []
+    readout = explorer.evaluate(h.JS_READOUT_TEXT)
     for target in targets:
         before = session.slider_value(slider)
         n = session.page.evaluate("() => window.__gdvizLat.ups.length")
@@ -176,6 +190,10 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
                                     " ws: window.__gdvizWs || []})")
         origin, st = lat["origin"], lat["s"]
         up = st["ups"][n]
+        # the first picture of the value (the page's own, drawn from the sketch, may come
+        # before the kernel's; "total" is to the last picture)
+        first.append(h.first_picture_ms(st, up, session.slider_value(slider).split("|")[-1], readout))
+        drew.append(any(up - 500 <= at <= up + 300 for at, _ in st["drawn"]))
         loads = [t for t in st["loads"] if t >= up]
         pictures.append(len(loads))
         if not loads:           # the page showed it while the handle moved: painted at the release
@@ -204,7 +222,11 @@ def drag_breakdown(session, explorer, slider, label, targets, timings: Path,
             parts["websocket_to_load"].append(loads[-1] - big[-1])
         parts["paint"].append(paint - loads[-1])
     summary = {f"{k}_ms": round(statistics.median(v), 1) for k, v in parts.items() if v}
+    firsts = [x for x in first if x is not None]
+    summary["first_ms"] = round(statistics.median(firsts), 1) if firsts else None
     return {**summary, "drags": len(parts["total"]), "pictures_per_release": pictures,
+            "first_samples_ms": [None if x is None else round(x, 1) for x in first],
+            "page_drew": sum(drew),
             "cached": sum(cached), "from_page": sum(from_page),
             "total_samples_ms": [round(x, 1) for x in parts["total"]]}
 
@@ -231,6 +253,7 @@ def browser_side(notebooks, port: int, drags: int, settle: float, paced: bool = 
                 session = h.NotebookSession(server, context, nb_path)
                 session.open()
                 session.run_all(timeout_s=600)
+                run_all_done = session.page.evaluate("() => performance.now()")
                 explorer = session.explorer(0)
                 slider, label = session.eta_slider(explorer)
                 load = [round(x, 2) for x in os.getloadavg()]
@@ -242,7 +265,10 @@ def browser_side(notebooks, port: int, drags: int, settle: float, paced: bool = 
                 idle = drag_breakdown(session, explorer, slider, label, others, timings)
                 keyed = session.move_slider(explorer, slider, label, moves=8)
                 decode = session.explorer_image(explorer).evaluate(JS_DECODE)
-                out[notebook] = {"drag": dragged, "drag_paced": paced,
+                sketches = session.page.evaluate("() => window.__gdvizSketches")
+                out[notebook] = {"sketch_after_run_all_s": (round((sketches[0] - run_all_done) / 1000, 2)
+                                                            if sketches else None),
+                                 "drag": dragged, "drag_paced": paced,
                                  "paced_rest_ms": rest_ms if paced else None,
                                  "drag_after_idle": idle,
                                  "key_ms": keyed.summary()["median_ms"],

@@ -451,5 +451,5 @@ def _player_html(player: Player, extra: str = "") -> str:
         f'<div class="gdviz-nojs gdviz-dim">The animation needs JavaScript: run the cell, or trust '
         f'the notebook (File ▸ Trust Notebook).</div>'
         f'<script type="application/json" class="gdviz-data">{data}</script>'
-        f'<script>{_static("player.js")}({json.dumps(player.id)});</script>'
+        f'<script>{_static("scene_draw.js")}\n{_static("player.js")}({json.dumps(player.id)});</script>'
         f'</div>')

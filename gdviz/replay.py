@@ -215,8 +215,9 @@ def _probe(traj: Trajectory, surface) -> Trajectory:
                                diverged_at=1, divergence_reason="probe")
 
 
-def _add_variants(runs: dict[str, list[Trajectory]], chosen: dict[str, int], colors):
-    """The ``extend`` hook of :func:`gdviz.animation._render`: each optimizer's variants."""
+def _add_variants(runs: dict[str, list[Trajectory]], chosen: dict[str, int], colors, notes: bool = True):
+    """The ``extend`` hook of :func:`gdviz.animation._render`: each optimizer's variants
+    (``notes=False``: without the pictures of the notes of runs that left the view)."""
 
     def extend(scene, fig, panels, lines, add):
         height, px_per_pt = scene["height"], fig.dpi / 72
@@ -268,7 +269,8 @@ def _add_variants(runs: dict[str, list[Trajectory]], chosen: dict[str, int], col
                         "diverged_at": traj.diverged_at,
                         "note": (plotting.diverged_label(traj.name, traj.diverged_at)
                                  if traj.diverged else None),
-                        "sprite": _note_sprite(traj, ax, colors[c], fig, scene, images, sprite_of)}
+                        "sprite": (_note_sprite(traj, ax, colors[c], fig, scene, images, sprite_of)
+                                   if notes else None)}
                        for v, traj in enumerate(trajs)]
             mark = ({"panel": 1, "shape": add(_line_shape(at_min, px_per_pt)),
                      "clip": bool(at_min.get_clip_on())} if at_min is not None else None)

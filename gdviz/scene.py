@@ -7,9 +7,10 @@ when) is described here as data: pixel coordinates computed from each artist's o
 ``transData``, marker shapes as polygons, notes as small pictures. :func:`describe` makes that
 description from the artists ``gdviz.plotting`` draws; three things draw it:
 
-* the animation player's JavaScript (``static/player.js``) on a canvas over the background,
-  in the notebook and in a saved page (:mod:`gdviz.animation`, :mod:`gdviz.replay`, and the
-  explorer for a reader without a kernel);
+* JavaScript (``static/scene_draw.js``) on a canvas over the background: the animation
+  player's, in the notebook and in a saved page (:mod:`gdviz.animation`, :mod:`gdviz.replay`,
+  and the explorer for a reader without a kernel), and the live explorer's page, which draws
+  an η's picture itself until the kernel's comes (:mod:`gdviz.explorer.page_drawing`);
 * :class:`Compositor` with Pillow, on copies of the background: each frame of a GIF
   (:func:`gdviz.animation.save_gif`), and each picture of the live explorer
   (:mod:`gdviz.explorer.figure`).

@@ -180,7 +180,8 @@ def test_script_and_style_are_the_package_files(sgd_player):
     static = resources.files("gdviz") / "static"
     page = sgd_player.to_html()
     assert f"<style>{(static / 'player.css').read_text()}</style>" in page
-    assert f"<script>{(static / 'player.js').read_text()}(\"{sgd_player.id}\");</script>" in page
+    assert (f"<script>{(static / 'scene_draw.js').read_text()}\n{(static / 'player.js').read_text()}"
+            f"(\"{sgd_player.id}\");</script>") in page
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to parse the JavaScript")

@@ -206,7 +206,7 @@ import importlib, pkgutil, gdviz
 for module in pkgutil.walk_packages(gdviz.__path__, "gdviz."):
     importlib.import_module(module.name)
 from importlib import resources
-for name in ("player.js", "player.css", "offline.js", "browser_cache.js"):   # package data
+for name in ("player.js", "player.css", "offline.js", "browser_cache.js", "scene_draw.js"):
     assert (resources.files("gdviz") / "static" / name).is_file(), f"static/{name} not installed"
 print(gdviz.__file__)
 """

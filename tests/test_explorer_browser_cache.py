@@ -59,6 +59,7 @@ def test_every_picture_drawn_goes_to_the_page_with_its_key_bytes_and_readout(exp
     monkeypatch.setattr(browser_module, "IN_FLIGHT", 10_000)
     explorer = explorers("SGD", steps=30, lr=0.1)
     wire = Recorder(explorer.browser)
+    explorer.browser._on_page_message(explorer.browser, {"started": True}, [])     # a page
     slider = explorer.hyperparameter_sliders["SGD"]["lr"]
     first = slider.index                     # its picture went when the explorer was made
     for value in (0.2, 0.5):
@@ -69,11 +70,15 @@ def test_every_picture_drawn_goes_to_the_page_with_its_key_bytes_and_readout(exp
     assert buffers == [explorer.image.value] and content["readout"] == explorer.readout.value
     slider.value = 0.2                       # kept in the kernel, and sent before: not again
     assert len(wire.messages) == 2
-    # drawing ahead: each picture drawn ahead goes too, with the key of its own settings
+    # drawing ahead: first the sketch of every η's picture (the page draws them meanwhile),
+    # then each picture drawn ahead, with the key of its own settings
     explorer.prefetch(slider)
     while explorer.prefetch_step():
         pass
-    keys = [tuple(c["key"]) for c, _ in wire.messages]
+    (sketch, background), *pictures = wire.messages[2:]
+    assert sketch["sketch"]["key"] == synced_values(explorer)
+    assert background[0][:8] == b"\x89PNG\r\n\x1a\n"
+    keys = [tuple(c["key"]) for c, _ in [*wire.messages[:2], *pictures]]
     assert len(keys) == len(set(keys)), "a picture sent twice"
     index = next(i for i, w in enumerate(explorer.browser.controls) if w is slider)
     assert {k[index] for k in keys} | {first} == set(range(len(slider.grid))), "η's whole range"
@@ -130,8 +135,10 @@ def test_it_is_never_displayed_and_closes_with_the_explorer(explorers):
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to parse the JavaScript")
 def test_the_front_end_module_parses_as_an_es_module(tmp_path):
-    source = (resources.files("gdviz") / "static" / "browser_cache.js").read_text()
-    assert browser_module.BrowserCache._esm == source or str(browser_module.BrowserCache._esm) == source
+    static = resources.files("gdviz") / "static"
+    # the scene's drawing (a plain script, shared with the player), then the module
+    source = (static / "scene_draw.js").read_text() + "\n" + (static / "browser_cache.js").read_text()
+    assert str(browser_module.BrowserCache._esm) == source
     path = tmp_path / "browser_cache.mjs"
     path.write_text(source)
     result = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
@@ -162,7 +169,8 @@ def test_a_page_that_starts_gets_pictures_drawn_ahead_once_no_cell_runs(explorer
     loop.run(limit=400)
     slider = explorer.hyperparameter_sliders["SGD"]["lr"]
     at = explorer.browser.controls.index(slider)
-    drawn = {content["key"][at] for content, _ in wire.messages}    # the η index of each
+    assert "sketch" in wire.messages[0][0]                    # the page's sketch first
+    drawn = {content["key"][at] for content, _ in wire.messages[1:]}    # the η index of each
     assert len(drawn) >= 20 and slider.index + 1 in drawn and slider.index - 1 in drawn
 
 

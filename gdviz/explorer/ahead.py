@@ -3,10 +3,11 @@ shows the explorer is ready to keep pictures (:mod:`.browser`) and no cell has r
 IDLE_BEFORE seconds (never during "Run all", never in a notebook run without a page), the
 kernel draws, while it is idle, the pictures the next move can ask for,
 a piece at a time (a long run, or the drawing and encoding with the short runs before it)
-per turn of its event loop: the values next to the one just moved, then every value of the η
-sliders, nearest first (:meth:`DrawingAhead._prefetch_plan`), so that where a drag ends the
-picture is already kept. Explorers drawing ahead for their pages take turns, in the order the
-pages started.
+per turn of its event loop: first a sketch of every η's picture, from which the page draws
+any of them itself (:mod:`.page_drawing`), then the pictures of the values next to the one just
+moved, then every value of the η sliders, nearest first (:meth:`DrawingAhead._prefetch_plan`),
+so that where a drag ends the picture is already kept. Explorers drawing ahead for their pages
+take turns, in the order the pages started.
 
 A part of :class:`gdviz.explorer.wiring.Explorer`, kept apart because it is a topic of its own:
 it reads the explorer's settings, runs and drawing only through the methods named there
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .cache import Settings
+from .page_drawing import sketch_key, sketch_pieces
 
 __all__ = ["DrawingAhead", "NEAR_VALUES", "PREFETCH_PAUSE", "RUN_PIECE", "PREFETCH_DELAY",
            "IDLE_BEFORE", "watch_cells", "cells_idle_for"]
@@ -193,6 +195,7 @@ class DrawingAhead:
         from the browser waits for one drawing (and the short runs before it) at most, never
         for a long run too (a short run goes in one piece with its drawing: each piece costs
         the loop a PREFETCH_PAUSE)."""
+        yield from self._send_sketch()
         last = {}       # each optimizer's last run: along another's slider, it is the same
         for settings in self._prefetch_plan(moved):
             if not self.cache.has_room():
@@ -215,6 +218,37 @@ class DrawingAhead:
             if len(runs) == len(self.optimizers):
                 self._to_page(settings, self._render(settings, runs))
                 yield
+
+    def _send_sketch(self) -> Iterator[None]:
+        """Send the page the sketch of the current settings (:mod:`.page_drawing`), from which
+        it draws any η's picture itself until the kernel's comes, unless it has that one (the
+        same settings but η's): made a piece at a time, sent in a piece of its own. Only to a
+        page that said it started (none listens under nbval, or without anywidget's front end).
+        A sketch half made goes on where it was when drawing ahead starts over after a move of
+        η (a drag moves it every second or so; a sketch may take longer)."""
+        if self.browser is None or not self.browser.page_started:
+            return
+        key = sketch_key(self.settings())
+        if self.browser.sketch_key == key:
+            return
+        if self._sketching is None or self._sketching[0] != key:
+            self._sketching = (key, sketch_pieces(self))
+        pieces = self._sketching[1]
+        while True:     # not `yield from`: a plan let go would close the sketch with it
+            try:
+                next(pieces)
+            except StopIteration as done:
+                made = done.value
+                break
+            except (ValueError, TypeError):     # refused by the core: so is a move
+                made = None
+                break
+            yield
+        self._sketching = None
+        if made is not None:
+            yield
+            self.browser.send_sketch(key, *made)
+            yield
 
     def _prefetch_plan(self, moved=None) -> Iterator[Settings]:
         """The settings of the pictures to draw ahead, from the current ones: first the

@@ -9,8 +9,9 @@ index, an integer slider's value). The JavaScript half (``gdviz/static/browser_c
 keeps them by those values and, whenever a control changes in the page, shows the kept
 picture and readout of the controls' new values, if it has them, by setting the picture's
 and the readout's models in the page. The kernel then sends the same picture, which changes
-nothing, since it is the one shown. The kernel stays the source of every picture: pictures
-are not drawn here, only kept.
+nothing, since it is the one shown. Besides, the page draws a picture of η itself from the
+kernel's sketch (:mod:`.page_drawing`: the same runs and drawing, as data) when it keeps no
+picture of those values yet, and shows it until the kernel's own picture comes.
 
 It needs a custom widget's front end: anywidget (an optional dependency, the ``lab`` extra),
 installed where the Jupyter server runs (JupyterLab, Notebook 7, the classic Notebook). The
@@ -71,7 +72,7 @@ if anywidget is not None:
         are the widgets it sets when the controls reach values whose picture it keeps.
         """
 
-        _esm = _static("browser_cache.js")
+        _esm = _static("scene_draw.js") + "\n" + _static("browser_cache.js")
         image = traitlets.Instance(widgets.Widget).tag(sync=True, **widgets.widget_serialization)
         readout = traitlets.Instance(widgets.Widget).tag(sync=True, **widgets.widget_serialization)
         controls = traitlets.List(traitlets.Instance(widgets.Widget)).tag(
@@ -93,6 +94,8 @@ if anywidget is not None:
             self._waiting: deque = deque(maxlen=WAITING)
             self._held_since: float | None = None   # a handle held in the page, since when
             self._lock = threading.Lock()   # acknowledgements come on the kernel's shell thread
+            self.sketch_key = None      # what the sketch the page has was made for
+            self.page_started = False   # has a page's module said it started (it listens)?
             self.on_msg(self._on_page_message)
 
         def keep(self, key: list[int], picture: Picture, *, now: bool = False) -> None:
@@ -106,6 +109,12 @@ if anywidget is not None:
                     return
                 self._waiting.append((list(key), picture))
                 self._send_waiting()
+
+        def send_sketch(self, made_for, sketch: dict, background: bytes) -> None:
+            """Send the page a sketch (:mod:`.page_drawing`) and the background it goes over;
+            ``made_for`` is what it holds for (:attr:`sketch_key` until the page starts again)."""
+            self.send({"sketch": sketch}, buffers=[background])
+            self.sketch_key = made_for
 
         def _send_picture(self, key: list[int], picture: Picture) -> None:
             self.send({"key": key, "readout": picture.readout}, buffers=[picture.png])
@@ -143,6 +152,7 @@ if anywidget is not None:
                 if started:
                     self._page_start = self.n_acknowledged = self.n_sent
                     self._held_since = None
+                    self.sketch_key, self.page_started = None, True
                 elif isinstance(content.get("hold"), bool):
                     # released: what waits goes with the next picture kept, after the picture
                     # of the release (whose change came just before and is drawn next)

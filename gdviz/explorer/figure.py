@@ -108,27 +108,31 @@ class ExplorerFigure:
             extras = []         # drawn as they are, over the runs
             if self.map_axes is not None:
                 before |= set(self.map_axes.get_children())
-                extras.append(self._mark_setting(setting))
+                extras.append(self.mark_setting(setting))
             # plot_trajectory marks where a run diverged on the path; the loss panel says when
             # (the loss has left the axis by then): plotting's divergence style, and words
             # that name the optimizer, in dark text
-            diverged = [t for t in shown if t.diverged]
-            for row, traj in enumerate(sorted(diverged, key=lambda t: t.diverged_at)):
-                extras.append(lax.axvline(traj.diverged_at, **plotting.DIVERGED_LINE,
-                                          gid=GID_DIVERGED_STEP,
-                                          linewidth=mpl.rcParams["lines.linewidth"] * 0.6))
-                late = traj.diverged_at > 0.5 * lax.get_xlim()[1]    # words left of the line
-                extras.append(lax.text(
-                    traj.diverged_at, 0.97 - 0.08 * row,
-                    f" {plotting.diverged_label(traj.name, traj.diverged_at)} ",
-                    transform=lax.get_xaxis_transform(), ha="right" if late else "left",
-                    va="top", color=plotting.TEXT_COLOR, fontsize="small", gid=GID_DIVERGED_NOTE))
+            for row, traj in enumerate(divergence_rows(shown)):
+                extras += self.divergence_step(traj, row)
             self._moving = [a for a in (*ax.get_children(), *lax.get_children(),
                                         *self._map_children()) if a not in before]
             scene = self._scene(shown, [[self.path_lines[n] for n in self.optimizers], lines],
                                 extras, steps)
         self.scene = scene
         self._picture = self._compositor.use(scene).frame(0)
+
+    def divergence_step(self, traj: Trajectory, row: int) -> list:
+        """The loss panel's line at the step a run diverged and the words that say so, in
+        ``row`` (0 at the top; see :func:`divergence_rows`). Call inside the figure's style."""
+        lax = self.loss_axes
+        line = lax.axvline(traj.diverged_at, **plotting.DIVERGED_LINE, gid=GID_DIVERGED_STEP,
+                           linewidth=mpl.rcParams["lines.linewidth"] * 0.6)
+        late = traj.diverged_at > 0.5 * lax.get_xlim()[1]    # words left of the line
+        words = lax.text(traj.diverged_at, 0.97 - 0.08 * row,
+                         f" {plotting.diverged_label(traj.name, traj.diverged_at)} ",
+                         transform=lax.get_xaxis_transform(), ha="right" if late else "left",
+                         va="top", color=plotting.TEXT_COLOR, fontsize="small", gid=GID_DIVERGED_NOTE)
+        return [line, words]
 
     def _scene(self, shown, lines, extras, steps: int) -> dict:
         """What moves, as a scene (gdviz.scene) over this background: the runs as plotting
@@ -275,7 +279,7 @@ class ExplorerFigure:
         drawn = plotting.plot_stability_map(result, self.map_axes, colorbar=True)
         self._colorbar = getattr(drawn, "colorbar", None)      # 2-D maps have one
 
-    def _mark_setting(self, point):
+    def mark_setting(self, point):
         style = {"color": plotting.OKABE_ITO["orange"], "gid": GID_CURRENT_SETTING, "zorder": 6}
         if len(point) == 2:
             (mark,) = self.map_axes.plot(*point, linestyle="none", marker="o",
@@ -293,6 +297,12 @@ class ExplorerFigure:
         self.path_lines, self.loss_lines = {}, {}
         self.sweep_result = self._colorbar = None
         self.path_axes = self.loss_axes = self.map_axes = None
+
+
+def divergence_rows(runs: list[Trajectory]) -> list[Trajectory]:
+    """The runs that diverged, in the rows of the loss panel's words: the earliest on top
+    (a tie in the optimizers' order)."""
+    return sorted((t for t in runs if t.diverged), key=lambda t: t.diverged_at)
 
 
 def _box(extent, height: float) -> list[int]:

@@ -194,6 +194,7 @@ class Explorer(DrawingAhead):
         self._wanted: list[int] | None = None   # the page's values a held handle is over
         self._prefetching = None                # (event loop, handle, chain) of the next
         self._waiting_for_idle = False          # to draw ahead for its page (ahead.py)
+        self._sketching = None                  # (for what, the pieces) of a sketch half made
         self._lock = threading.RLock()          # one picture drawn at a time (see prefetch)
         self.controls = Controls(self.optimizers, surface, steps=steps, start=start, noise=noise,
                                  hyperparameters=hyperparameters, schedule=schedule)
@@ -466,28 +467,33 @@ class Explorer(DrawingAhead):
     def _readout_html(self, settings: Settings, runs: list[Trajectory]) -> str:
         """One line per optimizer: its slider settings (the sliders' own labels, so the
         numbers read the same), then the result; then the schedule and any notes."""
-        lines = []
+        lines = [self.readout_line(settings, name, traj) for name, traj in zip(self.optimizers, runs)]
+        return "<br>".join(lines + self.readout_tail(settings))
+
+    def readout_line(self, settings: Settings, name: str, traj: Trajectory) -> str:
+        """The readout's line of one optimizer's run with these settings."""
         k = settings.shown_step
-        for name, traj in zip(self.optimizers, runs):
-            sliders = self.hyperparameter_sliders[name]
-            values = settings.values(name)
-            settings_text = " · ".join(
-                f'<span class="gdviz-setting" data-name="{hp.name}">{hp.symbol} = '
-                f"{html.escape(sliders[hp.name].text_of(values[hp.name]))}</span>"
-                for hp in optimizer_class(name).hyperparameters)
-            text = html.escape(traj.message)
-            if traj.diverged:
-                text = f"<b>✕ {text}</b>"
-            if k < traj.n_steps:
-                gap = traj.losses[k] - traj.surface.min_value
-                text += f" · at step {k}: f − f_min = {gap:.3g}"
-            lines.append(f'<span style="color:{optimizer_color(name)}">■</span> {settings_text}'
-                         f" — {text}")
+        sliders = self.hyperparameter_sliders[name]
+        values = settings.values(name)
+        settings_text = " · ".join(
+            f'<span class="gdviz-setting" data-name="{hp.name}">{hp.symbol} = '
+            f"{html.escape(sliders[hp.name].text_of(values[hp.name]))}</span>"
+            for hp in optimizer_class(name).hyperparameters)
+        text = html.escape(traj.message)
+        if traj.diverged:
+            text = f"<b>✕ {text}</b>"
+        if k < traj.n_steps:
+            gap = traj.losses[k] - traj.surface.min_value
+            text += f" · at step {k}: f − f_min = {gap:.3g}"
+        return f'<span style="color:{optimizer_color(name)}">■</span> {settings_text} — {text}'
+
+    def readout_tail(self, settings: Settings) -> list[str]:
+        """The readout's lines under the optimizers': the schedule, then any notes."""
+        lines = []
         schedule = self.controls.schedule_for(settings.schedule, settings.steps)
         if schedule is not None:
             lines.append(f"schedule: {html.escape(schedule.label)} (η_t = η · factor(t))")
-        lines += [f"<i>{html.escape(note)}</i>" for note in self.controls.notes]
-        return "<br>".join(lines)
+        return lines + [f"<i>{html.escape(note)}</i>" for note in self.controls.notes]
 
     # --- the stability map ----------------------------------------------------------------
     def _map_key(self, settings: Settings):
@@ -559,7 +565,7 @@ class Explorer(DrawingAhead):
                 with contextlib.suppress(RuntimeError):     # that loop may be closed
                     handle.cancel() if loop is _running_loop() else loop.call_soon_threadsafe(
                         handle.cancel)
-            self._prefetching = self._plan = None
+            self._prefetching = self._plan = self._sketching = None
             self.cache.clear()
             self._runs = (None, [])
         self.controls.close(self.widget)

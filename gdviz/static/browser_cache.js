@@ -13,6 +13,12 @@
 // the release, its picture comes while the handle is still held. While the handle is held, the
 // kernel holds back the pictures it draws ahead, so that neither the picture asked for nor the
 // release's own queues behind them.
+// Before its first picture drawn ahead, the kernel sends a sketch (gdviz/explorer/page_drawing.py):
+// the moving parts of every η's picture as data, and the background they go over. While the
+// other controls stay where the sketch was made, the picture of an η not kept is drawn here from
+// it, with the animation player's drawing (gdviz/static/scene_draw.js, gdvizScene, which comes
+// first in this module), on a canvas shown in place of the picture's <img> until a picture of
+// the kernel's is shown (the readout's model is set as for a kept picture).
 // A module for anywidget: its model alone does the work (initialize); it is never displayed.
 
 const MODEL_PREFIX = "IPY_MODEL_";
@@ -40,14 +46,154 @@ export default {
     function show() {
       const key = keyNow();
       const picture = kept.get(key);
-      if (!picture) return;          // not drawn yet: the kernel's picture is on its way
+      if (!picture) {                // not drawn yet: the kernel's picture is on its way
+        if (!dragging && sketched !== key && exact !== key) drawFor(key);   // meanwhile, the page's
+        return;
+      }
       kept.delete(key);
       kept.set(key, picture);
-      image.set("value", picture.png);
+      put(picture, key);
+    }
+
+    // The picture shown: `exact` is the key whose kernel's picture it is (a kept one, or one
+    // the kernel set), else null; `sketched` the key whose picture drawn here it is.
+    let exact = null;
+    let putting = false;
+    function put(picture, key) {
+      putting = true;
+      try {
+        image.set("value", picture.png);
+      } finally {
+        putting = false;
+      }
       readout.set("value", picture.readout);
+      unpaint();
+      exact = key;
+    }
+    const onImage = () => {          // the kernel's picture: it is shown
+      if (putting) return;
+      unpaint();
+      exact = keyNow();
+    };
+
+    // --- pictures drawn here, from the kernel's sketch -----------------------------------
+    // drawn on a canvas shown in place of each picture's <img> (the same size, as the <img>
+    // is laid out), until a picture of the kernel's is shown: no PNG to encode and decode
+    let sketch = null;               // {data, background, images: png -> ImageBitmap, layer}
+    let sketched = null;             // the key whose picture drawn here is shown
+    const pictures = new Set();      // the picture's views' <img> elements
+
+    function watchPictures() {
+      for (const promise of Object.values(image.views || {})) {
+        Promise.resolve(promise).then((view) => {
+          if (view && view.el && view.el.tagName === "IMG") pictures.add(view.el);
+        }, () => {});
+      }
+    }
+
+    async function bitmapOf(bytes) {
+      return createImageBitmap(new Blob([bytes], {type: "image/png"}));
+    }
+
+    async function receiveSketch(data, buffer) {
+      if (typeof document === "undefined") return;
+      const base64 = (png) => Uint8Array.from(atob(png), (ch) => ch.charCodeAt(0));
+      const [background, ...sprites] = await Promise.all(
+        [bitmapOf(buffer), ...data.scene.images.map((png) => bitmapOf(base64(png)))]);
+      const images = new Map(data.scene.images.map((png, i) => [png, sprites[i]]));
+      const layer = document.createElement("canvas");
+      layer.width = data.scene.width;
+      layer.height = data.scene.height;
+      sketch = {data: data, background: background, images: images, layer: layer};
+      watchPictures();
+      announce("gdviz-sketch", {bytes: buffer.byteLength});
+    }
+
+    // What the page draws itself, said as events on the document (the browser tests and
+    // benchmarks listen; nothing else does)
+    function announce(name, detail) {
+      if (typeof document !== "undefined") document.dispatchEvent(new CustomEvent(name, {detail: detail}));
+    }
+
+    function picksOf(key) {          // each optimizer's η index, if the sketch draws `key`
+      if (sketch === null || key === null) return null;
+      const values = key.split(" ").map(Number), made = sketch.data;
+      if (values.length !== made.key.length) return null;
+      for (let j = 0; j < values.length; j++)
+        if (!made.eta_controls.includes(j) && values[j] !== made.key[j]) return null;
+      const picks = made.eta_controls.map((j) => values[j]);
+      const onGrid = (i, c) => Number.isInteger(i) && i >= 0 && i < made.scene.variants[c].options.length;
+      return picks.every(onGrid) ? picks : null;
+    }
+
+    function paint(picks) {          // these η indices' picture in place of each <img>
+      const made = sketch.data, scene = made.scene;
+      gdvizScene.compose(scene, picks);
+      const options = scene.variants.map((variant, c) => variant.options[picks[c]]);
+      const sprite = (p) => ({png: scene.images[p[0]], x: p[1], y: p[2], from: 0});
+      if (options[0].setting) scene.sprites.push(sprite(options[0].setting));
+      // the loss panel's words in the rows the kernel gives them: the earliest divergence on top
+      const diverged = options.map((o, c) => [o, c]).filter(([o]) => o.diverged_at !== null)
+        .sort((a, b) => a[0].diverged_at - b[0].diverged_at || a[1] - b[1]);
+      diverged.forEach(([o], row) => o.diverged_step[row].forEach((p) => scene.sprites.push(sprite(p))));
+      gdvizScene.draw(sketch.layer.getContext("2d"), scene, scene.steps[0], 1, (png) => sketch.images.get(png));
+      let shown = false;
+      for (const img of pictures) {
+        if (!img.isConnected) {
+          pictures.delete(img);
+          continue;
+        }
+        let canvas = img.nextElementSibling;
+        if (!canvas || !canvas.classList.contains("gdviz-page-drawn")) {
+          canvas = document.createElement("canvas");      // laid out as the <img> is
+          canvas.className = img.className + " gdviz-page-drawn";
+          canvas.style.cssText = img.style.cssText + ";height:auto";
+          img.after(canvas);
+        }
+        if (canvas.width !== scene.width || canvas.height !== scene.height) {
+          canvas.width = scene.width;
+          canvas.height = scene.height;
+        }
+        const ctx = canvas.getContext("2d");
+        ctx.drawImage(sketch.background, 0, 0);
+        ctx.drawImage(sketch.layer, 0, 0);
+        canvas.style.display = "";
+        img.style.display = "none";
+        shown = true;
+      }
+      if (shown) readout.set("value", picks.map((i, c) => made.lines[c][i]).concat(made.tail).join("<br>"));
+      return shown;
+    }
+
+    function unpaint() {             // the <img> again, with the picture its model holds
+      if (sketched === null) return;
+      sketched = null;
+      for (const img of pictures) {
+        const canvas = img.nextElementSibling;
+        if (canvas && canvas.classList.contains("gdviz-page-drawn")) canvas.style.display = "none";
+        img.style.display = "";
+      }
+    }
+
+    function drawFor(key) {          // show `key`'s picture drawn here; false if it cannot be
+      const picks = picksOf(key);
+      if (picks === null) return false;
+      if (exact === key || sketched === key) return true;   // shown already
+      if (dragging && beforeDrag === null)   // what a release where nothing is drawn shows again
+        beforeDrag = {png: image.get("value"), readout: readout.get("value"), key: exact};
+      const began = performance.now();
+      if (!paint(picks)) return false;
+      exact = null;
+      sketched = key;
+      announce("gdviz-drawn", {key: key, ms: performance.now() - began});
+      return true;
     }
 
     function keep(message, buffers) {
+      if (message && message.sketch && buffers && buffers.length) {
+        receiveSketch(message.sketch, buffers[0]).catch(() => {});
+        return;
+      }
       if (!message || !Array.isArray(message.key) || !buffers || !buffers.length) return;
       const key = message.key.join(" ");
       const old = kept.get(key);
@@ -58,8 +204,11 @@ export default {
       const png = asDataView(buffers[0]);
       kept.set(key, {png: png, readout: String(message.readout)});
       keptBytes += png.byteLength;
-      if (dragging && key === underHand) showUnderHand(kept.get(key));   // asked for, it came
-      if (received % 16 === 0) watchReadouts();   // from the first picture on (counted below)
+      if (dragging && key === underHand) showUnderHand(kept.get(key), key);   // asked for, it came
+      if (received % 16 === 0) {     // from the first picture on (counted below)
+        watchReadouts();
+        watchPictures();
+      }
       received += 1;                 // flow control: the kernel sends more when told
       if (received % model.get("ack_every") === 0) model.send({kept: received});
       const limit = model.get("max_bytes");
@@ -80,10 +229,9 @@ export default {
     let underHand = null;            // the key of the values the held handle is over
     let asking = null;               // a request for that picture, about to go
 
-    function showUnderHand(picture) {
-      if (beforeDrag === null) beforeDrag = {png: image.get("value"), readout: readout.get("value")};
-      image.set("value", picture.png);
-      readout.set("value", picture.readout);
+    function showUnderHand(picture, key) {
+      if (beforeDrag === null) beforeDrag = {png: image.get("value"), readout: readout.get("value"), key: exact};
+      put(picture, key);
     }
 
     function passing(i, label) {
@@ -94,7 +242,9 @@ export default {
       underHand = values.join(" ");
       const picture = kept.get(underHand);
       if (picture) {
-        showUnderHand(picture);
+        showUnderHand(picture, underHand);
+      } else if (drawFor(underHand)) {
+        // drawn here, from the sketch
       } else if (asking === null) {  // the kernel draws it now: at most one request per ASK_MS
         asking = setTimeout(() => {
           asking = null;
@@ -127,11 +277,13 @@ export default {
       if (beforeDrag === null) return;
       const shown = beforeDrag;
       beforeDrag = null;
-      if (kept.has(keyNow())) {
+      const key = keyNow();
+      if (kept.has(key)) {
         show();
+      } else if (sketched === key || drawFor(key)) {
+        // drawn here (or being drawn), until the kernel's comes
       } else {                       // the kernel draws that one: show what was shown before
-        image.set("value", shown.png);
-        readout.set("value", shown.readout);
+        put(shown, shown.key);
       }
     }
 
@@ -173,8 +325,15 @@ export default {
     watchReadouts();                 // the views shown by now (again every 16 pictures kept,
                                      // and at a press that finds none)
     for (const control of controls) control.on("change", show);
+    image.on("change:value", onImage);
     return () => {
       for (const control of controls) control.off("change", show);
+      image.off("change:value", onImage);
+      unpaint();
+      for (const img of pictures) {
+        const canvas = img.nextElementSibling;
+        if (canvas && canvas.classList.contains("gdviz-page-drawn")) canvas.remove();
+      }
       if (page) {
         page.removeEventListener("pointerdown", onDown, true);
         page.removeEventListener("pointerup", onUp, true);

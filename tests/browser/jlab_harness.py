@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -396,7 +397,16 @@ JS_INSPECT = """(nbPath) => {
 # the frame after each load, and each readout change, all as performance.now() timestamps.
 JS_INSTRUMENT_EXPLORER = """(root) => {
   const st = window.__gdvizLat = {keys: [], ups: [], moves: [], srcs: [], loads: [], paints: [],
-                                  readouts: [], mutAt: 0};
+                                  readouts: [], drawn: [], sketches: window.__gdvizSketches || [],
+                                  mutAt: 0};
+  // pictures the page drew itself, on a canvas in the <img>'s place (gdviz/static/browser_cache.js):
+  // [shown at, the frame after]
+  document.addEventListener('gdviz-drawn', () => {
+    const drawn = [performance.now(), null];
+    st.drawn.push(drawn);
+    st.mutAt = drawn[0];
+    requestAnimationFrame(() => requestAnimationFrame(() => { drawn[1] = performance.now(); }));
+  });
   window.addEventListener('keydown', e => st.keys.push([performance.now(), e.key]), true);
   window.addEventListener('mouseup', () => st.ups.push(performance.now()), true);
   window.addEventListener('mousemove', e => { if (e.buttons) st.moves.push(performance.now()); }, true);
@@ -421,6 +431,12 @@ JS_INSTRUMENT_EXPLORER = """(root) => {
   return true;
 }"""
 
+# The text of an explorer's readout, as JS_INSTRUMENT_EXPLORER records it.
+JS_READOUT_TEXT = """(root) => {
+  const ro = root.querySelector('.gdviz-readout');
+  return ro ? (ro.textContent || '').trim() : '';
+}"""
+
 # SHA-256 of the bytes behind the explorer's figure <img> (its src is a blob: or data: URL).
 JS_IMAGE_DIGEST = """async (img) => {
   const buf = await (await fetch(img.src)).arrayBuffer();
@@ -438,6 +454,41 @@ JS_PLAYER_STATE = """(root) => {
   const fr = root.querySelector('.gdviz-frame');
   return {frame: fr ? (fr.textContent || '').trim() : null, visual: h.toString(16)};
 }"""
+
+
+#: ms after a picture loads within which its readout has come (see first_picture_ms).
+READOUT_WITHIN = 30
+
+
+def first_eta(readout: str) -> str | None:
+    """The first optimizer's η in an explorer's readout text ("■ η = 0.12 — …")."""
+    found = re.search(r"η = (\S+)", readout)
+    return found.group(1) if found else None
+
+
+def first_picture_ms(lat: dict, up: float, value: str, before: str) -> float | None:
+    """From a release (``up``, in the page's clock) to the first picture of the first
+    optimizer's η = ``value`` painted, from JS_INSTRUMENT_EXPLORER's record ``lat``: 0 if the
+    picture shown at the release was one already; None if none came. A picture is of the
+    readout's value READOUT_WITHIN ms after it loaded (the page sets the readout with the
+    picture, before it loads; the kernel's readout comes in a message after the picture's),
+    or after the page drew it on its canvas (painted: two animation frames after either).
+    ``before`` is the readout when the record began. The page may show its own picture of a
+    value first and the kernel's after it (gdviz/explorer/page_drawing.py): this is the
+    first, the drag's ``latency_ms`` the last."""
+    def readout_at(t: float) -> str:
+        text = before
+        for when, now in lat["readouts"]:
+            if when <= t:
+                text = now
+        return text
+    if first_eta(readout_at(up)) == value:
+        return 0.0
+    shown = [next((p for p in lat["paints"] if p >= load), load) for load in lat["loads"]
+             if load >= up and first_eta(readout_at(load + READOUT_WITHIN)) == value]
+    shown += [paint or at for at, paint in lat.get("drawn", [])     # drawn by the page itself
+              if at >= up and first_eta(readout_at(at + READOUT_WITHIN)) == value]
+    return min(shown) - up if shown else None
 
 
 @dataclass
@@ -475,14 +526,17 @@ class SliderDrags:
     """What dragging a slider with the mouse did: release (mouseup) -> last picture painted."""
     label: str
     latency_ms: list = field(default_factory=list)
+    first_ms: list = field(default_factory=list)    # release -> first picture of the value
     loads_after_release: list = field(default_factory=list)
     values: list = field(default_factory=list)
     load_average: list = field(default_factory=list)
 
     def summary(self) -> dict:
-        xs = self.latency_ms
+        xs, firsts = self.latency_ms, [x for x in self.first_ms if x is not None]
         return {"slider": self.label, "drags": len(xs),
                 "median_ms": round(statistics.median(xs), 1) if xs else None,
+                "median_first_ms": round(statistics.median(firsts), 1) if firsts else None,
+                "first_samples_ms": [None if x is None else round(x, 1) for x in self.first_ms],
                 "min_ms": round(min(xs), 1) if xs else None, "max_ms": round(max(xs), 1) if xs else None,
                 "samples_ms": [round(x, 1) for x in xs], "slider_values": self.values,
                 "pictures_after_release": self.loads_after_release, "load_average": self.load_average}
@@ -734,6 +788,7 @@ class NotebookSession:
         result = SliderDrags(label=label, load_average=[round(x, 2) for x in os.getloadavg()])
         self.explorer_image(explorer).scroll_into_view_if_needed()
         explorer.evaluate(JS_INSTRUMENT_EXPLORER)
+        readout = explorer.evaluate(JS_READOUT_TEXT)
         for target in targets:
             before = self.slider_value(slider)
             n = self.page.evaluate("() => window.__gdvizLat.ups.length")
@@ -749,6 +804,8 @@ class NotebookSession:
             # No picture after the release: the last one came while the mouse still moved
             # (continuous updates), so the student saw it at the release: 0 ms.
             result.latency_ms.append(max(sample["paint"] or 0.0, 0.0))
+            lat = self.page.evaluate("() => window.__gdvizLat")
+            result.first_ms.append(first_picture_ms(lat, lat["ups"][n], after.split("|")[-1], readout))
             result.loads_after_release.append(sample["loads"])
         return result
 
@@ -956,6 +1013,13 @@ class LatencyLog:
             "drag_meets_target": {name: drag["median_ms"] is not None
                                   and drag["median_ms"] <= DRAG_TARGET_MS
                                   for name, drag in self.drags.items()},
+            "first_drag_what": "the same drags: mouseup to two animation frames after the first "
+                               "picture of the value released on (the page's own drawing from "
+                               "the kernel's sketch, gdviz/explorer/page_drawing.py, which the "
+                               "kernel's picture replaces; 0 if it was shown before the release)",
+            "first_drag_meets_target": {name: drag.get("median_first_ms") is not None
+                                        and drag["median_first_ms"] <= DRAG_TARGET_MS
+                                        for name, drag in self.drags.items()},
             "per_notebook": self.notebooks,
             "per_notebook_drag": self.drags,
             "checks": self.checks,
