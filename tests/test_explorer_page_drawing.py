@@ -150,7 +150,9 @@ def test_a_sketch_goes_to_the_page_once_per_setting_of_the_other_controls(explor
         while explorer.prefetch_step() and not any("key" in c for c, _ in wire.messages[before:]):
             pass
         explorer._plan = None
-        return sum("sketch" in content for content, _ in wire.messages[before:])
+        sent = [content["sketch"]["complete"] for content, _ in wire.messages[before:] if "sketch" in content]
+        assert sent in ([], [False, True]), sent         # a first one, then the whole one
+        return len(sent) // 2
 
     assert sketches_sent_by_drawing_ahead() == 0        # no page listens (nbval, no front end)
     explorer.browser._on_page_message(explorer.browser, {"started": True}, [])
@@ -184,7 +186,8 @@ def test_a_sketch_half_made_goes_on_after_a_move_of_eta_and_stops_after_any_othe
     explorer.prefetch(eta)                       # drawing ahead starts over
     while explorer.browser.sketch_key is None and explorer.prefetch_step():
         assert explorer._sketching is None or explorer._sketching[1] is half_made
-    (sent,) = [content for content, _ in wire.messages if "sketch" in content]
+    (first, sent) = [content for content, _ in wire.messages if "sketch" in content]
+    assert not first["sketch"]["complete"] and sent["sketch"]["complete"]
     # sent as made for the settings it was begun at: its paths are those runs'
     grid = eta.grid
     made, _ = sketch(explorer)
@@ -199,3 +202,22 @@ def test_a_sketch_half_made_goes_on_after_a_move_of_eta_and_stops_after_any_othe
     explorer.prefetch(alpha)
     assert explorer.prefetch_step()
     assert explorer._sketching[1] is not half_made
+
+
+def test_a_first_sketch_has_every_run_but_the_marks_of_those_that_diverged(explorers):
+    """The marks of the runs that diverged (pictures of words) take most of a sketch's time:
+    a first one goes without them, and the page draws every η whose runs all converge."""
+    from gdviz.explorer.page_drawing import sketch_pieces
+    explorer = explorers(["SGD", "Momentum"], lr=0.9)
+    first, whole = [made for made in sketch_pieces(explorer) if made is not None]
+    assert not first[0]["complete"] and whole[0]["complete"] and first[1] == whole[1]
+    assert first[0]["lines"] == whole[0]["lines"]
+    for before, after in zip(first[0]["scene"]["variants"], whole[0]["scene"]["variants"]):
+        diverged = [o["diverged_at"] is not None for o in after["options"]]
+        assert any(diverged) and not all(diverged)
+        for a, b, gone in zip(before["options"], after["options"], diverged):
+            if gone:        # no note, no words: the page leaves these to the kernel
+                assert a["sprite"] is None and "diverged_step" not in a
+                assert b["diverged_step"] and len(b["diverged_step"]) == 2
+            else:
+                assert a == b

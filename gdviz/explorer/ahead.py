@@ -222,7 +222,8 @@ class DrawingAhead:
     def _send_sketch(self) -> Iterator[None]:
         """Send the page the sketch of the current settings (:mod:`.page_drawing`), from which
         it draws any η's picture itself until the kernel's comes, unless it has that one (the
-        same settings but η's): made a piece at a time, sent in a piece of its own. Only to a
+        same settings but η's): made a piece at a time, sent twice (first without the marks of
+        the runs that diverged, which take most of the time), each in a piece of its own. Only to a
         page that said it started (none listens under nbval, or without anywidget's front end).
         A sketch half made goes on where it was when drawing ahead starts over after a move of
         η (a drag moves it every second or so; a sketch may take longer)."""
@@ -236,19 +237,16 @@ class DrawingAhead:
         pieces = self._sketching[1]
         while True:     # not `yield from`: a plan let go would close the sketch with it
             try:
-                next(pieces)
-            except StopIteration as done:
-                made = done.value
-                break
-            except (ValueError, TypeError):     # refused by the core: so is a move
-                made = None
-                break
+                made = next(pieces)
+            except (StopIteration, ValueError, TypeError):  # done (or refused by the core:
+                break                                       # so is a move)
+            if made is not None:        # the first without the marks of runs that diverged
+                whole = made[0]["complete"]
+                self.browser.send_sketch(key if whole else None, *made)
+                if whole:
+                    self._sketching = None
             yield
         self._sketching = None
-        if made is not None:
-            yield
-            self.browser.send_sketch(key, *made)
-            yield
 
     def _prefetch_plan(self, moved=None) -> Iterator[Settings]:
         """The settings of the pictures to draw ahead, from the current ones: first the

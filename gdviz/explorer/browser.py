@@ -112,9 +112,11 @@ if anywidget is not None:
 
         def send_sketch(self, made_for, sketch: dict, background: bytes) -> None:
             """Send the page a sketch (:mod:`.page_drawing`) and the background it goes over;
-            ``made_for`` is what it holds for (:attr:`sketch_key` until the page starts again)."""
+            ``made_for`` is what a whole one holds for (:attr:`sketch_key` until the page starts
+            again; None for a first one, without the marks of the runs that diverged)."""
             self.send({"sketch": sketch}, buffers=[background])
-            self.sketch_key = made_for
+            if made_for is not None:
+                self.sketch_key = made_for
 
         def _send_picture(self, key: list[int], picture: Picture) -> None:
             self.send({"key": key, "readout": picture.readout}, buffers=[picture.png])

@@ -26,7 +26,7 @@ import dataclasses
 import io
 import math
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 
 from .. import plotting
 from ..plotting import optimizer_color
@@ -52,30 +52,31 @@ def sketch_key(settings):
 def sketch(explorer) -> tuple[dict, bytes] | None:
     """The explorer's sketch at its current settings, and its background as PNG bytes; None
     where the page cannot draw η's pictures from one (see the module's text)."""
-    pieces = sketch_pieces(explorer)
-    while True:
-        try:
-            next(pieces)
-        except StopIteration as done:
-            return done.value
+    made = None
+    for out in sketch_pieces(explorer):
+        if out is not None:
+            made = out
+    return made if made is not None and made[0]["complete"] else None
 
 
-def sketch_pieces(explorer) -> Generator[None, None, tuple[dict, bytes] | None]:
+def sketch_pieces(explorer) -> Iterator[tuple[dict, bytes] | None]:
     """:func:`sketch` a piece at a time (drawing ahead takes a piece per turn of the kernel's
-    loop): yields after about PIECE seconds of work, with nothing of its own left on the
-    figure; returns the sketch, or None if a control other than η moved meanwhile (a move of
-    η changes nothing it holds)."""
+    loop): yields None after about PIECE seconds of work, with nothing of its own left on the
+    figure, and the sketch (with its background) twice: first without the marks of the runs
+    that diverged (``"complete": false``: the page draws every choice of η whose runs all
+    converge; the marks, pictures of words, take most of the time), then whole. Stops if a
+    control other than η moved meanwhile (a move of η changes nothing it holds)."""
     settings = explorer.settings()
     if settings.shown_step < settings.steps:
-        return None
+        return
     if explorer.stability_map and "lr" not in explorer.stability_map:
-        return None
+        return
     key = explorer.controls.page_values(settings)
     if key is None:
-        return None
+        return
     view = explorer._synced()
     if view.scene is None:
-        return None
+        return
 
     made_for = sketch_key(settings)
 
@@ -93,9 +94,9 @@ def sketch_pieces(explorer) -> Generator[None, None, tuple[dict, bytes] | None]:
         runs[name] = stacked_runs(name, surface, settings.start, settings.steps, lrs=slider.grid,
                                   noise=settings.noise, seed=explorer.seed, schedule=schedule,
                                   **values)
-        yield
+        yield None
         if moved():
-            return None
+            return
     scene = {**view.scene, "paths": [dict(p) for p in view.scene["paths"]],
              "shapes": list(view.scene["shapes"]), "sprites": [], "marks": []}
 
@@ -111,41 +112,49 @@ def sketch_pieces(explorer) -> Generator[None, None, tuple[dict, bytes] | None]:
                 scene, view.figure, [view.path_axes, view.loss_axes],
                 [[view.path_lines[n] for n in explorer.optimizers],
                  [view.loss_lines[n] for n in explorer.optimizers]], add)
+            _map_marks(explorer, view, settings, runs, scene)
     finally:        # the figure keeps only the artists of its picture
         for ax in axes:
             for child in ax.get_children():
                 if id(child) not in before:
                     child.remove()
-    yield
-    for _ in _explorer_marks(explorer, view, settings, runs, scene):
-        if moved():
-            return None
-        yield
+    for variant in scene["variants"]:       # the replay's own texts: the page has the readout
+        del variant["texts"], variant["readouts"]
+    yield None
     if moved():
-        return None
+        return
     lines = [[explorer.readout_line(settings.with_value(name, "lr", float(slider.grid[i])), name, traj)
               for i, traj in enumerate(runs[name])]
              for name, slider in zip(explorer.optimizers, sliders)]
-    for variant in scene["variants"]:       # the replay's own texts: the page has the readout
-        del variant["texts"], variant["readouts"]
-    yield
+    yield None
     if moved():
-        return None
+        return
     buffer = io.BytesIO()
     view.background.save(buffer, format="png", compress_level=1)
-    return ({"key": key, "eta_controls": [controls.index(s) for s in sliders], "scene": scene,
-             "lines": lines, "tail": explorer.readout_tail(settings)}, buffer.getvalue())
+    made = {"key": key, "eta_controls": [controls.index(s) for s in sliders], "scene": scene,
+            "lines": lines, "tail": explorer.readout_tail(settings), "complete": False}
+    yield {**made, "scene": {**scene, "variants": [_copied(v) for v in scene["variants"]]}}, buffer.getvalue()
+    for _ in _divergence_marks(explorer, view, runs, scene):
+        if moved():
+            return
+        yield None
+    if moved():
+        return
+    yield {**made, "complete": True}, buffer.getvalue()
 
 
-def _explorer_marks(explorer, view, settings, runs, scene) -> Iterator[None]:
-    """Each variant's marks of the explorer's own, as sprites of ``scene["images"]``: the
-    loss panel's line and words where it diverged, in each row they can take
-    (``"diverged_step"``: per row, [[image, x, y], …]), and the sliders' point on the map
-    (``"setting"``: [image, x, y]). Yields after about PIECE seconds, with its artists gone."""
+def _copied(variant: dict) -> dict:
+    """A variant with its own options (the first sketch sent keeps them as they were)."""
+    return {**variant, "options": [dict(option) for option in variant["options"]]}
+
+
+def _placing(view, scene):
+    """(placed, drawn): ``placed(sprite)`` stores a sprite's picture in ``scene["images"]``
+    (once) and gives [image, x, y]; ``drawn(artists)`` does so for each artist, drawn alone as
+    the figure draws it (kept: drawing ahead then draws it once), and removes them."""
     width, height = view.canvas.get_width_height()
     dpi, images = view.figure.dpi, scene["images"]
     index_of = {png: i for i, png in enumerate(images)}
-    began = time.perf_counter()
 
     def placed(drawn):
         if drawn is None:
@@ -163,6 +172,16 @@ def _explorer_marks(explorer, view, settings, runs, scene) -> Iterator[None]:
                 artist.remove()
         return [p for p in out if p is not None]
 
+    return placed, drawn
+
+
+def _divergence_marks(explorer, view, runs, scene) -> Iterator[None]:
+    """Each variant's marks of a run that diverged, as sprites of ``scene["images"]``: the
+    note at the edge it left the view by (``"sprite"``), the loss panel's line and words at
+    the step, in each row they can take (``"diverged_step"``: per row, [[image, x, y], …]).
+    Yields after about PIECE seconds, with its artists gone."""
+    _, drawn = _placing(view, scene)
+    began = time.perf_counter()
     rows = range(len(explorer.optimizers))
     step_marks: dict = {}       # (optimizer, step) -> per row
     for variant, (name, trajs) in zip(scene["variants"], runs.items()):
@@ -174,7 +193,7 @@ def _explorer_marks(explorer, view, settings, runs, scene) -> Iterator[None]:
                 began = time.perf_counter()
             with plotting.style(view.style_name):
                 # the note at the edge a run left by, if it left the view, as the figure draws
-                # it (to its pixel; kept, so that drawing ahead draws it once)
+                # it (to its pixel)
                 before = list(view.path_axes.texts)
                 plotting.paths._note_off_view(view.path_axes, traj, optimizer_color(name))
                 note = [t for t in view.path_axes.texts if t not in before]
@@ -183,23 +202,31 @@ def _explorer_marks(explorer, view, settings, runs, scene) -> Iterator[None]:
                     step_marks[name, traj.diverged_at] = [drawn(view.divergence_step(traj, row))
                                                           for row in rows]
                 option["diverged_step"] = step_marks[name, traj.diverged_at]
-    if explorer.stability_map:
-        name = explorer.optimizers[0]
-        values = settings.values(name)
-        point = [values[n] for n in explorer.stability_map]
-        with plotting.style(view.style_name):
-            (mark,) = drawn([view.mark_setting(point)])
-        clip = _clip(view.map_axes, height)
-        axis = explorer.stability_map.index("lr")
-        # a 1-D map's mark is a line across it: any height will do to find where η puts it
-        ref = point if len(point) == 2 else [point[0], sum(view.map_axes.get_ylim()) / 2]
-        at = view.map_axes.transData.transform([ref])[0]
-        for option, traj in zip(scene["variants"][0]["options"], runs[name]):
-            moved = list(ref)
-            moved[axis] = float(traj.optimizer.lr)
-            shift = view.map_axes.transData.transform([moved])[0] - at
-            option["setting"] = _clipped(images, index_of, [mark[0], mark[1] + int(round(shift[0])),
-                                                           mark[2] - int(round(shift[1]))], clip)
+
+
+def _map_marks(explorer, view, settings, runs, scene) -> None:
+    """Each variant's point on the stability map (``"setting"``: [image, x, y]): the
+    sliders' point drawn once, moved by whole pixels to each η (and cut at the map's edge)."""
+    if not explorer.stability_map:
+        return
+    _, drawn = _placing(view, scene)
+    _, height = view.canvas.get_width_height()
+    images, index_of = scene["images"], {png: i for i, png in enumerate(scene["images"])}
+    name = explorer.optimizers[0]
+    values = settings.values(name)
+    point = [values[n] for n in explorer.stability_map]
+    (mark,) = drawn([view.mark_setting(point)])
+    clip = _clip(view.map_axes, height)
+    axis = explorer.stability_map.index("lr")
+    # a 1-D map's mark is a line across it: any height will do to find where η puts it
+    ref = point if len(point) == 2 else [point[0], sum(view.map_axes.get_ylim()) / 2]
+    at = view.map_axes.transData.transform([ref])[0]
+    for option, traj in zip(scene["variants"][0]["options"], runs[name]):
+        moved = list(ref)
+        moved[axis] = float(traj.optimizer.lr)
+        shift = view.map_axes.transData.transform([moved])[0] - at
+        option["setting"] = _clipped(images, index_of, [mark[0], mark[1] + int(round(shift[0])),
+                                                       mark[2] - int(round(shift[1]))], clip)
 
 
 def _clipped(images: list, index_of: dict, placed: list, clip: list) -> list:

@@ -14,7 +14,8 @@
 // kernel holds back the pictures it draws ahead, so that neither the picture asked for nor the
 // release's own queues behind them.
 // Before its first picture drawn ahead, the kernel sends a sketch (gdviz/explorer/page_drawing.py):
-// the moving parts of every η's picture as data, and the background they go over. While the
+// the moving parts of every η's picture as data, and the background they go over (first without
+// the marks of the runs that diverged, which come in a whole one a moment later). While the
 // other controls stay where the sketch was made, the picture of an η not kept is drawn here from
 // it, with the animation player's drawing (gdviz/static/scene_draw.js, gdvizScene, which comes
 // first in this module), on a canvas shown in place of the picture's <img> until a picture of
@@ -122,8 +123,11 @@ export default {
       for (let j = 0; j < values.length; j++)
         if (!made.eta_controls.includes(j) && values[j] !== made.key[j]) return null;
       const picks = made.eta_controls.map((j) => values[j]);
-      const onGrid = (i, c) => Number.isInteger(i) && i >= 0 && i < made.scene.variants[c].options.length;
-      return picks.every(onGrid) ? picks : null;
+      const options = made.scene.variants.map((variant) => variant.options);
+      // a first sketch has no marks of the runs that diverged: those come with the whole one
+      const drawable = (i, c) => Number.isInteger(i) && i >= 0 && i < options[c].length
+        && (options[c][i].diverged_at === null || options[c][i].diverged_step !== undefined);
+      return picks.every(drawable) ? picks : null;
     }
 
     function paint(picks) {          // these η indices' picture in place of each <img>

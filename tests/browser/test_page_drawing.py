@@ -103,9 +103,34 @@ def wait_for_new_picture(session, explorer, before: bytes, timeout_ms: float = 8
     raise AssertionError("no new picture came")
 
 
+def wait_for_kernel_picture(session, explorer, readout: str, timeout_ms: float = 8000) -> dict:
+    """The kernel's picture with this readout, once shown (the page's own may come first)."""
+    img = session.explorer_image(explorer)
+    for _ in range(int(timeout_ms / 100)):
+        session.page.wait_for_timeout(100)
+        if img.is_visible() and img.evaluate("el => el.complete"):
+            now = shown(session, explorer)
+            if now["readout"] == readout:
+                return now
+    raise AssertionError(f"the kernel's picture of {readout!r} did not come")
+
+
 def pixels(png: bytes) -> np.ndarray:
     from PIL import Image
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def assert_alike(page_png: bytes, kernel_png: bytes, name: str) -> None:
+    """The page's picture is the kernel's but for anti-aliasing (and the kernel's 256 colours:
+    every pixel may be a few levels off). Both are kept in artifacts/ to look at."""
+    h.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (h.SCREENSHOTS / f"page_drawn_{name}.png").write_bytes(page_png)
+    (h.SCREENSHOTS / f"page_drawn_{name}_kernel.png").write_bytes(kernel_png)
+    page, own = pixels(page_png), pixels(kernel_png)
+    assert page.shape == own.shape
+    gap = np.abs(page - own).max(axis=2)
+    assert (gap > 32).mean() < 0.01, f"{name}: {(gap > 32).mean():.2%} of the page's pixels differ from the kernel's"
+    assert gap.mean() < 2, f"{name}: the page's pixels differ from the kernel's by {gap.mean():.1f} levels on average"
 
 
 def test_values_never_drawn_by_the_kernel_are_drawn_by_the_page_from_its_sketch(session):
@@ -136,11 +161,22 @@ def test_values_never_drawn_by_the_kernel_are_drawn_by_the_page_from_its_sketch(
     key_value = session.slider_value(slider).split("|")[-1]
     assert f"η = {key_value} " in by_key["readout"], (key_value, by_key["readout"])
 
+    # both η at their far end: both runs diverge, with their notes and the loss panel's words
+    # in two rows
+    momentum = next(s for s, label in session.sliders(explorer) if label.startswith("η · Momentum"))
+    session.page.keyboard.press("End")
+    by_end = wait_for_new_picture(session, explorer, by_key["png"])
+    assert by_end["readout"].count("diverged") == 1
+    session.slider_handle(momentum).focus()
+    session.page.keyboard.press("End")
+    by_end = wait_for_new_picture(session, explorer, by_end["png"])
+    assert by_end["readout"].count("diverged") == 2, by_end["readout"]
+
     # a drag with the mouse to a value far off, released while moving
     box = session.slider_handle(slider).bounding_box()
     track = session._track(slider).bounding_box()
     session.paced_drag(slider, (box["x"] - track["x"]) / track["width"] - 0.25, rest_ms=0)
-    by_drag = wait_for_new_picture(session, explorer, by_key["png"])
+    by_drag = wait_for_new_picture(session, explorer, by_end["png"])
     drag_value = session.slider_value(slider).split("|")[-1]
     assert drag_value != key_value
     assert f"η = {drag_value} " in by_drag["readout"], (drag_value, by_drag["readout"])
@@ -150,14 +186,10 @@ def test_values_never_drawn_by_the_kernel_are_drawn_by_the_page_from_its_sketch(
     kernel = wait_for_new_picture(session, explorer, by_drag["png"])
     assert img.is_visible() and not canvas.is_visible()
     assert kernel["readout"] == by_drag["readout"]
-    h.SCREENSHOTS.mkdir(parents=True, exist_ok=True)        # to look at, side by side
-    (h.SCREENSHOTS / "page_drawn.png").write_bytes(by_drag["png"])
-    (h.SCREENSHOTS / "page_drawn_kernel.png").write_bytes(kernel["png"])
-    page, own = pixels(by_drag["png"]), pixels(kernel["png"])
-    assert page.shape == own.shape
-    # (the kernel's picture is in 256 colours: every pixel may be a few levels off)
-    gap = np.abs(page - own).max(axis=2)
-    assert (gap > 32).mean() < 0.01, f"{(gap > 32).mean():.2%} of the page's pixels differ from the kernel's"
-    assert gap.mean() < 2, f"the page's pixels differ from the kernel's by {gap.mean():.1f} levels on average"
+    assert_alike(by_drag["png"], kernel["png"], "drag")
+    session.slider_handle(slider).focus()            # and the far end's, where both diverged
+    session.page.keyboard.press("End")
+    kernel_end = wait_for_kernel_picture(session, explorer, by_end["readout"])
+    assert_alike(by_end["png"], kernel_end["png"], "end")
     errors = session.inspect()
     assert not errors["pageErrors"] and not errors["consoleErrors"], errors
