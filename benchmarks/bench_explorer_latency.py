@@ -10,7 +10,8 @@ before ("cached": sent from the explorer's picture cache), and how long after "R
 page has every η drawn ahead ("ahead_first_eta_s" for the slider dragged, "ahead_all_eta_s":
 IDLE_BEFORE, then the pieces' CPU time and a PREFETCH_PAUSE each), and how long after it the
 page has the sketch it draws any η's picture from ("sketch_s": IDLE_BEFORE and the sketch's
-CPU time; "sketch_bytes": its message). Browser side ("browser",
+CPU time, "first_sketch_s" for the first one, without the marks of the runs that diverged;
+"sketch_bytes": its message). Browser side ("browser",
 JupyterLab 4 with ipywidgets 8 in headless Chromium, driven by tests/browser/jlab_harness.py):
 each notebook is run, then its η slider is dragged with the mouse ("drag": mouseup → the new
 picture painted, median "total_ms" to the last picture and "first_ms" to the first picture of
@@ -138,13 +139,17 @@ def drawing_ahead(notebook: str) -> dict:
     pictures (gdviz/explorer/ahead.py), on a quiet machine: IDLE_BEFORE, then the pieces'
     CPU time and a PREFETCH_PAUSE after each ("ahead_first_eta_s": the first optimizer's η
     slider, the one dragged; "ahead_all_eta_s": every η slider)."""
-    from gdviz.explorer.page_drawing import sketch
+    from gdviz.explorer.page_drawing import sketch_pieces
     args, kwargs = EXPLORERS[notebook]
     explorer = explore(*args, **kwargs)
-    began = time.process_time()
-    made, background = sketch(explorer)
-    sketched = {"sketch_s": round(ahead.IDLE_BEFORE + time.process_time() - began, 3),
-                "sketch_bytes": len(json.dumps(made)) + len(background)}
+    began, sent = time.process_time(), []
+    for made in sketch_pieces(explorer):
+        if made is not None:        # the first (without the marks of runs that diverged), the whole
+            sent.append((ahead.IDLE_BEFORE + time.process_time() - began,
+                         len(json.dumps(made[0])) + len(made[1])))
+    (first_s, first_bytes), (whole_s, whole_bytes) = sent
+    sketched = {"first_sketch_s": round(first_s, 3), "sketch_s": round(whole_s, 3),
+                "sketch_bytes": whole_bytes}
     name = explorer.optimizers[0]
     first = {explorer.settings().with_value(name, "lr", value)
              for value in explorer.hyperparameter_sliders[name]["lr"].grid}
