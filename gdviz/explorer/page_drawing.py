@@ -10,9 +10,17 @@ over its own background: per optimizer and η the moving parts (path, loss curve
 ✕ and note of a divergence), the explorer's own marks (the loss panel's line and words at the
 step a run diverged, the sliders' point on the stability map) and the readout's line. The
 page (``gdviz/static/browser_cache.js``) draws the picture of any η from it with the
-animation player's drawing (``gdviz/static/scene_draw.js``), over the background, whenever
-it holds no picture of the kernel's for the values its controls reach; the kernel's own
-picture replaces it when it comes.
+animation player's drawing (``gdviz/static/scene_draw.js``), over the background, on a canvas
+in the picture's place, whenever it holds no picture of the kernel's for the values its
+controls reach (and at each value a dragged handle passes); the kernel's own picture replaces
+it when it comes. It is sent twice: first without the marks of the runs that diverged (their
+words are pictures matplotlib draws one by one, most of the time a sketch takes), so that the
+page draws every η whose runs converge a few tenths of a second after "Run all"; then whole.
+
+What the page draws is the explorer's picture to a tenth of a pixel: the vectorized run
+follows ``gdviz.run``'s arithmetic (where its last bits differ, on the curved surfaces, the
+difference is far below that), the points are the figure's own transforms rounded to 0.1 px,
+the notes and words the figure's own pictures (``tests/test_explorer_page_drawing.py``).
 
 A sketch holds while every other control stays where it was (its ``key``: the page's values of
 the explorer's controls, η's aside); a move of another control makes a new one. None is made
