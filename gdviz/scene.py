@@ -221,11 +221,15 @@ def sprite(artist, width: int, height: int, dpi: float, *, shown_from: int = 0,
 def _drawing_of(artist):
     """What a text or a line draws, as a key (on axes that stay as they are), else None."""
     from matplotlib.lines import Line2D
-    from matplotlib.text import Text
+    from matplotlib.text import Annotation, Text
     common = (type(artist).__name__, id(artist.get_transform()), str(artist.get_color()),
               artist.get_zorder(), artist.get_clip_on())
     if isinstance(artist, Text):
-        return (*common, artist.get_text(), tuple(artist.get_position()), artist.get_ha(),
+        # an annotation's position is its text's offset from where it points (the same for
+        # every note): where it points is part of what it draws
+        anchor = ((tuple(map(float, artist.xy)), str(artist.xycoords), str(artist.anncoords),
+                   _box_style(artist)) if isinstance(artist, Annotation) else ())
+        return (*common, artist.get_text(), tuple(artist.get_position()), *anchor, artist.get_ha(),
                 artist.get_va(), artist.get_rotation(), artist.get_fontsize(),
                 artist.get_fontfamily()[0], artist.get_fontweight())
     if isinstance(artist, Line2D):
@@ -234,6 +238,15 @@ def _drawing_of(artist):
                 artist.get_markersize(), str(artist.get_markerfacecolor()),
                 str(artist.get_markeredgecolor()), artist.get_markeredgewidth())
     return None
+
+
+def _box_style(text) -> tuple:
+    """The frame drawn around a text, as a key (its colours and line)."""
+    patch = text.get_bbox_patch()
+    if patch is None:
+        return ()
+    return (str(patch.get_boxstyle()), str(patch.get_edgecolor()), str(patch.get_facecolor()),
+            patch.get_linewidth())
 
 
 def _note_step(note, panel, trajs, noted: set[int]) -> int | None:

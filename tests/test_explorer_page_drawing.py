@@ -221,3 +221,47 @@ def test_a_first_sketch_has_every_run_but_the_marks_of_those_that_diverged(explo
                 assert b["diverged_step"] and len(b["diverged_step"]) == 2
             else:
                 assert a == b
+
+
+def test_two_notes_with_the_same_words_pointing_elsewhere_are_two_pictures(explorers):
+    """A picture kept by what it draws (gdviz.scene.sprite's ``kept``): two runs that diverged
+    at the same step leave the view at different points, and their notes say the same words.
+    Each is drawn where it points, even when the first note's artist is gone and its
+    transform's id taken again by the next (the key once had the words but not the point)."""
+    import gc
+
+    from gdviz import plotting
+    from gdviz.scene import sprite
+    from gdviz.trajectory import run
+    explorer = explorers("Momentum")
+    ax, (width, height), dpi = explorer.view.path_axes, explorer.view.canvas.get_width_height(), 100.0
+    runs = [run("Momentum", "elongated_bowl", None, 30, lr=lr, momentum=0.9) for lr in (2.745, 3.0)]
+    assert runs[0].diverged_at == runs[1].diverged_at == 5
+    assert abs(runs[0].points[-1][0] - runs[1].points[-1][0]) > 0.4      # 4.02 and 4.50
+
+    def note_of(traj, kept):
+        before = list(ax.texts)
+        plotting.paths._note_off_view(ax, traj, "#cc79a7")
+        (note,) = [t for t in ax.texts if t not in before]
+        drawn = sprite(note, width, height, dpi, kept=kept)
+        note.remove()
+        gc.collect()
+        return drawn
+
+    kept: dict = {}
+    shared = [note_of(traj, kept) for traj in runs]
+    alone = [note_of(traj, None) for traj in runs]
+    assert shared == alone and shared[0]["x"] != shared[1]["x"]
+    # the key, when the second note's transform is the first's object (as when its id is taken
+    # again): still two drawings
+    from gdviz.scene import _drawing_of
+    notes = []
+    for traj in runs:
+        before = list(ax.texts)
+        plotting.paths._note_off_view(ax, traj, "#cc79a7")
+        notes += [t for t in ax.texts if t not in before]
+    notes[1].get_transform = notes[0].get_transform
+    assert notes[0].get_text() == notes[1].get_text()
+    assert _drawing_of(notes[0]) != _drawing_of(notes[1])
+    for note in notes:
+        note.remove()
