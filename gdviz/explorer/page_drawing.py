@@ -157,30 +157,28 @@ def _copied(variant: dict) -> dict:
 
 
 def _placing(view, scene):
-    """(placed, drawn): ``placed(sprite)`` stores a sprite's picture in ``scene["images"]``
-    (once) and gives [image, x, y]; ``drawn(artists)`` does so for each artist, drawn alone as
-    the figure draws it (kept: drawing ahead then draws it once), and removes them."""
+    """(store, drawn): ``store(png)`` keeps a picture in ``scene["images"]`` (once) and gives
+    its index; ``drawn(artists)`` gives [image, x, y] for each artist, drawn alone as the
+    figure draws it (kept: drawing ahead then draws it once), and removes them."""
     width, height = view.canvas.get_width_height()
     dpi, images = view.figure.dpi, scene["images"]
     index_of = {png: i for i, png in enumerate(images)}
 
-    def placed(drawn):
-        if drawn is None:
-            return None
-        if drawn["png"] not in index_of:
-            index_of[drawn["png"]] = len(images)
-            images.append(drawn["png"])
-        return [index_of[drawn["png"]], drawn["x"], drawn["y"]]
+    def store(png: str) -> int:
+        if png not in index_of:
+            index_of[png] = len(images)
+            images.append(png)
+        return index_of[png]
 
     def drawn(artists):
         try:
-            out = [placed(sprite(a, width, height, dpi, kept=view._sprites)) for a in artists]
+            out = [sprite(a, width, height, dpi, kept=view._sprites) for a in artists]
         finally:
             for artist in artists:
                 artist.remove()
-        return [p for p in out if p is not None]
+        return [[store(d["png"]), d["x"], d["y"]] for d in out if d is not None]
 
-    return placed, drawn
+    return store, drawn
 
 
 def _divergence_marks(explorer, view, runs, scene) -> Iterator[None]:
@@ -217,9 +215,8 @@ def _map_marks(explorer, view, settings, runs, scene) -> None:
     sliders' point drawn once, moved by whole pixels to each η (and cut at the map's edge)."""
     if not explorer.stability_map:
         return
-    _, drawn = _placing(view, scene)
+    store, drawn = _placing(view, scene)
     _, height = view.canvas.get_width_height()
-    images, index_of = scene["images"], {png: i for i, png in enumerate(scene["images"])}
     name = explorer.optimizers[0]
     values = settings.values(name)
     point = [values[n] for n in explorer.stability_map]
@@ -233,11 +230,11 @@ def _map_marks(explorer, view, settings, runs, scene) -> None:
         moved = list(ref)
         moved[axis] = float(traj.optimizer.lr)
         shift = view.map_axes.transData.transform([moved])[0] - at
-        option["setting"] = _clipped(images, index_of, [mark[0], mark[1] + int(round(shift[0])),
-                                                       mark[2] - int(round(shift[1]))], clip)
+        option["setting"] = _clipped(scene["images"], store, [mark[0], mark[1] + int(round(shift[0])),
+                                                             mark[2] - int(round(shift[1]))], clip)
 
 
-def _clipped(images: list, index_of: dict, placed: list, clip: list) -> list:
+def _clipped(images: list, store, placed: list, clip: list) -> list:
     """A sprite ([image, x, y]) cut to a pixel box (as matplotlib clips an artist to its
     axes): the map's point at either end of η, half outside."""
     from PIL import Image
@@ -250,11 +247,7 @@ def _clipped(images: list, index_of: dict, placed: list, clip: list) -> list:
         return placed
     buffer = io.BytesIO()
     picture.crop((left - x, top - y, right - x, bottom - y)).save(buffer, format="png")
-    png = base64.b64encode(buffer.getvalue()).decode("ascii")
-    if png not in index_of:
-        index_of[png] = len(images)
-        images.append(png)
-    return [index_of[png], left, top]
+    return [store(base64.b64encode(buffer.getvalue()).decode("ascii")), left, top]
 
 
 def sketch_sprites(sketch: dict, picks: list[int]) -> list[dict]:

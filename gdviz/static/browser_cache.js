@@ -48,7 +48,7 @@ export default {
       const key = keyNow();
       const picture = kept.get(key);
       if (!picture) {                // not drawn yet: the kernel's picture is on its way
-        if (!dragging && sketched !== key && exact !== key) drawFor(key);   // meanwhile, the page's
+        if (!dragging) drawFor(key); // meanwhile, the page's own, if it can
         return;
       }
       kept.delete(key);
@@ -284,8 +284,8 @@ export default {
       const key = keyNow();
       if (kept.has(key)) {
         show();
-      } else if (sketched === key || drawFor(key)) {
-        // drawn here (or being drawn), until the kernel's comes
+      } else if (drawFor(key)) {
+        // drawn here, until the kernel's comes
       } else {                       // the kernel draws that one: show what was shown before
         put(shown, shown.key);
       }

@@ -1048,6 +1048,12 @@ def _code(src: str) -> dict:
             "execution_count": None}
 
 
+def code_notebook(*sources: str) -> dict:
+    """A notebook of these code cells."""
+    return {"cells": [_code(src) for src in sources], "metadata": {}, "nbformat": 4,
+            "nbformat_minor": 5}
+
+
 FIXTURE_EXPLORER = r'''
 import io
 import math

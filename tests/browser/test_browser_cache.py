@@ -47,9 +47,7 @@ freeze
 
 @pytest.fixture
 def session(jupyterlab, notebook_session):
-    nb = {"cells": [h._code(SETUP), h._code(FREEZE)], "metadata": {}, "nbformat": 4,
-          "nbformat_minor": 5}
-    jupyterlab.add_notebook_json(nb, NOTEBOOK)
+    jupyterlab.add_notebook_json(h.code_notebook(SETUP, FREEZE), NOTEBOOK)
     session = notebook_session(NOTEBOOK)
     session.run_all()
     return session
@@ -193,8 +191,7 @@ def jupyterlab_without_anywidget(tmp_path_factory, browser):
     page_config = Path(server.env()["JUPYTER_CONFIG_DIR"]) / "labconfig" / "page_config.json"
     page_config.parent.mkdir(parents=True, exist_ok=True)
     page_config.write_text('{"disabledExtensions": {"anywidget": true}}')
-    nb = {"cells": [h._code(SETUP)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    server.add_notebook_json(nb, NOTEBOOK)
+    server.add_notebook_json(h.code_notebook(SETUP), NOTEBOOK)
     yield from h.serving(server)
 
 

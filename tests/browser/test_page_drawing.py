@@ -68,9 +68,7 @@ JS_IMAGE_BYTES = """async (img) => {
 
 @pytest.fixture
 def session(jupyterlab, notebook_session):
-    nb = {"cells": [h._code(SETUP), h._code(SWITCH)], "metadata": {}, "nbformat": 4,
-          "nbformat_minor": 5}
-    jupyterlab.add_notebook_json(nb, NOTEBOOK)
+    jupyterlab.add_notebook_json(h.code_notebook(SETUP, SWITCH), NOTEBOOK)
     session = notebook_session(NOTEBOOK)
     session.run_all()
     return session
